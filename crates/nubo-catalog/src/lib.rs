@@ -1,0 +1,113 @@
+//! The catalog: where asset metadata, credentials and presets live.
+//!
+//! Core abstractions:
+//! - [`Catalog`]: the storage-neutral trait the service layer depends on.
+//! - [`SqlCatalog`]: its one implementation, speaking SQLite (the embedded
+//!   default) or PostgreSQL (for several nodes) through [`Dialect`].
+//! - The records: [`Asset`], [`ApiKeyRecord`], [`TokenRecord`], [`PresetRecord`].
+//! - Expected outcomes are values ([`CommitOutcome`], [`RenameOutcome`],
+//!   [`Created`]), never errors to match on.
+//!
+//! Blob references are counted by query, not by a stored counter: a blob row
+//! may be collected only when no asset names it and its *pin* (taken before
+//! bytes are written) has expired. See [`Catalog::pin_blob`].
+
+mod edit;
+mod migrate;
+mod records;
+mod sql;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
+
+use async_trait::async_trait;
+use nubo_core::{CloudName, PublicId};
+
+pub use edit::AssetEdit;
+pub use records::*;
+pub use sql::{Dialect, SqlCatalog};
+
+/// Catalog failures. Expected outcomes are not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error("blob {0} was collected before the asset was committed; retry the upload")]
+    BlobGone(String),
+}
+
+pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
+
+/// Storage of everything but bytes.
+#[async_trait]
+pub trait Catalog: Send + Sync + 'static {
+    // --- clouds and credentials ---
+    async fn create_cloud(&self, name: &CloudName, now: i64) -> Result<Created>;
+    async fn list_clouds(&self) -> Result<Vec<CloudRecord>>;
+    async fn cloud_exists(&self, name: &CloudName) -> Result<bool>;
+    /// Inserts a key; [`Created::AlreadyExisted`] leaves the stored one as is.
+    async fn put_api_key(&self, key: &ApiKeyRecord) -> Result<Created>;
+    async fn api_key(&self, cloud: &CloudName, key: &str) -> Result<Option<ApiKeyRecord>>;
+    async fn list_api_keys(&self, cloud: &CloudName) -> Result<Vec<ApiKeyRecord>>;
+    async fn revoke_api_key(&self, cloud: &CloudName, key: &str, now: i64) -> Result<bool>;
+    async fn put_token(&self, token: &TokenRecord) -> Result<()>;
+    async fn token_by_hash(&self, hash_hex: &str) -> Result<Option<TokenRecord>>;
+    async fn list_tokens(&self, cloud: &CloudName) -> Result<Vec<TokenRecord>>;
+    async fn revoke_token(&self, cloud: &CloudName, id: &str, now: i64) -> Result<bool>;
+
+    // --- upload presets ---
+    /// Inserts or replaces a preset.
+    async fn put_preset(&self, preset: &PresetRecord) -> Result<Created>;
+    async fn preset(&self, cloud: &CloudName, name: &str) -> Result<Option<PresetRecord>>;
+    async fn list_presets(&self, cloud: &CloudName) -> Result<Vec<PresetRecord>>;
+    async fn delete_preset(&self, cloud: &CloudName, name: &str) -> Result<bool>;
+
+    // --- blobs ---
+    /// Before writing bytes with this SHA-256, pins the blob row until `until`
+    /// so no collector deletes it meanwhile. Returns the key to write to: an
+    /// existing blob's (its bytes may already be stored) or `proposed`.
+    async fn pin_blob(&self, sha256: &str, proposed_key: &str, size: u64, until: i64)
+        -> Result<String>;
+    /// Deletes the blob row if no asset references it and its pin expired.
+    /// `true` means the caller must now delete the bytes.
+    async fn collect_blob(&self, key: &str, now: i64) -> Result<bool>;
+    /// Keys of blobs no asset references and whose pin expired (crash leftovers).
+    async fn unreferenced_blobs(&self, now: i64, limit: i64) -> Result<Vec<String>>;
+
+    // --- assets ---
+    async fn asset(&self, loc: &AssetLocator) -> Result<Option<Asset>>;
+    async fn asset_by_id(&self, cloud: &CloudName, asset_id: &str) -> Result<Option<Asset>>;
+    /// Makes a new version visible in one transaction.
+    async fn commit_asset(&self, new: NewAsset, policy: OverwritePolicy) -> Result<CommitOutcome>;
+    /// Removes an asset; returns it so its blob can be collected.
+    async fn delete_asset(&self, loc: &AssetLocator) -> Result<Option<Asset>>;
+    async fn rename_asset(
+        &self,
+        from: &AssetLocator,
+        to: &AssetLocator,
+        overwrite: bool,
+        now: i64,
+    ) -> Result<RenameOutcome>;
+    /// Applies `edit` to each asset that exists; returns the ids it touched.
+    async fn edit_assets(
+        &self,
+        scope: &AssetScope,
+        ids: &[PublicId],
+        edit: &AssetEdit,
+        now: i64,
+    ) -> Result<Vec<PublicId>>;
+    /// Public ids in `scope` that carry `tag`.
+    async fn tagged(&self, scope: &AssetScope, tag: &str) -> Result<Vec<PublicId>>;
+
+    // --- delete tokens (return_delete_token / delete_by_token) ---
+    async fn put_delete_token(&self, hash_hex: &str, loc: &AssetLocator, expires_at: i64)
+        -> Result<()>;
+    /// Consumes a token that has not expired.
+    async fn take_delete_token(
+        &self,
+        cloud: &CloudName,
+        hash_hex: &str,
+        now: i64,
+    ) -> Result<Option<AssetLocator>>;
+}

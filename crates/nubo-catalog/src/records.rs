@@ -1,0 +1,130 @@
+//! Rows of the catalog, as typed values.
+
+use std::collections::BTreeMap;
+
+use nubo_core::{CloudName, Context, DeliveryType, PublicId, ResourceType, Tags};
+
+/// Whether an insert created something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    New,
+    AlreadyExisted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudRecord {
+    pub name: CloudName,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub cloud: CloudName,
+    pub key: String,
+    pub secret: String,
+    pub label: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A bearer token. Only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: String,
+    pub cloud: CloudName,
+    pub hash_hex: String,
+    pub label: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PresetRecord {
+    pub cloud: CloudName,
+    pub name: String,
+    pub unsigned: bool,
+    /// Upload parameters the preset carries, as strings in upload-API form.
+    pub settings: BTreeMap<String, String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The (cloud, resource type, delivery type) an asset's public id lives in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AssetScope {
+    pub cloud: CloudName,
+    pub resource_type: ResourceType,
+    pub delivery_type: DeliveryType,
+}
+
+/// Everything that names one asset.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AssetLocator {
+    pub scope: AssetScope,
+    pub public_id: PublicId,
+}
+
+/// One stored asset at its current version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asset {
+    pub loc: AssetLocator,
+    pub asset_id: String,
+    pub version: i64,
+    pub version_id: String,
+    pub format: Option<String>,
+    pub bytes: i64,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub pages: Option<i64>,
+    pub etag: String,
+    pub original_filename: Option<String>,
+    pub tags: Tags,
+    pub context: Context,
+    /// Media details beyond the common columns (video duration, codecs, …).
+    pub meta: serde_json::Map<String, serde_json::Value>,
+    pub blob_key: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A version about to be committed; the catalog assigns ids and version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAsset {
+    pub loc: AssetLocator,
+    pub format: Option<String>,
+    pub bytes: i64,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub pages: Option<i64>,
+    pub etag: String,
+    pub original_filename: Option<String>,
+    pub tags: Tags,
+    pub context: Context,
+    pub meta: serde_json::Map<String, serde_json::Value>,
+    pub blob_key: String,
+    pub now: i64,
+}
+
+/// What to do when the public id is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverwritePolicy {
+    Replace,
+    KeepExisting,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommitOutcome {
+    Created(Asset),
+    /// The id existed and now points at the new version.
+    Replaced { asset: Asset, previous_blob: String },
+    /// The id existed and was kept (`overwrite=false`).
+    Existing(Asset),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RenameOutcome {
+    Renamed { asset: Asset, replaced_blob: Option<String> },
+    SourceMissing,
+    TargetExists,
+}
