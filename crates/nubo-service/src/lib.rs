@@ -1,1 +1,123 @@
-//! placeholder
+//! Nubo's use cases, independent of HTTP and of storage adapters.
+//!
+//! Core abstractions:
+//! - [`Service`]: holds the [`Catalog`] and [`BlobStore`] traits (never an
+//!   adapter), the remote fetcher and [`ServiceSettings`]; its methods are the
+//!   use cases: authorise ([`auth`]), ingest ([`upload`]), manage
+//!   ([`manage`]), deliver ([`deliver`]) and administer accounts ([`accounts`]).
+//! - [`Params`]: request fields as they arrived (signatures need them raw);
+//!   each use case parses them into a typed command first.
+//! - [`ServiceError`]: one typed error whose [`ErrorKind`] the HTTP edge maps
+//!   to a status.
+
+pub mod accounts;
+pub mod auth;
+pub mod deliver;
+mod error;
+pub mod manage;
+mod params;
+mod response;
+pub mod signing;
+pub mod upload;
+mod urls;
+
+use std::sync::Arc;
+
+use nubo_blob::BlobStore;
+use nubo_catalog::Catalog;
+use nubo_core::Limits;
+use nubo_fetch::RemoteFetcher;
+
+pub use auth::{Caller, Credentials};
+pub use error::{ErrorKind, Result, ServiceError};
+pub use params::Params;
+pub use urls::{escape_public_id, PublicUrls};
+
+/// Settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    pub limits: Limits,
+    /// Base of `url` / `secure_url` in responses.
+    pub public_url: String,
+}
+
+/// The use cases, over whichever catalog and blob store were wired in.
+#[derive(Clone)]
+pub struct Service {
+    catalog: Arc<dyn Catalog>,
+    blobs: Arc<dyn BlobStore>,
+    fetcher: RemoteFetcher,
+    settings: Arc<ServiceSettings>,
+    urls: PublicUrls,
+}
+
+impl Service {
+    pub fn new(
+        catalog: Arc<dyn Catalog>,
+        blobs: Arc<dyn BlobStore>,
+        fetcher: RemoteFetcher,
+        settings: ServiceSettings,
+    ) -> Self {
+        let urls = PublicUrls::new(&settings.public_url);
+        Self { catalog, blobs, fetcher, settings: Arc::new(settings), urls }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.settings.limits
+    }
+
+    pub fn blobs(&self) -> &dyn BlobStore {
+        self.blobs.as_ref()
+    }
+
+    pub fn catalog(&self) -> &dyn Catalog {
+        self.catalog.as_ref()
+    }
+
+    /// Deletes the bytes of a blob if nothing references it any more.
+    pub(crate) async fn release_blob(&self, key: &str) {
+        if let Err(e) = self.try_release_blob(key, now()).await {
+            // The blob stays; the periodic sweep retries it.
+            tracing::warn!(blob = key, error = %e, "could not collect blob");
+        }
+    }
+
+    async fn try_release_blob(&self, key: &str, now: i64) -> Result<bool> {
+        if !self.catalog.collect_blob(key, now).await? {
+            return Ok(false);
+        }
+        let key = nubo_blob::BlobKey::parse(key)?;
+        self.blobs.delete(&key).await?;
+        Ok(true)
+    }
+
+    /// Collects blobs no asset references whose pins expired before `now`:
+    /// what crashes and overwrites inside the pin window leave. Returns how
+    /// many were deleted.
+    pub async fn sweep_blobs(&self, now: i64) -> Result<usize> {
+        let mut deleted = 0;
+        loop {
+            let keys = self.catalog.unreferenced_blobs(now, 500).await?;
+            if keys.is_empty() {
+                return Ok(deleted);
+            }
+            let mut progressed = false;
+            for key in keys {
+                if self.try_release_blob(&key, now).await? {
+                    deleted += 1;
+                    progressed = true;
+                }
+            }
+            if !progressed {
+                return Ok(deleted);
+            }
+        }
+    }
+}
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,271 @@
+//! Delivery of stored originals: `/{cloud}/{rt}/{type}/[s--sig--/][v{n}/]{id}.{ext}`.
+//! Transformation components are recognised (so they are never mistaken
+//! for folders) and refused until the transformation engine lands.
+
+use nubo_blob::{BlobKey, BlobRead, ByteRange};
+use nubo_catalog::{Asset, AssetLocator, AssetScope};
+use nubo_core::{CloudName, DeliveryType, Format, PublicId, ResourceType};
+
+use crate::signing::verify_url_signature;
+use crate::{Result, Service, ServiceError};
+
+/// URL keys of Cloudinary's transformation grammar (§9.1). A path segment
+/// made only of `key_value` items with these keys is a transformation.
+const TRANSFORMATION_KEYS: &[&str] = &[
+    "w", "h", "c", "g", "x", "y", "z", "ar", "q", "f", "dpr", "a", "e", "r", "bo", "b", "co", "o", "fl", "t",
+    "l", "u", "d", "pg", "dn", "cs", "if", "fn", "p", "dl", "vc", "ac", "br", "so", "eo", "du", "fps", "ki",
+    "sp", "vs", "af",
+];
+
+/// A delivery URL, parsed. Text fields keep the URL's escaping where the
+/// signature needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryUrl {
+    pub resource_type: ResourceType,
+    pub delivery_type: DeliveryType,
+    pub signature: Option<String>,
+    /// What a signature covers: the raw path after `s--…--/`, minus `v{n}/`.
+    pub signed_text: String,
+    pub transformations: Vec<String>,
+    pub version: Option<i64>,
+    /// Public id plus extension, percent-decoded once.
+    pub tail: String,
+}
+
+fn is_transformation(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment.split(',').all(|item| {
+            item.starts_with('$')
+                || item
+                    .split_once('_')
+                    .is_some_and(|(key, _)| TRANSFORMATION_KEYS.contains(&key))
+        })
+}
+
+fn is_version(segment: &str) -> Option<i64> {
+    let digits = segment.strip_prefix('v')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+fn is_signature(segment: &str) -> Option<&str> {
+    let sig = segment.strip_prefix("s--")?.strip_suffix("--")?;
+    let ok = matches!(sig.len(), 8 | 32)
+        && sig.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then_some(sig)
+}
+
+/// Parses the raw (still percent-encoded) path after `/{cloud}/`.
+pub fn parse_delivery_url(raw: &str) -> Result<DeliveryUrl> {
+    let not_found = || ServiceError::NotFound(raw.to_owned());
+    let mut segments = raw.split('/');
+    let resource_type = ResourceType::parse(segments.next().unwrap_or("")).map_err(|_| not_found())?;
+    let delivery_type = DeliveryType::parse(segments.next().unwrap_or("")).map_err(|_| not_found())?;
+    let mut rest: Vec<&str> = segments.collect();
+    let signature = match rest.first().and_then(|s| is_signature(s)) {
+        Some(sig) => {
+            let sig = sig.to_owned();
+            rest.remove(0);
+            Some(sig)
+        }
+        None => None,
+    };
+    if rest.is_empty() {
+        return Err(not_found());
+    }
+    let mut transformations = Vec::new();
+    let mut signed_parts = Vec::new();
+    let mut i = 0;
+    while i < rest.len() - 1 && is_transformation(rest[i]) {
+        transformations.push(rest[i].to_owned());
+        signed_parts.push(rest[i]);
+        i += 1;
+    }
+    let mut version = None;
+    if i < rest.len() - 1 {
+        if let Some(v) = is_version(rest[i]) {
+            version = Some(v);
+            i += 1;
+        }
+    }
+    let tail_raw = rest[i..].join("/");
+    if tail_raw.is_empty() {
+        return Err(not_found());
+    }
+    signed_parts.push(&tail_raw);
+    let tail = percent_encoding::percent_decode_str(&tail_raw)
+        .decode_utf8()
+        .map_err(|_| not_found())?
+        .into_owned();
+    Ok(DeliveryUrl {
+        resource_type,
+        delivery_type,
+        signature,
+        signed_text: signed_parts.join("/"),
+        transformations,
+        version,
+        tail,
+    })
+}
+
+/// What to send for a delivery request.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub asset: Asset,
+    pub content_type: String,
+    pub cache_control: String,
+    blob: BlobKey,
+}
+
+impl Service {
+    /// Resolves a delivery URL to an asset the caller may read.
+    pub async fn deliver(&self, cloud: &CloudName, url: &DeliveryUrl) -> Result<Delivery> {
+        if !self.catalog.cloud_exists(cloud).await? {
+            return Err(ServiceError::NotFound(url.tail.clone()));
+        }
+        if url.signature.is_some() || !url.delivery_type.is_public() {
+            self.check_url_signature(cloud, url).await?;
+        }
+        if !url.transformations.is_empty() {
+            return Err(ServiceError::Unsupported(format!(
+                "Transformations are not supported yet by this server: {}",
+                url.transformations.join("/")
+            )));
+        }
+        let scope = AssetScope { cloud: cloud.clone(), resource_type: url.resource_type, delivery_type: url.delivery_type };
+        let (asset, ext) = self.lookup(&scope, &url.tail).await?;
+        let stored = asset.format.as_deref().and_then(Format::from_extension);
+        if let (Some(ext), Some(stored)) = (ext.as_deref(), stored) {
+            if Format::from_extension(ext) != Some(stored) {
+                return Err(ServiceError::Unsupported(format!(
+                    "Format conversion ({} to {ext}) is not supported yet by this server",
+                    stored.extension()
+                )));
+            }
+        }
+        let content_type = match stored {
+            Some(f) => f.mime().to_owned(),
+            None => raw_content_type(asset.loc.public_id.as_str()).to_owned(),
+        };
+        let cache_control = cache_control(url, &asset);
+        let blob = BlobKey::parse(&asset.blob_key)?;
+        Ok(Delivery { asset, content_type, cache_control, blob })
+    }
+
+    /// Opens the bytes of a delivery, whole or a range.
+    pub async fn open_delivery(&self, d: &Delivery, range: Option<ByteRange>) -> Result<BlobRead> {
+        Ok(self.blobs.open(&d.blob, range).await?)
+    }
+
+    async fn check_url_signature(&self, cloud: &CloudName, url: &DeliveryUrl) -> Result<()> {
+        let Some(sig) = &url.signature else {
+            return Err(ServiceError::Unauthorized("Resource requires a signed URL".into()));
+        };
+        let keys = self.catalog.list_api_keys(cloud).await?;
+        // Try every active key in full, so timing does not reveal which matched.
+        let ok = keys
+            .iter()
+            .filter(|k| k.revoked_at.is_none())
+            .fold(false, |ok, k| ok | verify_url_signature(&url.signed_text, sig, &k.secret));
+        if ok {
+            Ok(())
+        } else {
+            Err(ServiceError::Unauthorized(format!("Invalid signature s--{sig}--")))
+        }
+    }
+
+    /// The exact id first (raw files, ids with dots), then id plus extension.
+    async fn lookup(&self, scope: &AssetScope, tail: &str) -> Result<(Asset, Option<String>)> {
+        let not_found = || ServiceError::NotFound(tail.to_owned());
+        if let Ok(id) = PublicId::parse(tail) {
+            if let Some(a) = self.catalog.asset(&AssetLocator { scope: scope.clone(), public_id: id }).await? {
+                return Ok((a, None));
+            }
+        }
+        if scope.resource_type == ResourceType::Raw {
+            return Err(not_found());
+        }
+        let (stem, ext) = tail.rsplit_once('.').ok_or_else(not_found)?;
+        let id = PublicId::parse(stem).map_err(|_| not_found())?;
+        let asset = self
+            .catalog
+            .asset(&AssetLocator { scope: scope.clone(), public_id: id })
+            .await?
+            .ok_or_else(not_found)?;
+        Ok((asset, Some(ext.to_owned())))
+    }
+}
+
+/// A URL naming the asset's current version never changes meaning, so it
+/// is immutable; other URLs follow overwrites and get a short lifetime.
+fn cache_control(url: &DeliveryUrl, asset: &Asset) -> String {
+    let visibility = if url.delivery_type.is_public() { "public" } else { "private" };
+    if url.version == Some(asset.version) {
+        format!("{visibility}, max-age=31536000, immutable")
+    } else {
+        format!("{visibility}, max-age=3600")
+    }
+}
+
+/// Content types for raw files: a short list of types that are safe to
+/// render; everything else is a download.
+fn raw_content_type(public_id: &str) -> &'static str {
+    let ext = public_id.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "txt" => "text/plain; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "json" => "application/json",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        "mp3" => "audio/mpeg",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_table() {
+        // (path, transformations, version, tail, signed_text)
+        let table = [
+            ("image/upload/sample.jpg", 0, None, "sample.jpg", "sample.jpg"),
+            ("image/upload/v1712345678/sample.jpg", 0, Some(1712345678), "sample.jpg", "sample.jpg"),
+            ("image/upload/v1/folder/sample.jpg", 0, Some(1), "folder/sample.jpg", "folder/sample.jpg"),
+            ("image/upload/c_fill,h_100,w_100/v1234/sample.jpg", 1, Some(1234), "sample.jpg", "c_fill,h_100,w_100/sample.jpg"),
+            ("image/upload/c_fill,w_200/a_90/e_sepia/sample.jpg", 3, None, "sample.jpg", "c_fill,w_200/a_90/e_sepia/sample.jpg"),
+            ("raw/upload/v1/docs/file.pdf", 0, Some(1), "docs/file.pdf", "docs/file.pdf"),
+            ("image/upload/v1/folder/%C3%BCn%C3%AF%20x.jpg", 0, Some(1), "folder/ünï x.jpg", "folder/%C3%BCn%C3%AF%20x.jpg"),
+            ("image/upload/my_folder/v2/x.png", 0, None, "my_folder/v2/x.png", "my_folder/v2/x.png"),
+            ("image/upload/v12", 0, None, "v12", "v12"),
+        ];
+        for (path, n, version, tail, signed) in table {
+            let u = parse_delivery_url(path).unwrap();
+            assert_eq!(u.transformations.len(), n, "{path}");
+            assert_eq!(u.version, version, "{path}");
+            assert_eq!(u.tail, tail, "{path}");
+            assert_eq!(u.signed_text, signed, "{path}");
+        }
+    }
+
+    #[test]
+    fn signature_component() {
+        let u = parse_delivery_url("image/private/s--LZgXRkY0--/secret.jpg").unwrap();
+        assert_eq!(u.signature.as_deref(), Some("LZgXRkY0"));
+        assert_eq!(u.delivery_type, DeliveryType::Private);
+        assert_eq!(u.signed_text, "secret.jpg");
+        let long = parse_delivery_url("image/upload/s--7pXRb9KvollhjwgyyXO5I11vzWBFFxvX--/c_fill/v1/a.jpg").unwrap();
+        assert_eq!(long.signature.as_deref(), Some("7pXRb9KvollhjwgyyXO5I11vzWBFFxvX"));
+        assert_eq!(long.signed_text, "c_fill/a.jpg");
+    }
+
+    #[test]
+    fn unknown_types_and_empty_ids_are_not_found() {
+        for bad in ["image/upload", "image", "", "video/nope/a.mp4", "images/upload/a.jpg", "image/upload/", "image/upload/v1/"] {
+            assert!(matches!(parse_delivery_url(bad), Err(ServiceError::NotFound(_))), "{bad}");
+        }
+    }
+}

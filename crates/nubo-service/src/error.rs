@@ -1,0 +1,90 @@
+//! The service's one error type. The HTTP edge turns [`ErrorKind`] into a
+//! status and `Display` into Cloudinary's `{"error":{"message":…}}`.
+
+use nubo_blob::BlobError;
+use nubo_catalog::CatalogError;
+use nubo_core::{ContextError, NameError};
+use nubo_engine::ProbeError;
+use nubo_fetch::FetchError;
+
+/// How a failure should be reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    BadRequest,
+    Unauthorized,
+    NotFound,
+    Internal,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("Missing required parameter - {0}")]
+    MissingParam(&'static str),
+    #[error("{0}")]
+    InvalidParam(String),
+    #[error(transparent)]
+    Name(#[from] NameError),
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("Invalid image file")]
+    InvalidImage,
+    #[error("Invalid video file")]
+    InvalidVideo,
+    #[error("{0}")]
+    Probe(#[from] ProbeError),
+    #[error("File size too large. Got {got}. Maximum is {max}.")]
+    FileTooLarge { got: u64, max: u64 },
+    #[error("{0}")]
+    Fetch(#[from] FetchError),
+    #[error("{kind} file format {format} not allowed")]
+    FormatNotAllowed { kind: &'static str, format: String },
+    #[error("Upload preset not found")]
+    PresetNotFound,
+    #[error("Upload preset must be specified when using unsigned upload")]
+    UnsignedWithoutPreset,
+    #[error("Upload preset must be whitelisted for unsigned uploads")]
+    PresetNotUnsigned,
+    #[error("Resource not found - {0}")]
+    NotFound(String),
+    #[error("Resource already exists - {0}")]
+    AlreadyExists(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("Internal error: {0}")]
+    Catalog(#[from] CatalogError),
+    #[error("Internal error: {0}")]
+    Blob(BlobError),
+    #[error("Internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn kind(&self) -> ErrorKind {
+        use ServiceError::*;
+        match self {
+            NotFound(_) => ErrorKind::NotFound,
+            Unauthorized(_) => ErrorKind::Unauthorized,
+            Catalog(CatalogError::BlobGone(_)) => ErrorKind::Internal,
+            Catalog(_) | Internal(_) => ErrorKind::Internal,
+            Blob(BlobError::TooLarge { .. }) => ErrorKind::BadRequest,
+            Blob(_) => ErrorKind::Internal,
+            Probe(ProbeError::Io(_)) => ErrorKind::Internal,
+            _ => ErrorKind::BadRequest,
+        }
+    }
+}
+
+impl From<BlobError> for ServiceError {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::TooLarge { limit } => ServiceError::InvalidParam(format!(
+                "File size too large. Maximum is {limit}."
+            )),
+            other => ServiceError::Blob(other),
+        }
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
