@@ -1,0 +1,185 @@
+//! Delivery: `GET|HEAD /{cloud}/{rt}/{type}/…` with ETag, Last-Modified,
+//! conditional requests (304) and single byte ranges (206).
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::Response;
+use nubo_blob::ByteRange;
+use nubo_core::CloudName;
+use nubo_service::deliver::{parse_delivery_url, Delivery};
+
+use crate::{ApiError, AppState};
+
+pub(crate) async fn deliver(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    serve_delivery(&state, &method, &uri, &headers).await.map_err(ApiError::for_delivery)
+}
+
+async fn serve_delivery(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let raw = uri.path().trim_start_matches('/');
+    let (cloud_raw, rest) = raw.split_once('/').ok_or_else(|| ApiError::not_found("Not found"))?;
+    let cloud = CloudName::parse(cloud_raw).map_err(|_| ApiError::not_found("Not found"))?;
+    let url = parse_delivery_url(rest)?;
+    let d = state.service.deliver(&cloud, &url).await?;
+    let etag = format!("\"{}\"", d.asset.etag);
+    let modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(d.asset.created_at).unwrap_or(0));
+
+    let mut resp = Response::builder();
+    let h = resp.headers_mut().expect("builder is fresh");
+    h.insert(header::ETAG, value(&etag));
+    h.insert(header::LAST_MODIFIED, value(&httpdate::fmt_http_date(modified)));
+    h.insert(header::CACHE_CONTROL, value(&d.cache_control));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("X-Cld-Error"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    // Uploaded SVG and raw files must not run script in our origin.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+
+    if not_modified(headers, &etag, modified) {
+        return Ok(resp.status(StatusCode::NOT_MODIFIED).body(Body::empty()).expect("valid response"));
+    }
+    let total = u64::try_from(d.asset.bytes).unwrap_or(0);
+    let range = match requested_range(headers, &etag, modified, total) {
+        RangeRequest::Whole => None,
+        RangeRequest::Part(r) => Some(r),
+        RangeRequest::Unsatisfiable => {
+            return Ok(resp
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{total}"))
+                .body(Body::empty())
+                .expect("valid response"));
+        }
+    };
+    respond(state, &d, resp, range, method == Method::HEAD).await
+}
+
+async fn respond(
+    state: &AppState,
+    d: &Delivery,
+    mut resp: axum::http::response::Builder,
+    range: Option<ByteRange>,
+    head: bool,
+) -> Result<Response, ApiError> {
+    let read = state.service.open_delivery(d, range).await?;
+    let len = read.range.end - read.range.start;
+    resp = resp.header(header::CONTENT_TYPE, &d.content_type).header(header::CONTENT_LENGTH, len);
+    if range.is_some() {
+        resp = resp.status(StatusCode::PARTIAL_CONTENT).header(
+            header::CONTENT_RANGE,
+            format!("bytes {}-{}/{}", read.range.start, read.range.end - 1, read.total),
+        );
+    }
+    let body = if head { Body::empty() } else { Body::from_stream(read.body) };
+    Ok(resp.body(body).expect("valid response"))
+}
+
+fn value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since.
+fn not_modified(headers: &HeaderMap, etag: &str, modified: std::time::SystemTime) -> bool {
+    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        return inm.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag);
+    }
+    headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+        .is_some_and(|since| modified <= since)
+}
+
+#[derive(Debug, PartialEq)]
+enum RangeRequest {
+    Whole,
+    Part(ByteRange),
+    Unsatisfiable,
+}
+
+/// One `bytes=` range; several ranges, or a stale If-Range, get the whole body.
+fn requested_range(headers: &HeaderMap, etag: &str, modified: std::time::SystemTime, total: u64) -> RangeRequest {
+    let Some(spec) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+        return RangeRequest::Whole;
+    };
+    if let Some(if_range) = headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()) {
+        let fresh = if_range == etag || httpdate::parse_http_date(if_range).is_ok_and(|d| d >= modified);
+        if !fresh {
+            return RangeRequest::Whole;
+        }
+    }
+    let Some(set) = spec.trim().strip_prefix("bytes=") else { return RangeRequest::Whole };
+    if set.contains(',') {
+        return RangeRequest::Whole;
+    }
+    let Some((a, b)) = set.trim().split_once('-') else { return RangeRequest::Whole };
+    let range = match (a.trim(), b.trim()) {
+        ("", suffix) => match suffix.parse::<u64>() {
+            Ok(0) | Err(_) => return RangeRequest::Unsatisfiable,
+            Ok(n) => ByteRange { start: total.saturating_sub(n), end: total },
+        },
+        (start, end) => {
+            let Ok(start) = start.parse::<u64>() else { return RangeRequest::Whole };
+            let end = if end.is_empty() { total } else {
+                match end.parse::<u64>() {
+                    Ok(e) if e >= start => (e + 1).min(total),
+                    _ => return RangeRequest::Whole,
+                }
+            };
+            ByteRange { start, end }
+        }
+    };
+    if range.start >= total || range.start >= range.end {
+        RangeRequest::Unsatisfiable
+    } else {
+        RangeRequest::Part(range)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(spec: &str) -> RangeRequest {
+        let mut h = HeaderMap::new();
+        h.insert(header::RANGE, spec.parse().unwrap());
+        requested_range(&h, "\"e\"", UNIX_EPOCH, 100)
+    }
+
+    #[test]
+    fn range_table() {
+        let part = |start, end| RangeRequest::Part(ByteRange { start, end });
+        assert_eq!(range("bytes=0-9"), part(0, 10));
+        assert_eq!(range("bytes=90-"), part(90, 100));
+        assert_eq!(range("bytes=-5"), part(95, 100));
+        assert_eq!(range("bytes=95-200"), part(95, 100));
+        assert_eq!(range("bytes=100-"), RangeRequest::Unsatisfiable);
+        assert_eq!(range("bytes=-0"), RangeRequest::Unsatisfiable);
+        assert_eq!(range("bytes=0-1,5-6"), RangeRequest::Whole);
+        assert_eq!(range("items=0-1"), RangeRequest::Whole);
+        assert_eq!(range("bytes=5-1"), RangeRequest::Whole);
+    }
+
+    #[test]
+    fn conditional_requests() {
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_NONE_MATCH, "\"x\", \"e\"".parse().unwrap());
+        assert!(not_modified(&h, "\"e\"", UNIX_EPOCH));
+        h.insert(header::IF_NONE_MATCH, "\"x\"".parse().unwrap());
+        h.insert(header::IF_MODIFIED_SINCE, httpdate::fmt_http_date(UNIX_EPOCH).parse().unwrap());
+        assert!(!not_modified(&h, "\"e\"", UNIX_EPOCH), "If-None-Match decides when present");
+        h.remove(header::IF_NONE_MATCH);
+        assert!(not_modified(&h, "\"e\"", UNIX_EPOCH));
+        assert!(!not_modified(&h, "\"e\"", UNIX_EPOCH + Duration::from_secs(5)));
+    }
+}

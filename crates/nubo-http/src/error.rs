@@ -1,0 +1,68 @@
+//! [`ApiError`]: how every failure leaves the server.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use nubo_service::{ErrorKind, ServiceError};
+
+/// An error response in Cloudinary's format.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    /// Delivery errors also carry the message in `X-Cld-Error`.
+    pub delivery: bool,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into(), delivery: false }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    pub fn for_delivery(mut self) -> Self {
+        self.delivery = true;
+        self
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let status = match e.kind() {
+            // The Upload API never answers 409: the Node SDK cannot read it.
+            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %e, "request failed");
+        }
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": { "message": self.message } });
+        let mut resp = (self.status, Json(body)).into_response();
+        if self.delivery {
+            // Header values must be visible ASCII; keep what fits.
+            let clean: String = self.message.chars().filter(|c| c.is_ascii() && !c.is_ascii_control()).collect();
+            if let Ok(v) = HeaderValue::from_str(&clean) {
+                resp.headers_mut().insert("x-cld-error", v);
+            }
+            let h = resp.headers_mut();
+            h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+            h.insert("access-control-expose-headers", HeaderValue::from_static("X-Cld-Error"));
+        }
+        resp
+    }
+}

@@ -1,0 +1,100 @@
+//! The Upload API: `POST /v1_1/{cloud}/{rt}/{action}`.
+//!
+//! Paths are percent-decoded before routing, because the Node SDK encodes
+//! `/` inside segments.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use nubo_core::{CloudName, UploadResourceType};
+use nubo_service::manage::ManageRequest;
+use nubo_service::upload::UploadRequest;
+
+use crate::body::read_request;
+use crate::{auth, ApiError, AppState};
+
+pub(crate) async fn dispatch(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let raw = req.uri().path().strip_prefix("/v1_1/").unwrap_or("").to_owned();
+    let path = percent_encoding::percent_decode_str(&raw)
+        .decode_utf8()
+        .map_err(|_| ApiError::bad_request("Invalid path encoding"))?
+        .into_owned();
+    let segments: Vec<&str> = path.split('/').collect();
+    let (cloud, rt, action) = match segments.as_slice() {
+        [cloud, "upload"] => (*cloud, UploadResourceType::Auto, "upload"),
+        [cloud, "delete_by_token"] => (*cloud, UploadResourceType::Image, "delete_by_token"),
+        [cloud, rt, action] if UploadResourceType::parse(rt).is_ok() => {
+            (*cloud, UploadResourceType::parse(rt).expect("checked"), *action)
+        }
+        _ => return Err(ApiError::not_found(format!("Unknown API endpoint /v1_1/{path}"))),
+    };
+    if req.method() != Method::POST {
+        return Err(ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "Use POST for Upload API calls"));
+    }
+    let cloud = CloudName::parse(cloud).map_err(|e| ApiError::not_found(e.to_string()))?;
+    let headers = req.headers().clone();
+    let creds = auth::credentials(&headers)?;
+    if action == "upload" || action == "upload_chunked" {
+        refuse_partial_chunks(&headers)?;
+    }
+    let svc = &state.service;
+    let parsed = read_request(svc, req, state.settings.body_timeout).await?;
+    let manage = |params| ManageRequest { cloud: cloud.clone(), resource_type: rt, params, creds: creds.clone() };
+    let result = match action {
+        "upload" | "upload_chunked" => {
+            let upload = UploadRequest { cloud: cloud.clone(), resource_type: rt, params: parsed.params, creds, file: parsed.file };
+            svc.upload(upload).await?
+        }
+        "destroy" => svc.destroy(manage(parsed.params)).await?,
+        "rename" => svc.rename(manage(parsed.params)).await?,
+        "explicit" => svc.explicit(manage(parsed.params)).await?,
+        "tags" => svc.tags(manage(parsed.params)).await?,
+        "context" => svc.context(manage(parsed.params)).await?,
+        "delete_by_token" => svc.delete_by_token(&cloud, &parsed.params).await?,
+        other => return Err(ApiError::not_found(format!("Unknown Upload API action {other}"))),
+    };
+    Ok(Json(result).into_response())
+}
+
+/// Chunked (`upload_large`) sessions need server-side assembly, which is not
+/// built yet. A request whose one chunk is the whole file is a plain upload.
+fn refuse_partial_chunks(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(range) = headers.get("content-range").and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let whole = parse_content_range(range).is_some_and(|(first, last, total)| first == 0 && Some(last + 1) == total);
+    if whole {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "Chunked uploads (upload_large with more than one chunk) are not supported yet by this server",
+        ))
+    }
+}
+
+/// `bytes first-last/total`, total `-1` (Node) meaning unknown.
+fn parse_content_range(raw: &str) -> Option<(u64, u64, Option<u64>)> {
+    let spec = raw.trim().strip_prefix("bytes ")?;
+    let (range, total) = spec.split_once('/')?;
+    let (first, last) = range.split_once('-')?;
+    let total = if total == "-1" { None } else { Some(total.parse().ok()?) };
+    Some((first.parse().ok()?, last.parse().ok()?, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_ranges() {
+        assert_eq!(parse_content_range("bytes 0-66/67"), Some((0, 66, Some(67))));
+        assert_eq!(parse_content_range("bytes 2-3/-1"), Some((2, 3, None)));
+        assert_eq!(parse_content_range("bytes x"), None);
+        let mut h = HeaderMap::new();
+        h.insert("content-range", "bytes 0-66/67".parse().unwrap());
+        assert!(refuse_partial_chunks(&h).is_ok());
+        h.insert("content-range", "bytes 0-1/5".parse().unwrap());
+        assert!(refuse_partial_chunks(&h).is_err());
+    }
+}

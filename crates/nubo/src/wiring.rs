@@ -1,0 +1,34 @@
+//! Builds the service from settings: the only place adapters are named.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use nubo_blob::{BlobStore, FsBlobStore};
+use nubo_catalog::SqlCatalog;
+use nubo_fetch::{FetchPolicy, RemoteFetcher};
+use nubo_service::{Service, ServiceSettings};
+
+use crate::config::Settings;
+
+pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
+    let blobs = FsBlobStore::open(&settings.data_dir)
+        .with_context(|| format!("opening blob store in {}", settings.data_dir.display()))?;
+    // Staging files older than a day can only be left by a killed process.
+    let swept = blobs.spool().sweep(std::time::Duration::from_secs(24 * 3600))?;
+    if swept > 0 {
+        tracing::info!(files = swept, "removed abandoned staging files");
+    }
+    let catalog = SqlCatalog::connect(&settings.database_url, settings.database_schema.as_deref())
+        .await
+        .context("opening the catalog")?;
+    let fetcher = RemoteFetcher::new(FetchPolicy {
+        allow_private: settings.fetch_allow_private,
+        connect_timeout: settings.fetch_connect_timeout,
+        total_timeout: settings.fetch_timeout,
+        max_redirects: 5,
+    });
+    let service_settings = ServiceSettings { limits: settings.limits.clone(), public_url: settings.public_url.clone() };
+    Ok(Service::new(Arc::new(catalog), Arc::new(blobs), fetcher, service_settings))
+}
