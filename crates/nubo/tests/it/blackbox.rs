@@ -1,0 +1,1 @@
+//! Black-box SDK tests (next).

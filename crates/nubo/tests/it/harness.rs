@@ -1,0 +1,156 @@
+//! An in-process Nubo on a temp dir, and helpers to build SDK-shaped requests.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use nubo_blob::FsBlobStore;
+use nubo_catalog::SqlCatalog;
+use nubo_core::{CloudName, Limits};
+use nubo_fetch::{FetchPolicy, RemoteFetcher};
+use nubo_service::accounts::BootstrapConfig;
+use nubo_service::signing::{sign_hex, string_to_sign, SignatureAlgorithm};
+use nubo_service::{Service, ServiceSettings};
+use tower::ServiceExt;
+
+pub const KEY: &str = "1234567890";
+pub const SECRET: &str = "abcdefghijklmnop";
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_path(name)).unwrap()
+}
+
+pub fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub service: Service,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn error_message(&self) -> String {
+        self.json()["error"]["message"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with(Limits::default(), false).await
+    }
+
+    pub async fn with(limits: Limits, allow_private: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}?mode=rwc", dir.path().join("catalog.db").display());
+        let catalog = SqlCatalog::connect(&url, None).await.unwrap();
+        let blobs = FsBlobStore::open(dir.path()).unwrap();
+        let fetcher = RemoteFetcher::new(FetchPolicy { allow_private, ..FetchPolicy::default() });
+        let settings = ServiceSettings { limits: limits.clone(), public_url: "http://media.test".into() };
+        let service = Service::new(Arc::new(catalog), Arc::new(blobs), fetcher, settings);
+        let boot = BootstrapConfig {
+            cloud: Some(CloudName::parse("demo").unwrap()),
+            key: Some(KEY.into()),
+            secret: Some(SECRET.into()),
+        };
+        service.bootstrap(&boot).await.unwrap();
+        let router = nubo_http::router(
+            service.clone(),
+            nubo_http::HttpSettings { cors_origins: vec!["*".into()], body_timeout: limits.body_timeout },
+        );
+        Self { router, service, dir }
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Response {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Response { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    /// Posts a multipart form, as both SDKs do for every Upload API call.
+    pub async fn post_form(&self, path: &str, fields: &[(String, String)], file: Option<(&str, &[u8])>) -> Response {
+        let (content_type, body) = multipart(fields, file);
+        let req = Request::post(path).header("content-type", content_type).body(Body::from(body)).unwrap();
+        self.send(req).await
+    }
+
+    /// Signs and posts an Upload API call.
+    pub async fn call(&self, action_path: &str, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Response {
+        let action = action_path.rsplit('/').next().unwrap();
+        self.post_form(&format!("/v1_1/demo/{action_path}"), &signed(action, fields, crate::harness::now()), file).await
+    }
+
+    /// Files under the blob store (not counting staging files).
+    pub fn blob_files(&self) -> usize {
+        count_files(&self.dir.path().join("blobs"))
+    }
+
+    pub fn spool_files(&self) -> usize {
+        count_files(&self.dir.path().join("tmp"))
+    }
+}
+
+fn count_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| if e.path().is_dir() { count_files(&e.path()) } else { 1 })
+        .sum()
+}
+
+pub fn now() -> i64 {
+    nubo_service::now()
+}
+
+/// Adds `timestamp`, `api_key` and a SHA-1 `signature`, as the SDKs do.
+pub fn signed(action: &str, fields: &[(&str, &str)], timestamp: i64) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    out.push(("timestamp".into(), timestamp.to_string()));
+    let collapsed = nubo_service::Params::from_pairs(out.clone()).collapsed();
+    let sig = sign_hex(&string_to_sign(action, &collapsed, true), SECRET, SignatureAlgorithm::Sha1);
+    out.push(("signature".into(), sig));
+    out.push(("api_key".into(), KEY.into()));
+    out
+}
+
+pub fn multipart(fields: &[(String, String)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "nubo-test-boundary-7d3f";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    if let Some((filename, bytes)) = file {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The path of a delivery URL from an upload response.
+pub fn path_of(url: &serde_json::Value) -> String {
+    url.as_str().unwrap().strip_prefix("http://media.test").unwrap().to_owned()
+}

@@ -1,0 +1,11 @@
+//! The one integration target, in three tiers:
+//! - `http_*`: in-process HTTP tests through `Router::oneshot`;
+//! - `catalog_backends`: the catalog and blob conformance suites on every adapter;
+//! - `blackbox`: the real binary driven by the official Python and Node SDKs.
+
+mod blackbox;
+mod catalog_backends;
+mod harness;
+mod http_delivery;
+mod http_manage;
+mod http_upload;
