@@ -29,7 +29,10 @@ impl FsBlobStore {
 
     fn path_of(&self, key: &BlobKey) -> PathBuf {
         let hash = key.sha256_hex();
-        self.blobs.join(&hash[..2]).join(&hash[2..4]).join(key.as_str())
+        self.blobs
+            .join(&hash[..2])
+            .join(&hash[2..4])
+            .join(key.as_str())
     }
 }
 
@@ -113,7 +116,13 @@ mod tests {
         w.write(b"abc").await.unwrap();
         let kept = w.finish().await.unwrap();
         std::mem::forget(kept); // what a killed process leaves behind
-        assert_eq!(store.spool().sweep(std::time::Duration::from_secs(3600)).unwrap(), 0);
+        assert_eq!(
+            store
+                .spool()
+                .sweep(std::time::Duration::from_secs(3600))
+                .unwrap(),
+            0
+        );
         assert_eq!(store.spool().sweep(std::time::Duration::ZERO).unwrap(), 1);
     }
 }

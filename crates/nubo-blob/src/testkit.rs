@@ -51,7 +51,15 @@ async fn ranges(store: &dyn BlobStore) {
     assert_eq!(part, &data[10..20]);
     let read = store.open(&key, None).await.unwrap();
     assert_eq!(read.total, 256);
-    let bad = store.open(&key, Some(ByteRange { start: 10, end: 300 })).await;
+    let bad = store
+        .open(
+            &key,
+            Some(ByteRange {
+                start: 10,
+                end: 300,
+            }),
+        )
+        .await;
     assert!(matches!(bad, Err(BlobError::BadRange { .. })));
 }
 
@@ -60,13 +68,19 @@ async fn delete_is_idempotent(store: &dyn BlobStore) {
     store.delete(&key).await.unwrap();
     assert!(!store.exists(&key).await.unwrap());
     store.delete(&key).await.unwrap();
-    assert!(matches!(store.open(&key, None).await, Err(BlobError::NotFound(_))));
+    assert!(matches!(
+        store.open(&key, None).await,
+        Err(BlobError::NotFound(_))
+    ));
 }
 
 async fn limit_is_enforced(store: &dyn BlobStore) {
     let mut w = store.spool().writer(4).await.unwrap();
     w.write(b"1234").await.unwrap();
-    assert!(matches!(w.write(b"5").await, Err(BlobError::TooLarge { limit: 4 })));
+    assert!(matches!(
+        w.write(b"5").await,
+        Err(BlobError::TooLarge { limit: 4 })
+    ));
 }
 
 async fn dropped_spool_files_vanish(store: &dyn BlobStore) {

@@ -67,8 +67,13 @@ pub trait Catalog: Send + Sync + 'static {
     /// Before writing bytes with this SHA-256, pins the blob row until `until`
     /// so no collector deletes it meanwhile. Returns the key to write to: an
     /// existing blob's (its bytes may already be stored) or `proposed`.
-    async fn pin_blob(&self, sha256: &str, proposed_key: &str, size: u64, until: i64)
-        -> Result<String>;
+    async fn pin_blob(
+        &self,
+        sha256: &str,
+        proposed_key: &str,
+        size: u64,
+        until: i64,
+    ) -> Result<String>;
     /// Deletes the blob row if no asset references it and its pin expired.
     /// `true` means the caller must now delete the bytes.
     async fn collect_blob(&self, key: &str, now: i64) -> Result<bool>;
@@ -101,8 +106,12 @@ pub trait Catalog: Send + Sync + 'static {
     async fn tagged(&self, scope: &AssetScope, tag: &str) -> Result<Vec<PublicId>>;
 
     // --- delete tokens (return_delete_token / delete_by_token) ---
-    async fn put_delete_token(&self, hash_hex: &str, loc: &AssetLocator, expires_at: i64)
-        -> Result<()>;
+    async fn put_delete_token(
+        &self,
+        hash_hex: &str,
+        loc: &AssetLocator,
+        expires_at: i64,
+    ) -> Result<()>;
     /// Consumes a token that has not expired.
     async fn take_delete_token(
         &self,

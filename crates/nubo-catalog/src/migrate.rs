@@ -110,7 +110,8 @@ pub async fn run(pool: &AnyPool, dialect: Dialect) -> Result<()> {
     }
     let result = apply_pending(&mut conn).await;
     if dialect == Dialect::Postgres {
-        conn.execute("SELECT pg_advisory_unlock(1853186671)").await?;
+        conn.execute("SELECT pg_advisory_unlock(1853186671)")
+            .await?;
     }
     result
 }
@@ -132,7 +133,11 @@ async fn apply_pending(conn: &mut sqlx::AnyConnection) -> Result<()> {
         );
         tx.execute(record.as_str()).await?;
         tx.commit().await?;
-        tracing::info!(version = m.version, name = m.name, "applied catalog migration");
+        tracing::info!(
+            version = m.version,
+            name = m.name,
+            "applied catalog migration"
+        );
     }
     Ok(())
 }

@@ -117,14 +117,22 @@ pub enum OverwritePolicy {
 pub enum CommitOutcome {
     Created(Asset),
     /// The id existed and now points at the new version.
-    Replaced { asset: Asset, previous_blob: String },
+    Replaced {
+        asset: Asset,
+        previous_blob: String,
+    },
     /// The id existed and was kept (`overwrite=false`).
     Existing(Asset),
 }
 
+// Returned once per call and matched at once: boxing the asset buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RenameOutcome {
-    Renamed { asset: Asset, replaced_blob: Option<String> },
+    Renamed {
+        asset: Asset,
+        replaced_blob: Option<String>,
+    },
     SourceMissing,
     TargetExists,
 }

@@ -9,11 +9,18 @@ fn cloud() -> CloudName {
 }
 
 fn scope() -> AssetScope {
-    AssetScope { cloud: cloud(), resource_type: ResourceType::Image, delivery_type: DeliveryType::Upload }
+    AssetScope {
+        cloud: cloud(),
+        resource_type: ResourceType::Image,
+        delivery_type: DeliveryType::Upload,
+    }
 }
 
 fn loc(id: &str) -> AssetLocator {
-    AssetLocator { scope: scope(), public_id: PublicId::parse(id).unwrap() }
+    AssetLocator {
+        scope: scope(),
+        public_id: PublicId::parse(id).unwrap(),
+    }
 }
 
 fn new_asset(id: &str, blob: &str, now: i64) -> NewAsset {
@@ -40,7 +47,9 @@ fn sha(n: u8) -> String {
 
 async fn pinned(cat: &dyn Catalog, n: u8, now: i64) -> String {
     let proposed = format!("{}.0000000{n:x}", sha(n));
-    cat.pin_blob(&sha(n), &proposed, 10, now + 3600).await.unwrap()
+    cat.pin_blob(&sha(n), &proposed, 10, now + 3600)
+        .await
+        .unwrap()
 }
 
 /// Runs every check against a freshly migrated, empty catalog.
@@ -57,9 +66,15 @@ pub async fn run_all(cat: &dyn Catalog) {
 
 async fn clouds_and_keys(cat: &dyn Catalog) {
     assert_eq!(cat.create_cloud(&cloud(), 1).await.unwrap(), Created::New);
-    assert_eq!(cat.create_cloud(&cloud(), 2).await.unwrap(), Created::AlreadyExisted);
+    assert_eq!(
+        cat.create_cloud(&cloud(), 2).await.unwrap(),
+        Created::AlreadyExisted
+    );
     assert!(cat.cloud_exists(&cloud()).await.unwrap());
-    assert!(!cat.cloud_exists(&CloudName::parse("nope").unwrap()).await.unwrap());
+    assert!(!cat
+        .cloud_exists(&CloudName::parse("nope").unwrap())
+        .await
+        .unwrap());
     assert_eq!(cat.list_clouds().await.unwrap()[0].created_at, 1);
 
     let key = ApiKeyRecord {
@@ -71,13 +86,25 @@ async fn clouds_and_keys(cat: &dyn Catalog) {
         revoked_at: None,
     };
     assert_eq!(cat.put_api_key(&key).await.unwrap(), Created::New);
-    let again = ApiKeyRecord { secret: "other".into(), ..key.clone() };
-    assert_eq!(cat.put_api_key(&again).await.unwrap(), Created::AlreadyExisted);
-    assert_eq!(cat.api_key(&cloud(), "1234").await.unwrap(), Some(key.clone()));
+    let again = ApiKeyRecord {
+        secret: "other".into(),
+        ..key.clone()
+    };
+    assert_eq!(
+        cat.put_api_key(&again).await.unwrap(),
+        Created::AlreadyExisted
+    );
+    assert_eq!(
+        cat.api_key(&cloud(), "1234").await.unwrap(),
+        Some(key.clone())
+    );
     assert!(cat.api_key(&cloud(), "9999").await.unwrap().is_none());
     assert!(cat.revoke_api_key(&cloud(), "1234", 9).await.unwrap());
     assert!(!cat.revoke_api_key(&cloud(), "1234", 10).await.unwrap());
-    assert_eq!(cat.list_api_keys(&cloud()).await.unwrap()[0].revoked_at, Some(9));
+    assert_eq!(
+        cat.list_api_keys(&cloud()).await.unwrap()[0].revoked_at,
+        Some(9)
+    );
 }
 
 async fn tokens(cat: &dyn Catalog) {
@@ -91,10 +118,16 @@ async fn tokens(cat: &dyn Catalog) {
         revoked_at: None,
     };
     cat.put_token(&t).await.unwrap();
-    assert_eq!(cat.token_by_hash(&t.hash_hex).await.unwrap(), Some(t.clone()));
+    assert_eq!(
+        cat.token_by_hash(&t.hash_hex).await.unwrap(),
+        Some(t.clone())
+    );
     assert!(cat.token_by_hash(&"cd".repeat(32)).await.unwrap().is_none());
     assert!(cat.revoke_token(&cloud(), "tok1", 50).await.unwrap());
-    assert_eq!(cat.list_tokens(&cloud()).await.unwrap()[0].revoked_at, Some(50));
+    assert_eq!(
+        cat.list_tokens(&cloud()).await.unwrap()[0].revoked_at,
+        Some(50)
+    );
 }
 
 async fn presets(cat: &dyn Catalog) {
@@ -117,29 +150,56 @@ async fn presets(cat: &dyn Catalog) {
 
 async fn commit_create_replace_keep(cat: &dyn Catalog) {
     let b1 = pinned(cat, 1, 1000).await;
-    let CommitOutcome::Created(first) = cat.commit_asset(new_asset("f/one", &b1, 1000), OverwritePolicy::Replace).await.unwrap() else {
+    let CommitOutcome::Created(first) = cat
+        .commit_asset(new_asset("f/one", &b1, 1000), OverwritePolicy::Replace)
+        .await
+        .unwrap()
+    else {
         panic!("expected a new asset");
     };
     assert_eq!(first.version, 1000);
     assert_eq!(first.asset_id.len(), 32);
     assert_eq!(cat.asset(&loc("f/one")).await.unwrap(), Some(first.clone()));
-    assert_eq!(cat.asset_by_id(&cloud(), &first.asset_id).await.unwrap(), Some(first.clone()));
+    assert_eq!(
+        cat.asset_by_id(&cloud(), &first.asset_id).await.unwrap(),
+        Some(first.clone())
+    );
 
     // Same second: the version must still increase.
     let b2 = pinned(cat, 2, 1000).await;
-    let out = cat.commit_asset(new_asset("f/one", &b2, 1000), OverwritePolicy::Replace).await.unwrap();
-    let CommitOutcome::Replaced { asset, previous_blob } = out else { panic!("expected replace") };
+    let out = cat
+        .commit_asset(new_asset("f/one", &b2, 1000), OverwritePolicy::Replace)
+        .await
+        .unwrap();
+    let CommitOutcome::Replaced {
+        asset,
+        previous_blob,
+    } = out
+    else {
+        panic!("expected replace")
+    };
     assert_eq!(previous_blob, b1);
     assert_eq!(asset.version, 1001);
-    assert_eq!(asset.asset_id, first.asset_id, "asset_id is stable across overwrites");
+    assert_eq!(
+        asset.asset_id, first.asset_id,
+        "asset_id is stable across overwrites"
+    );
     assert_ne!(asset.version_id, first.version_id);
 
-    let out = cat.commit_asset(new_asset("f/one", &b1, 2000), OverwritePolicy::KeepExisting).await.unwrap();
+    let out = cat
+        .commit_asset(new_asset("f/one", &b1, 2000), OverwritePolicy::KeepExisting)
+        .await
+        .unwrap();
     assert!(matches!(out, CommitOutcome::Existing(a) if a.blob_key == b2));
 
     let unpinned = format!("{}.00000000", sha(9));
-    let gone = cat.commit_asset(new_asset("f/two", &unpinned, 1), OverwritePolicy::Replace).await;
-    assert!(matches!(gone, Err(CatalogError::BlobGone(_))), "a blob must be pinned before use");
+    let gone = cat
+        .commit_asset(new_asset("f/two", &unpinned, 1), OverwritePolicy::Replace)
+        .await;
+    assert!(
+        matches!(gone, Err(CatalogError::BlobGone(_))),
+        "a blob must be pinned before use"
+    );
     assert!(cat.asset(&loc("f/two")).await.unwrap().is_none());
 }
 
@@ -148,20 +208,44 @@ async fn blob_references_are_counted(cat: &dyn Catalog) {
     let key = pinned(cat, 3, now).await;
     // Identical content pins the same key: dedup.
     assert_eq!(pinned(cat, 3, now).await, key);
-    cat.commit_asset(new_asset("dup/a", &key, now), OverwritePolicy::Replace).await.unwrap();
-    cat.commit_asset(new_asset("dup/b", &key, now), OverwritePolicy::Replace).await.unwrap();
+    cat.commit_asset(new_asset("dup/a", &key, now), OverwritePolicy::Replace)
+        .await
+        .unwrap();
+    cat.commit_asset(new_asset("dup/b", &key, now), OverwritePolicy::Replace)
+        .await
+        .unwrap();
     let later = now + 2 * 3600 * 10;
-    assert!(!cat.collect_blob(&key, now).await.unwrap(), "pinned blobs are kept");
+    assert!(
+        !cat.collect_blob(&key, now).await.unwrap(),
+        "pinned blobs are kept"
+    );
     cat.delete_asset(&loc("dup/a")).await.unwrap().unwrap();
-    assert!(!cat.collect_blob(&key, later).await.unwrap(), "dup/b still uses the blob");
-    assert!(cat.unreferenced_blobs(later, 100).await.unwrap().iter().all(|k| *k != key));
+    assert!(
+        !cat.collect_blob(&key, later).await.unwrap(),
+        "dup/b still uses the blob"
+    );
+    assert!(cat
+        .unreferenced_blobs(later, 100)
+        .await
+        .unwrap()
+        .iter()
+        .all(|k| *k != key));
     cat.delete_asset(&loc("dup/b")).await.unwrap().unwrap();
-    assert!(cat.unreferenced_blobs(later, 100).await.unwrap().contains(&key));
+    assert!(cat
+        .unreferenced_blobs(later, 100)
+        .await
+        .unwrap()
+        .contains(&key));
     assert!(cat.collect_blob(&key, later).await.unwrap());
     assert!(!cat.collect_blob(&key, later).await.unwrap());
     // Content seen again after collection gets a fresh generation.
     let proposed = format!("{}.000000ff", sha(3));
-    assert_eq!(cat.pin_blob(&sha(3), &proposed, 10, later + 1).await.unwrap(), proposed);
+    assert_eq!(
+        cat.pin_blob(&sha(3), &proposed, 10, later + 1)
+            .await
+            .unwrap(),
+        proposed
+    );
     assert!(cat.delete_asset(&loc("dup/b")).await.unwrap().is_none());
 }
 
@@ -169,26 +253,63 @@ async fn rename(cat: &dyn Catalog) {
     let now = 20_000;
     let k1 = pinned(cat, 4, now).await;
     let k2 = pinned(cat, 5, now).await;
-    cat.commit_asset(new_asset("r/src", &k1, now), OverwritePolicy::Replace).await.unwrap();
-    cat.commit_asset(new_asset("r/dst", &k2, now), OverwritePolicy::Replace).await.unwrap();
+    cat.commit_asset(new_asset("r/src", &k1, now), OverwritePolicy::Replace)
+        .await
+        .unwrap();
+    cat.commit_asset(new_asset("r/dst", &k2, now), OverwritePolicy::Replace)
+        .await
+        .unwrap();
     let src = cat.asset(&loc("r/src")).await.unwrap().unwrap();
 
-    assert_eq!(cat.rename_asset(&loc("r/nope"), &loc("r/x"), false, now).await.unwrap(), RenameOutcome::SourceMissing);
-    assert_eq!(cat.rename_asset(&loc("r/src"), &loc("r/dst"), false, now).await.unwrap(), RenameOutcome::TargetExists);
-    let RenameOutcome::Renamed { asset, replaced_blob } = cat.rename_asset(&loc("r/src"), &loc("r/dst"), true, now + 1).await.unwrap() else {
+    assert_eq!(
+        cat.rename_asset(&loc("r/nope"), &loc("r/x"), false, now)
+            .await
+            .unwrap(),
+        RenameOutcome::SourceMissing
+    );
+    assert_eq!(
+        cat.rename_asset(&loc("r/src"), &loc("r/dst"), false, now)
+            .await
+            .unwrap(),
+        RenameOutcome::TargetExists
+    );
+    let RenameOutcome::Renamed {
+        asset,
+        replaced_blob,
+    } = cat
+        .rename_asset(&loc("r/src"), &loc("r/dst"), true, now + 1)
+        .await
+        .unwrap()
+    else {
         panic!("expected rename")
     };
     assert_eq!(replaced_blob, Some(k2));
     assert_eq!(asset.asset_id, src.asset_id);
     assert_eq!(asset.version, src.version);
     assert!(cat.asset(&loc("r/src")).await.unwrap().is_none());
-    assert_eq!(cat.tagged(&scope(), "a").await.unwrap().iter().filter(|p| p.as_str().starts_with("r/")).count(), 1);
+    assert_eq!(
+        cat.tagged(&scope(), "a")
+            .await
+            .unwrap()
+            .iter()
+            .filter(|p| p.as_str().starts_with("r/"))
+            .count(),
+        1
+    );
 
     let private = AssetLocator {
-        scope: AssetScope { delivery_type: DeliveryType::Private, ..scope() },
+        scope: AssetScope {
+            delivery_type: DeliveryType::Private,
+            ..scope()
+        },
         public_id: PublicId::parse("r/dst").unwrap(),
     };
-    assert!(matches!(cat.rename_asset(&loc("r/dst"), &private, false, now).await.unwrap(), RenameOutcome::Renamed { .. }));
+    assert!(matches!(
+        cat.rename_asset(&loc("r/dst"), &private, false, now)
+            .await
+            .unwrap(),
+        RenameOutcome::Renamed { .. }
+    ));
     assert!(cat.asset(&private).await.unwrap().is_some());
 }
 
@@ -196,21 +317,42 @@ async fn edits_and_tag_index(cat: &dyn Catalog) {
     let now = 30_000;
     let k = pinned(cat, 6, now).await;
     for id in ["e/1", "e/2"] {
-        cat.commit_asset(new_asset(id, &k, now), OverwritePolicy::Replace).await.unwrap();
+        cat.commit_asset(new_asset(id, &k, now), OverwritePolicy::Replace)
+            .await
+            .unwrap();
     }
-    let ids = [PublicId::parse("e/1").unwrap(), PublicId::parse("e/missing").unwrap()];
-    let touched = cat.edit_assets(&scope(), &ids, &AssetEdit::AddTags(vec!["new".into()]), now).await.unwrap();
+    let ids = [
+        PublicId::parse("e/1").unwrap(),
+        PublicId::parse("e/missing").unwrap(),
+    ];
+    let touched = cat
+        .edit_assets(&scope(), &ids, &AssetEdit::AddTags(vec!["new".into()]), now)
+        .await
+        .unwrap();
     assert_eq!(touched, vec![PublicId::parse("e/1").unwrap()]);
-    assert_eq!(cat.tagged(&scope(), "new").await.unwrap(), vec![PublicId::parse("e/1").unwrap()]);
+    assert_eq!(
+        cat.tagged(&scope(), "new").await.unwrap(),
+        vec![PublicId::parse("e/1").unwrap()]
+    );
     let a = cat.asset(&loc("e/1")).await.unwrap().unwrap();
     assert_eq!(a.tags.as_slice(), ["a", "b", "new"]);
 
-    cat.edit_assets(&scope(), &ids[..1], &AssetEdit::RemoveAllTags, now).await.unwrap();
+    cat.edit_assets(&scope(), &ids[..1], &AssetEdit::RemoveAllTags, now)
+        .await
+        .unwrap();
     assert!(cat.tagged(&scope(), "new").await.unwrap().is_empty());
-    assert!(cat.asset(&loc("e/1")).await.unwrap().unwrap().tags.is_empty());
+    assert!(cat
+        .asset(&loc("e/1"))
+        .await
+        .unwrap()
+        .unwrap()
+        .tags
+        .is_empty());
 
     let ctx = AssetEdit::AddContext(Context::parse("k=v").unwrap());
-    cat.edit_assets(&scope(), &ids[..1], &ctx, now).await.unwrap();
+    cat.edit_assets(&scope(), &ids[..1], &ctx, now)
+        .await
+        .unwrap();
     let a = cat.asset(&loc("e/1")).await.unwrap().unwrap();
     assert_eq!(a.context.0.get("k").map(String::as_str), Some("v"));
     assert_eq!(a.context.0.get("alt").map(String::as_str), Some("x"));
@@ -219,8 +361,19 @@ async fn edits_and_tag_index(cat: &dyn Catalog) {
 async fn delete_tokens(cat: &dyn Catalog) {
     let hash = "ef".repeat(32);
     cat.put_delete_token(&hash, &loc("e/2"), 500).await.unwrap();
-    assert_eq!(cat.take_delete_token(&cloud(), &hash, 100).await.unwrap(), Some(loc("e/2")));
-    assert_eq!(cat.take_delete_token(&cloud(), &hash, 100).await.unwrap(), None, "tokens are single use");
+    assert_eq!(
+        cat.take_delete_token(&cloud(), &hash, 100).await.unwrap(),
+        Some(loc("e/2"))
+    );
+    assert_eq!(
+        cat.take_delete_token(&cloud(), &hash, 100).await.unwrap(),
+        None,
+        "tokens are single use"
+    );
     cat.put_delete_token(&hash, &loc("e/2"), 500).await.unwrap();
-    assert_eq!(cat.take_delete_token(&cloud(), &hash, 600).await.unwrap(), None, "expired");
+    assert_eq!(
+        cat.take_delete_token(&cloud(), &hash, 600).await.unwrap(),
+        None,
+        "expired"
+    );
 }

@@ -115,7 +115,13 @@ mod tests {
 
     #[test]
     fn extensions_round_trip() {
-        for f in [Format::Jpg, Format::Png, Format::Webm, Format::Heic, Format::Svg] {
+        for f in [
+            Format::Jpg,
+            Format::Png,
+            Format::Webm,
+            Format::Heic,
+            Format::Svg,
+        ] {
             assert_eq!(Format::from_extension(f.extension()), Some(f));
         }
         assert_eq!(Format::from_extension("JPEG"), Some(Format::Jpg));

@@ -135,10 +135,16 @@ impl PublicId {
         if raw.starts_with([' ', '/']) || raw.ends_with([' ', '/']) {
             return fail("it may not begin or end with a space or '/'");
         }
-        if raw.chars().any(|c| c.is_control() || FORBIDDEN_IN_ID.contains(&c)) {
+        if raw
+            .chars()
+            .any(|c| c.is_control() || FORBIDDEN_IN_ID.contains(&c))
+        {
             return fail("it may not contain control characters or any of ? & # \\ % < > +");
         }
-        if raw.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        if raw
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+        {
             return fail("it may not contain empty, '.' or '..' path segments");
         }
         Ok(Self(raw.to_owned()))
@@ -155,7 +161,9 @@ impl PublicId {
 
     /// The last path segment: Cloudinary's default `display_name`.
     pub fn basename(&self) -> &str {
-        self.0.rsplit_once('/').map_or(self.0.as_str(), |(_, name)| name)
+        self.0
+            .rsplit_once('/')
+            .map_or(self.0.as_str(), |(_, name)| name)
     }
 }
 
@@ -272,7 +280,13 @@ mod tests {
 
     #[test]
     fn public_ids_follow_cloudinary_rules() {
-        for ok in ["sample", "folder1/my pic", "docs/file.pdf", "ünï cödé", "a-b_c.d"] {
+        for ok in [
+            "sample",
+            "folder1/my pic",
+            "docs/file.pdf",
+            "ünï cödé",
+            "a-b_c.d",
+        ] {
             assert!(PublicId::parse(ok).is_ok(), "{ok} should be accepted");
         }
         for bad in [

@@ -86,9 +86,12 @@ impl Resolve for GuardedResolver {
         let allow_private = self.allow_private;
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> =
-                addrs.into_iter().filter(|a| allow_private || is_public(a.ip())).collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = addrs
+                .into_iter()
+                .filter(|a| allow_private || is_public(a.ip()))
+                .collect();
             if allowed.is_empty() {
                 return Err(Box::new(BlockedHost(host)) as Box<dyn std::error::Error + Send + Sync>);
             }
@@ -104,7 +107,9 @@ struct BlockedHost(String);
 impl RemoteFetcher {
     pub fn new(policy: FetchPolicy) -> Self {
         let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(GuardedResolver { allow_private: policy.allow_private }))
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_private: policy.allow_private,
+            }))
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(policy.connect_timeout)
             .timeout(policy.total_timeout)
@@ -123,20 +128,33 @@ impl RemoteFetcher {
     pub async fn open(&self, url: &str, max_bytes: u64) -> Result<RemoteBody, FetchError> {
         let mut current = self.check_url(url)?;
         for _ in 0..=self.policy.max_redirects {
-            let resp = self.client.get(current.clone()).send().await.map_err(|e| classify(&current, e))?;
+            let resp = self
+                .client
+                .get(current.clone())
+                .send()
+                .await
+                .map_err(|e| classify(&current, e))?;
             let status = resp.status();
             if status.is_redirection() {
                 let location = resp
                     .headers()
                     .get(reqwest::header::LOCATION)
                     .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| FetchError::Status { url: current.to_string(), status: status.as_u16() })?;
-                let next = current.join(location).map_err(|_| FetchError::BadUrl(location.to_owned()))?;
+                    .ok_or_else(|| FetchError::Status {
+                        url: current.to_string(),
+                        status: status.as_u16(),
+                    })?;
+                let next = current
+                    .join(location)
+                    .map_err(|_| FetchError::BadUrl(location.to_owned()))?;
                 current = self.check_url(next.as_str())?;
                 continue;
             }
             if !status.is_success() {
-                return Err(FetchError::Status { url: current.to_string(), status: status.as_u16() });
+                return Err(FetchError::Status {
+                    url: current.to_string(),
+                    status: status.as_u16(),
+                });
             }
             let declared_len = resp.content_length();
             if declared_len.is_some_and(|n| n > max_bytes) {
@@ -152,7 +170,11 @@ impl RemoteFetcher {
                 }
                 Ok(chunk)
             });
-            return Ok(RemoteBody { final_url: current, declared_len, body: Box::pin(body) });
+            return Ok(RemoteBody {
+                final_url: current,
+                declared_len,
+                body: Box::pin(body),
+            });
         }
         Err(FetchError::TooManyRedirects(url.to_owned()))
     }
@@ -172,7 +194,9 @@ impl RemoteFetcher {
         };
         if let Some(ip) = literal {
             if !self.policy.allow_private && !is_public(ip) {
-                return Err(FetchError::Blocked(url.host_str().unwrap_or_default().to_owned()));
+                return Err(FetchError::Blocked(
+                    url.host_str().unwrap_or_default().to_owned(),
+                ));
             }
         }
         Ok(url)
@@ -190,7 +214,10 @@ fn classify(url: &Url, e: reqwest::Error) -> FetchError {
         }
         source = err.source();
     }
-    FetchError::Network { url: url.to_string(), why: e.to_string() }
+    FetchError::Network {
+        url: url.to_string(),
+        why: e.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -209,7 +236,10 @@ mod tests {
             "http://100.64.0.1/x",
             "http://0.0.0.0/x",
         ] {
-            assert!(matches!(f.open(url, 10).await, Err(FetchError::Blocked(_))), "{url}");
+            assert!(
+                matches!(f.open(url, 10).await, Err(FetchError::Blocked(_))),
+                "{url}"
+            );
         }
     }
 
@@ -224,7 +254,10 @@ mod tests {
     async fn other_schemes_are_bad_urls() {
         let f = RemoteFetcher::new(FetchPolicy::default());
         for url in ["ftp://example.com/a", "file:///etc/passwd", "not a url"] {
-            assert!(matches!(f.open(url, 10).await, Err(FetchError::BadUrl(_))), "{url}");
+            assert!(
+                matches!(f.open(url, 10).await, Err(FetchError::BadUrl(_))),
+                "{url}"
+            );
         }
     }
 }

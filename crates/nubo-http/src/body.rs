@@ -21,9 +21,16 @@ pub struct ParsedRequest {
 }
 
 /// Reads query and body. The whole body must arrive within `timeout`.
-pub async fn read_request(service: &Service, req: Request, timeout: Duration) -> Result<ParsedRequest, ApiError> {
+pub async fn read_request(
+    service: &Service,
+    req: Request,
+    timeout: Duration,
+) -> Result<ParsedRequest, ApiError> {
     let (parts, body) = req.into_parts();
-    let mut parsed = ParsedRequest { params: Params::new(), file: FileInput::Missing };
+    let mut parsed = ParsedRequest {
+        params: Params::new(),
+        file: FileInput::Missing,
+    };
     if let Some(q) = parts.uri.query() {
         for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
             parsed.params.push(k.into_owned(), v.into_owned());
@@ -38,7 +45,11 @@ pub async fn read_request(service: &Service, req: Request, timeout: Duration) ->
     let read = read_body(service, &content_type, body, &mut parsed);
     match tokio::time::timeout(timeout, read).await {
         Ok(result) => result?,
-        Err(_) => return Err(ApiError::bad_request("Request body was not received in time")),
+        Err(_) => {
+            return Err(ApiError::bad_request(
+                "Request body was not received in time",
+            ))
+        }
     }
     // A text `file` field is moved out of the parameters: it is a source.
     if matches!(parsed.file, FileInput::Missing) {
@@ -50,8 +61,18 @@ pub async fn read_request(service: &Service, req: Request, timeout: Duration) ->
     Ok(parsed)
 }
 
-async fn read_body(service: &Service, content_type: &str, body: Body, out: &mut ParsedRequest) -> Result<(), ApiError> {
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+async fn read_body(
+    service: &Service,
+    content_type: &str,
+    body: Body,
+    out: &mut ParsedRequest,
+) -> Result<(), ApiError> {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let field_limit = service.limits().max_field_bytes;
     match mime.as_str() {
         "multipart/form-data" => read_multipart(service, content_type, body, out).await,
@@ -70,7 +91,9 @@ async fn read_body(service: &Service, content_type: &str, body: Body, out: &mut 
             let value: serde_json::Value = serde_json::from_slice(&bytes)
                 .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?;
             let serde_json::Value::Object(map) = value else {
-                return Err(ApiError::bad_request("Invalid JSON body: expected an object"));
+                return Err(ApiError::bad_request(
+                    "Invalid JSON body: expected an object",
+                ));
             };
             for (k, v) in map {
                 push_json(&mut out.params, &k, v);
@@ -83,7 +106,9 @@ async fn read_body(service: &Service, content_type: &str, body: Body, out: &mut 
             if bytes.is_empty() {
                 Ok(())
             } else {
-                Err(ApiError::bad_request(format!("Unsupported Content-Type {content_type:?}")))
+                Err(ApiError::bad_request(format!(
+                    "Unsupported Content-Type {content_type:?}"
+                )))
             }
         }
     }
@@ -116,14 +141,22 @@ async fn collect_limited(body: Body, limit: u64) -> Result<Bytes, ApiError> {
         let too_large = std::error::Error::source(&e)
             .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
         if too_large {
-            ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, format!("Request body is larger than {limit} bytes"))
+            ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                format!("Request body is larger than {limit} bytes"),
+            )
         } else {
             ApiError::bad_request(format!("Could not read the request body: {e}"))
         }
     })
 }
 
-async fn read_multipart(service: &Service, content_type: &str, body: Body, out: &mut ParsedRequest) -> Result<(), ApiError> {
+async fn read_multipart(
+    service: &Service,
+    content_type: &str,
+    body: Body,
+    out: &mut ParsedRequest,
+) -> Result<(), ApiError> {
     let boundary = multer::parse_boundary(content_type)
         .map_err(|e| ApiError::bad_request(format!("Invalid multipart body: {e}")))?;
     let mut multipart = multer::Multipart::new(body.into_data_stream(), boundary);
@@ -133,7 +166,9 @@ async fn read_multipart(service: &Service, content_type: &str, body: Body, out: 
         let name = field.name().unwrap_or("").to_owned();
         if name == "file" && field.file_name().is_some() {
             if !matches!(out.file, FileInput::Missing) {
-                return Err(ApiError::bad_request("Only one file may be uploaded per request"));
+                return Err(ApiError::bad_request(
+                    "Only one file may be uploaded per request",
+                ));
             }
             let filename = field.file_name().map(str::to_owned);
             let mut writer = service
@@ -152,11 +187,15 @@ async fn read_multipart(service: &Service, content_type: &str, body: Body, out: 
         let mut value = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(bad)? {
             text_budget = text_budget.checked_sub(chunk.len() as u64).ok_or_else(|| {
-                ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "Form fields are larger than the limit")
+                ApiError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "Form fields are larger than the limit",
+                )
             })?;
             value.extend_from_slice(&chunk);
         }
-        let text = String::from_utf8(value).map_err(|_| ApiError::bad_request(format!("Field {name} is not UTF-8")))?;
+        let text = String::from_utf8(value)
+            .map_err(|_| ApiError::bad_request(format!("Field {name} is not UTF-8")))?;
         out.params.push(name, text);
     }
     Ok(())

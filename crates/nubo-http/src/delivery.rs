@@ -19,12 +19,21 @@ pub(crate) async fn deliver(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    serve_delivery(&state, &method, &uri, &headers).await.map_err(ApiError::for_delivery)
+    serve_delivery(&state, &method, &uri, &headers)
+        .await
+        .map_err(ApiError::for_delivery)
 }
 
-async fn serve_delivery(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Response, ApiError> {
+async fn serve_delivery(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let raw = uri.path().trim_start_matches('/');
-    let (cloud_raw, rest) = raw.split_once('/').ok_or_else(|| ApiError::not_found("Not found"))?;
+    let (cloud_raw, rest) = raw
+        .split_once('/')
+        .ok_or_else(|| ApiError::not_found("Not found"))?;
     let cloud = CloudName::parse(cloud_raw).map_err(|_| ApiError::not_found("Not found"))?;
     let url = parse_delivery_url(rest)?;
     let d = state.service.deliver(&cloud, &url).await?;
@@ -34,12 +43,24 @@ async fn serve_delivery(state: &AppState, method: &Method, uri: &Uri, headers: &
     let mut resp = Response::builder();
     let h = resp.headers_mut().expect("builder is fresh");
     h.insert(header::ETAG, value(&etag));
-    h.insert(header::LAST_MODIFIED, value(&httpdate::fmt_http_date(modified)));
+    h.insert(
+        header::LAST_MODIFIED,
+        value(&httpdate::fmt_http_date(modified)),
+    );
     h.insert(header::CACHE_CONTROL, value(&d.cache_control));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("X-Cld-Error"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("X-Cld-Error"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     // Uploaded SVG and raw files must not run script in our origin.
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -47,7 +68,10 @@ async fn serve_delivery(state: &AppState, method: &Method, uri: &Uri, headers: &
     );
 
     if not_modified(headers, &etag, modified) {
-        return Ok(resp.status(StatusCode::NOT_MODIFIED).body(Body::empty()).expect("valid response"));
+        return Ok(resp
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .expect("valid response"));
     }
     let total = u64::try_from(d.asset.bytes).unwrap_or(0);
     let range = match requested_range(headers, &etag, modified, total) {
@@ -73,14 +97,25 @@ async fn respond(
 ) -> Result<Response, ApiError> {
     let read = state.service.open_delivery(d, range).await?;
     let len = read.range.end - read.range.start;
-    resp = resp.header(header::CONTENT_TYPE, &d.content_type).header(header::CONTENT_LENGTH, len);
+    resp = resp
+        .header(header::CONTENT_TYPE, &d.content_type)
+        .header(header::CONTENT_LENGTH, len);
     if range.is_some() {
         resp = resp.status(StatusCode::PARTIAL_CONTENT).header(
             header::CONTENT_RANGE,
-            format!("bytes {}-{}/{}", read.range.start, read.range.end - 1, read.total),
+            format!(
+                "bytes {}-{}/{}",
+                read.range.start,
+                read.range.end - 1,
+                read.total
+            ),
         );
     }
-    let body = if head { Body::empty() } else { Body::from_stream(read.body) };
+    let body = if head {
+        Body::empty()
+    } else {
+        Body::from_stream(read.body)
+    };
     Ok(resp.body(body).expect("valid response"))
 }
 
@@ -90,8 +125,14 @@ fn value(s: &str) -> HeaderValue {
 
 /// RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since.
 fn not_modified(headers: &HeaderMap, etag: &str, modified: std::time::SystemTime) -> bool {
-    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        return inm.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag);
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        return inm
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || t.trim_start_matches("W/") == etag);
     }
     headers
         .get(header::IF_MODIFIED_SINCE)
@@ -108,29 +149,46 @@ enum RangeRequest {
 }
 
 /// One `bytes=` range; several ranges, or a stale If-Range, get the whole body.
-fn requested_range(headers: &HeaderMap, etag: &str, modified: std::time::SystemTime, total: u64) -> RangeRequest {
+fn requested_range(
+    headers: &HeaderMap,
+    etag: &str,
+    modified: std::time::SystemTime,
+    total: u64,
+) -> RangeRequest {
     let Some(spec) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
         return RangeRequest::Whole;
     };
     if let Some(if_range) = headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()) {
-        let fresh = if_range == etag || httpdate::parse_http_date(if_range).is_ok_and(|d| d >= modified);
+        let fresh =
+            if_range == etag || httpdate::parse_http_date(if_range).is_ok_and(|d| d >= modified);
         if !fresh {
             return RangeRequest::Whole;
         }
     }
-    let Some(set) = spec.trim().strip_prefix("bytes=") else { return RangeRequest::Whole };
+    let Some(set) = spec.trim().strip_prefix("bytes=") else {
+        return RangeRequest::Whole;
+    };
     if set.contains(',') {
         return RangeRequest::Whole;
     }
-    let Some((a, b)) = set.trim().split_once('-') else { return RangeRequest::Whole };
+    let Some((a, b)) = set.trim().split_once('-') else {
+        return RangeRequest::Whole;
+    };
     let range = match (a.trim(), b.trim()) {
         ("", suffix) => match suffix.parse::<u64>() {
             Ok(0) | Err(_) => return RangeRequest::Unsatisfiable,
-            Ok(n) => ByteRange { start: total.saturating_sub(n), end: total },
+            Ok(n) => ByteRange {
+                start: total.saturating_sub(n),
+                end: total,
+            },
         },
         (start, end) => {
-            let Ok(start) = start.parse::<u64>() else { return RangeRequest::Whole };
-            let end = if end.is_empty() { total } else {
+            let Ok(start) = start.parse::<u64>() else {
+                return RangeRequest::Whole;
+            };
+            let end = if end.is_empty() {
+                total
+            } else {
                 match end.parse::<u64>() {
                     Ok(e) if e >= start => (e + 1).min(total),
                     _ => return RangeRequest::Whole,
@@ -176,10 +234,20 @@ mod tests {
         h.insert(header::IF_NONE_MATCH, "\"x\", \"e\"".parse().unwrap());
         assert!(not_modified(&h, "\"e\"", UNIX_EPOCH));
         h.insert(header::IF_NONE_MATCH, "\"x\"".parse().unwrap());
-        h.insert(header::IF_MODIFIED_SINCE, httpdate::fmt_http_date(UNIX_EPOCH).parse().unwrap());
-        assert!(!not_modified(&h, "\"e\"", UNIX_EPOCH), "If-None-Match decides when present");
+        h.insert(
+            header::IF_MODIFIED_SINCE,
+            httpdate::fmt_http_date(UNIX_EPOCH).parse().unwrap(),
+        );
+        assert!(
+            !not_modified(&h, "\"e\"", UNIX_EPOCH),
+            "If-None-Match decides when present"
+        );
         h.remove(header::IF_NONE_MATCH);
         assert!(not_modified(&h, "\"e\"", UNIX_EPOCH));
-        assert!(!not_modified(&h, "\"e\"", UNIX_EPOCH + Duration::from_secs(5)));
+        assert!(!not_modified(
+            &h,
+            "\"e\"",
+            UNIX_EPOCH + Duration::from_secs(5)
+        ));
     }
 }

@@ -16,7 +16,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), delivery: false }
+        Self {
+            status,
+            message: message.into(),
+            delivery: false,
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -55,13 +59,20 @@ impl IntoResponse for ApiError {
         let mut resp = (self.status, Json(body)).into_response();
         if self.delivery {
             // Header values must be visible ASCII; keep what fits.
-            let clean: String = self.message.chars().filter(|c| c.is_ascii() && !c.is_ascii_control()).collect();
+            let clean: String = self
+                .message
+                .chars()
+                .filter(|c| c.is_ascii() && !c.is_ascii_control())
+                .collect();
             if let Ok(v) = HeaderValue::from_str(&clean) {
                 resp.headers_mut().insert("x-cld-error", v);
             }
             let h = resp.headers_mut();
             h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
-            h.insert("access-control-expose-headers", HeaderValue::from_static("X-Cld-Error"));
+            h.insert(
+                "access-control-expose-headers",
+                HeaderValue::from_static("X-Cld-Error"),
+            );
         }
         resp
     }

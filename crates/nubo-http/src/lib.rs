@@ -50,13 +50,19 @@ pub(crate) struct AppState {
 /// Builds the application router.
 pub fn router(service: Service, settings: HttpSettings) -> Router {
     let cors = upload_cors(&settings.cors_origins);
-    let state = AppState { service, settings: Arc::new(settings) };
+    let state = AppState {
+        service,
+        settings: Arc::new(settings),
+    };
     let api = Router::new()
         .route("/v1_1/{*rest}", any(upload_api::dispatch))
         .layer(cors)
         .with_state(state.clone());
     let delivery = Router::new()
-        .route("/{cloud}/{*rest}", get(delivery::deliver).head(delivery::deliver))
+        .route(
+            "/{cloud}/{*rest}",
+            get(delivery::deliver).head(delivery::deliver),
+        )
         .with_state(state);
     Router::new()
         .route("/health", get(health))
@@ -80,7 +86,10 @@ async fn not_found() -> ApiError {
 async fn request_id(req: Request, next: Next) -> Response {
     let id = hex::encode(rand::random::<[u8; 12]>());
     let mut resp = next.run(req).await;
-    resp.headers_mut().insert("x-request-id", HeaderValue::from_str(&id).expect("hex is a valid header"));
+    resp.headers_mut().insert(
+        "x-request-id",
+        HeaderValue::from_str(&id).expect("hex is a valid header"),
+    );
     resp
 }
 
@@ -93,14 +102,16 @@ fn upload_cors(origins: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(allow_origin)
         .allow_methods([Method::POST, Method::GET, Method::OPTIONS])
-        .allow_headers([
-            "content-type",
-            "content-range",
-            "x-unique-upload-id",
-            "x-requested-with",
-            "authorization",
-        ]
-        .map(|h| h.parse().expect("static header name")))
+        .allow_headers(
+            [
+                "content-type",
+                "content-range",
+                "x-unique-upload-id",
+                "x-requested-with",
+                "authorization",
+            ]
+            .map(|h| h.parse().expect("static header name")),
+        )
         .expose_headers(["x-request-id".parse().expect("static header name")])
         .max_age(Duration::from_secs(600))
 }

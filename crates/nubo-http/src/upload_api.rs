@@ -14,8 +14,16 @@ use nubo_service::upload::UploadRequest;
 use crate::body::read_request;
 use crate::{auth, ApiError, AppState};
 
-pub(crate) async fn dispatch(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let raw = req.uri().path().strip_prefix("/v1_1/").unwrap_or("").to_owned();
+pub(crate) async fn dispatch(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let raw = req
+        .uri()
+        .path()
+        .strip_prefix("/v1_1/")
+        .unwrap_or("")
+        .to_owned();
     let path = percent_encoding::percent_decode_str(&raw)
         .decode_utf8()
         .map_err(|_| ApiError::bad_request("Invalid path encoding"))?
@@ -24,13 +32,22 @@ pub(crate) async fn dispatch(State(state): State<AppState>, req: Request) -> Res
     let (cloud, rt, action) = match segments.as_slice() {
         [cloud, "upload"] => (*cloud, UploadResourceType::Auto, "upload"),
         [cloud, "delete_by_token"] => (*cloud, UploadResourceType::Image, "delete_by_token"),
-        [cloud, rt, action] if UploadResourceType::parse(rt).is_ok() => {
-            (*cloud, UploadResourceType::parse(rt).expect("checked"), *action)
+        [cloud, rt, action] if UploadResourceType::parse(rt).is_ok() => (
+            *cloud,
+            UploadResourceType::parse(rt).expect("checked"),
+            *action,
+        ),
+        _ => {
+            return Err(ApiError::not_found(format!(
+                "Unknown API endpoint /v1_1/{path}"
+            )))
         }
-        _ => return Err(ApiError::not_found(format!("Unknown API endpoint /v1_1/{path}"))),
     };
     if req.method() != Method::POST {
-        return Err(ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "Use POST for Upload API calls"));
+        return Err(ApiError::new(
+            axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            "Use POST for Upload API calls",
+        ));
     }
     let cloud = CloudName::parse(cloud).map_err(|e| ApiError::not_found(e.to_string()))?;
     let headers = req.headers().clone();
@@ -40,10 +57,21 @@ pub(crate) async fn dispatch(State(state): State<AppState>, req: Request) -> Res
     }
     let svc = &state.service;
     let parsed = read_request(svc, req, state.settings.body_timeout).await?;
-    let manage = |params| ManageRequest { cloud: cloud.clone(), resource_type: rt, params, creds: creds.clone() };
+    let manage = |params| ManageRequest {
+        cloud: cloud.clone(),
+        resource_type: rt,
+        params,
+        creds: creds.clone(),
+    };
     let result = match action {
         "upload" | "upload_chunked" => {
-            let upload = UploadRequest { cloud: cloud.clone(), resource_type: rt, params: parsed.params, creds, file: parsed.file };
+            let upload = UploadRequest {
+                cloud: cloud.clone(),
+                resource_type: rt,
+                params: parsed.params,
+                creds,
+                file: parsed.file,
+            };
             svc.upload(upload).await?
         }
         "destroy" => svc.destroy(manage(parsed.params)).await?,
@@ -52,7 +80,11 @@ pub(crate) async fn dispatch(State(state): State<AppState>, req: Request) -> Res
         "tags" => svc.tags(manage(parsed.params)).await?,
         "context" => svc.context(manage(parsed.params)).await?,
         "delete_by_token" => svc.delete_by_token(&cloud, &parsed.params).await?,
-        other => return Err(ApiError::not_found(format!("Unknown Upload API action {other}"))),
+        other => {
+            return Err(ApiError::not_found(format!(
+                "Unknown Upload API action {other}"
+            )))
+        }
     };
     Ok(Json(result).into_response())
 }
@@ -63,7 +95,8 @@ fn refuse_partial_chunks(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(range) = headers.get("content-range").and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
-    let whole = parse_content_range(range).is_some_and(|(first, last, total)| first == 0 && Some(last + 1) == total);
+    let whole = parse_content_range(range)
+        .is_some_and(|(first, last, total)| first == 0 && Some(last + 1) == total);
     if whole {
         Ok(())
     } else {
@@ -78,7 +111,11 @@ fn parse_content_range(raw: &str) -> Option<(u64, u64, Option<u64>)> {
     let spec = raw.trim().strip_prefix("bytes ")?;
     let (range, total) = spec.split_once('/')?;
     let (first, last) = range.split_once('-')?;
-    let total = if total == "-1" { None } else { Some(total.parse().ok()?) };
+    let total = if total == "-1" {
+        None
+    } else {
+        Some(total.parse().ok()?)
+    };
     Some((first.parse().ok()?, last.parse().ok()?, total))
 }
 
@@ -88,7 +125,10 @@ mod tests {
 
     #[test]
     fn content_ranges() {
-        assert_eq!(parse_content_range("bytes 0-66/67"), Some((0, 66, Some(67))));
+        assert_eq!(
+            parse_content_range("bytes 0-66/67"),
+            Some((0, 66, Some(67)))
+        );
         assert_eq!(parse_content_range("bytes 2-3/-1"), Some((2, 3, None)));
         assert_eq!(parse_content_range("bytes x"), None);
         let mut h = HeaderMap::new();

@@ -30,7 +30,9 @@ pub struct BootstrapConfig {
 /// A key of Cloudinary's shape: 15 digits.
 fn random_api_key() -> String {
     let mut rng = rand::thread_rng();
-    (0..15).map(|i| char::from(b'0' + rng.gen_range(if i == 0 { 1 } else { 0 }..10))).collect()
+    (0..15)
+        .map(|i| char::from(b'0' + rng.gen_range(if i == 0 { 1 } else { 0 }..10)))
+        .collect()
 }
 
 /// A secret of Cloudinary's shape: 27 URL-safe base64 characters (160 bits).
@@ -45,7 +47,9 @@ impl Service {
     pub async fn bootstrap(&self, cfg: &BootstrapConfig) -> Result<Option<NewCredential>> {
         let cloud = match &cfg.cloud {
             Some(c) => c.clone(),
-            None if cfg.key.is_none() && !self.catalog.list_clouds().await?.is_empty() => return Ok(None),
+            None if cfg.key.is_none() && !self.catalog.list_clouds().await?.is_empty() => {
+                return Ok(None)
+            }
             None => CloudName::parse("demo").expect("valid name"),
         };
         self.catalog.create_cloud(&cloud, now()).await?;
@@ -61,7 +65,9 @@ impl Service {
                 };
                 if self.catalog.put_api_key(&record).await? == Created::AlreadyExisted {
                     let stored = self.catalog.api_key(&cloud, key).await?.expect("it exists");
-                    if stored.revoked_at.is_some() || !crate::signing::constant_time_eq(&stored.secret, secret) {
+                    if stored.revoked_at.is_some()
+                        || !crate::signing::constant_time_eq(&stored.secret, secret)
+                    {
                         return Err(ServiceError::InvalidParam(format!(
                             "API key {key} of cloud {cloud} exists with a different secret or is revoked; \
                              fix NUBO_API_SECRET or create a new key"
@@ -114,7 +120,11 @@ impl Service {
             revoked_at: None,
         };
         self.catalog.put_api_key(&record).await?;
-        Ok(NewCredential { cloud: cloud.clone(), key: record.key, secret: record.secret })
+        Ok(NewCredential {
+            cloud: cloud.clone(),
+            key: record.key,
+            secret: record.secret,
+        })
     }
 
     pub async fn list_api_keys(&self, cloud: &CloudName) -> Result<Vec<ApiKeyRecord>> {
@@ -126,14 +136,24 @@ impl Service {
         if self.catalog.revoke_api_key(cloud, key, now()).await? {
             Ok(())
         } else {
-            Err(ServiceError::NotFound(format!("active api key {key} in cloud {cloud}")))
+            Err(ServiceError::NotFound(format!(
+                "active api key {key} in cloud {cloud}"
+            )))
         }
     }
 
     /// Issues a bearer token; only its hash is stored, so it is shown once.
-    pub async fn create_token(&self, cloud: &CloudName, label: &str, ttl_seconds: Option<i64>) -> Result<(TokenRecord, String)> {
+    pub async fn create_token(
+        &self,
+        cloud: &CloudName,
+        label: &str,
+        ttl_seconds: Option<i64>,
+    ) -> Result<(TokenRecord, String)> {
         self.require_existing_cloud(cloud).await?;
-        let secret = format!("nubo_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()));
+        let secret = format!(
+            "nubo_{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+        );
         let record = TokenRecord {
             id: hex::encode(rand::random::<[u8; 6]>()),
             cloud: cloud.clone(),
@@ -156,7 +176,9 @@ impl Service {
         if self.catalog.revoke_token(cloud, id, now()).await? {
             Ok(())
         } else {
-            Err(ServiceError::NotFound(format!("active token {id} in cloud {cloud}")))
+            Err(ServiceError::NotFound(format!(
+                "active token {id} in cloud {cloud}"
+            )))
         }
     }
 
@@ -172,9 +194,13 @@ impl Service {
         self.require_existing_cloud(cloud).await?;
         let valid_name = !name.is_empty()
             && name.len() <= 255
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
         if !valid_name {
-            return Err(ServiceError::InvalidParam(format!("Invalid preset name {name:?}")));
+            return Err(ServiceError::InvalidParam(format!(
+                "Invalid preset name {name:?}"
+            )));
         }
         crate::upload::check_preset_settings(&Params::from_pairs(settings.clone()), unsigned)?;
         let existing = self.catalog.preset(cloud, name).await?;

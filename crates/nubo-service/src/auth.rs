@@ -65,8 +65,14 @@ impl Service {
         if action != "upload" {
             return Err(unauthorized("Must supply api_key"));
         }
-        let name = params.get("upload_preset").ok_or(ServiceError::UnsignedWithoutPreset)?;
-        let preset = self.catalog.preset(cloud, name).await?.ok_or(ServiceError::PresetNotFound)?;
+        let name = params
+            .get("upload_preset")
+            .ok_or(ServiceError::UnsignedWithoutPreset)?;
+        let preset = self
+            .catalog
+            .preset(cloud, name)
+            .await?
+            .ok_or(ServiceError::PresetNotFound)?;
         if !preset.unsigned {
             return Err(ServiceError::PresetNotUnsigned);
         }
@@ -110,17 +116,31 @@ impl Service {
     async fn bearer(&self, cloud: &CloudName, token: &str) -> Result<Caller> {
         let record = self.catalog.token_by_hash(&token_hash(token)).await?;
         match record {
-            Some(t) if &t.cloud == cloud && t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now()) => {
+            Some(t)
+                if &t.cloud == cloud
+                    && t.revoked_at.is_none()
+                    && t.expires_at.is_none_or(|e| e > now()) =>
+            {
                 Ok(Caller::Token(t))
             }
             _ => Err(unauthorized("Invalid token")),
         }
     }
 
-    async fn signed(&self, cloud: &CloudName, action: &str, params: &Params, signature: &str) -> Result<Caller> {
-        let key = params.get("api_key").ok_or(ServiceError::MissingParam("api_key"))?;
+    async fn signed(
+        &self,
+        cloud: &CloudName,
+        action: &str,
+        params: &Params,
+        signature: &str,
+    ) -> Result<Caller> {
+        let key = params
+            .get("api_key")
+            .ok_or(ServiceError::MissingParam("api_key"))?;
         let record = self.active_key(cloud, key).await?;
-        let raw_ts = params.get("timestamp").ok_or(ServiceError::MissingParam("timestamp"))?;
+        let raw_ts = params
+            .get("timestamp")
+            .ok_or(ServiceError::MissingParam("timestamp"))?;
         let timestamp: i64 = raw_ts
             .parse()
             .map_err(|_| ServiceError::InvalidParam(format!("Invalid timestamp {raw_ts}")))?;
@@ -149,7 +169,11 @@ impl Service {
 
     /// The key whose secret signs responses for this caller: its own, or
     /// the cloud's oldest active key for token and unsigned callers.
-    pub(crate) async fn signing_key(&self, cloud: &CloudName, caller: &Caller) -> Result<Option<ApiKeyRecord>> {
+    pub(crate) async fn signing_key(
+        &self,
+        cloud: &CloudName,
+        caller: &Caller,
+    ) -> Result<Option<ApiKeyRecord>> {
         if let Caller::Key(k) = caller {
             return Ok(Some(k.clone()));
         }
@@ -169,6 +193,9 @@ fn format_reported_time(ts: i64) -> String {
 mod tests {
     #[test]
     fn reported_time_format() {
-        assert_eq!(super::format_reported_time(1703027261), "2023-12-19 23:07:41 +0000");
+        assert_eq!(
+            super::format_reported_time(1703027261),
+            "2023-12-19 23:07:41 +0000"
+        );
     }
 }

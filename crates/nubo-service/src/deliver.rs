@@ -12,9 +12,9 @@ use crate::{Result, Service, ServiceError};
 /// URL keys of Cloudinary's transformation grammar (§9.1). A path segment
 /// made only of `key_value` items with these keys is a transformation.
 const TRANSFORMATION_KEYS: &[&str] = &[
-    "w", "h", "c", "g", "x", "y", "z", "ar", "q", "f", "dpr", "a", "e", "r", "bo", "b", "co", "o", "fl", "t",
-    "l", "u", "d", "pg", "dn", "cs", "if", "fn", "p", "dl", "vc", "ac", "br", "so", "eo", "du", "fps", "ki",
-    "sp", "vs", "af",
+    "w", "h", "c", "g", "x", "y", "z", "ar", "q", "f", "dpr", "a", "e", "r", "bo", "b", "co", "o",
+    "fl", "t", "l", "u", "d", "pg", "dn", "cs", "if", "fn", "p", "dl", "vc", "ac", "br", "so",
+    "eo", "du", "fps", "ki", "sp", "vs", "af",
 ];
 
 /// A delivery URL, parsed. Text fields keep the URL's escaping where the
@@ -53,7 +53,9 @@ fn is_version(segment: &str) -> Option<i64> {
 fn is_signature(segment: &str) -> Option<&str> {
     let sig = segment.strip_prefix("s--")?.strip_suffix("--")?;
     let ok = matches!(sig.len(), 8 | 32)
-        && sig.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && sig
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     ok.then_some(sig)
 }
 
@@ -61,8 +63,10 @@ fn is_signature(segment: &str) -> Option<&str> {
 pub fn parse_delivery_url(raw: &str) -> Result<DeliveryUrl> {
     let not_found = || ServiceError::NotFound(raw.to_owned());
     let mut segments = raw.split('/');
-    let resource_type = ResourceType::parse(segments.next().unwrap_or("")).map_err(|_| not_found())?;
-    let delivery_type = DeliveryType::parse(segments.next().unwrap_or("")).map_err(|_| not_found())?;
+    let resource_type =
+        ResourceType::parse(segments.next().unwrap_or("")).map_err(|_| not_found())?;
+    let delivery_type =
+        DeliveryType::parse(segments.next().unwrap_or("")).map_err(|_| not_found())?;
     let mut rest: Vec<&str> = segments.collect();
     let signature = match rest.first().and_then(|s| is_signature(s)) {
         Some(sig) => {
@@ -134,7 +138,11 @@ impl Service {
                 url.transformations.join("/")
             )));
         }
-        let scope = AssetScope { cloud: cloud.clone(), resource_type: url.resource_type, delivery_type: url.delivery_type };
+        let scope = AssetScope {
+            cloud: cloud.clone(),
+            resource_type: url.resource_type,
+            delivery_type: url.delivery_type,
+        };
         let (asset, ext) = self.lookup(&scope, &url.tail).await?;
         let stored = asset.format.as_deref().and_then(Format::from_extension);
         if let (Some(ext), Some(stored)) = (ext.as_deref(), stored) {
@@ -151,7 +159,12 @@ impl Service {
         };
         let cache_control = cache_control(url, &asset);
         let blob = BlobKey::parse(&asset.blob_key)?;
-        Ok(Delivery { asset, content_type, cache_control, blob })
+        Ok(Delivery {
+            asset,
+            content_type,
+            cache_control,
+            blob,
+        })
     }
 
     /// Opens the bytes of a delivery, whole or a range.
@@ -161,18 +174,24 @@ impl Service {
 
     async fn check_url_signature(&self, cloud: &CloudName, url: &DeliveryUrl) -> Result<()> {
         let Some(sig) = &url.signature else {
-            return Err(ServiceError::Unauthorized("Resource requires a signed URL".into()));
+            return Err(ServiceError::Unauthorized(
+                "Resource requires a signed URL".into(),
+            ));
         };
         let keys = self.catalog.list_api_keys(cloud).await?;
         // Try every active key in full, so timing does not reveal which matched.
         let ok = keys
             .iter()
             .filter(|k| k.revoked_at.is_none())
-            .fold(false, |ok, k| ok | verify_url_signature(&url.signed_text, sig, &k.secret));
+            .fold(false, |ok, k| {
+                ok | verify_url_signature(&url.signed_text, sig, &k.secret)
+            });
         if ok {
             Ok(())
         } else {
-            Err(ServiceError::Unauthorized(format!("Invalid signature s--{sig}--")))
+            Err(ServiceError::Unauthorized(format!(
+                "Invalid signature s--{sig}--"
+            )))
         }
     }
 
@@ -180,7 +199,14 @@ impl Service {
     async fn lookup(&self, scope: &AssetScope, tail: &str) -> Result<(Asset, Option<String>)> {
         let not_found = || ServiceError::NotFound(tail.to_owned());
         if let Ok(id) = PublicId::parse(tail) {
-            if let Some(a) = self.catalog.asset(&AssetLocator { scope: scope.clone(), public_id: id }).await? {
+            if let Some(a) = self
+                .catalog
+                .asset(&AssetLocator {
+                    scope: scope.clone(),
+                    public_id: id,
+                })
+                .await?
+            {
                 return Ok((a, None));
             }
         }
@@ -191,7 +217,10 @@ impl Service {
         let id = PublicId::parse(stem).map_err(|_| not_found())?;
         let asset = self
             .catalog
-            .asset(&AssetLocator { scope: scope.clone(), public_id: id })
+            .asset(&AssetLocator {
+                scope: scope.clone(),
+                public_id: id,
+            })
             .await?
             .ok_or_else(not_found)?;
         Ok((asset, Some(ext.to_owned())))
@@ -201,7 +230,11 @@ impl Service {
 /// A URL naming the asset's current version never changes meaning, so it
 /// is immutable; other URLs follow overwrites and get a short lifetime.
 fn cache_control(url: &DeliveryUrl, asset: &Asset) -> String {
-    let visibility = if url.delivery_type.is_public() { "public" } else { "private" };
+    let visibility = if url.delivery_type.is_public() {
+        "public"
+    } else {
+        "private"
+    };
     if url.version == Some(asset.version) {
         format!("{visibility}, max-age=31536000, immutable")
     } else {
@@ -212,7 +245,10 @@ fn cache_control(url: &DeliveryUrl, asset: &Asset) -> String {
 /// Content types for raw files: a short list of types that are safe to
 /// render; everything else is a download.
 fn raw_content_type(public_id: &str) -> &'static str {
-    let ext = public_id.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = public_id
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "txt" => "text/plain; charset=utf-8",
         "csv" => "text/csv; charset=utf-8",
@@ -232,14 +268,62 @@ mod tests {
     fn url_table() {
         // (path, transformations, version, tail, signed_text)
         let table = [
-            ("image/upload/sample.jpg", 0, None, "sample.jpg", "sample.jpg"),
-            ("image/upload/v1712345678/sample.jpg", 0, Some(1712345678), "sample.jpg", "sample.jpg"),
-            ("image/upload/v1/folder/sample.jpg", 0, Some(1), "folder/sample.jpg", "folder/sample.jpg"),
-            ("image/upload/c_fill,h_100,w_100/v1234/sample.jpg", 1, Some(1234), "sample.jpg", "c_fill,h_100,w_100/sample.jpg"),
-            ("image/upload/c_fill,w_200/a_90/e_sepia/sample.jpg", 3, None, "sample.jpg", "c_fill,w_200/a_90/e_sepia/sample.jpg"),
-            ("raw/upload/v1/docs/file.pdf", 0, Some(1), "docs/file.pdf", "docs/file.pdf"),
-            ("image/upload/v1/folder/%C3%BCn%C3%AF%20x.jpg", 0, Some(1), "folder/ünï x.jpg", "folder/%C3%BCn%C3%AF%20x.jpg"),
-            ("image/upload/my_folder/v2/x.png", 0, None, "my_folder/v2/x.png", "my_folder/v2/x.png"),
+            (
+                "image/upload/sample.jpg",
+                0,
+                None,
+                "sample.jpg",
+                "sample.jpg",
+            ),
+            (
+                "image/upload/v1712345678/sample.jpg",
+                0,
+                Some(1712345678),
+                "sample.jpg",
+                "sample.jpg",
+            ),
+            (
+                "image/upload/v1/folder/sample.jpg",
+                0,
+                Some(1),
+                "folder/sample.jpg",
+                "folder/sample.jpg",
+            ),
+            (
+                "image/upload/c_fill,h_100,w_100/v1234/sample.jpg",
+                1,
+                Some(1234),
+                "sample.jpg",
+                "c_fill,h_100,w_100/sample.jpg",
+            ),
+            (
+                "image/upload/c_fill,w_200/a_90/e_sepia/sample.jpg",
+                3,
+                None,
+                "sample.jpg",
+                "c_fill,w_200/a_90/e_sepia/sample.jpg",
+            ),
+            (
+                "raw/upload/v1/docs/file.pdf",
+                0,
+                Some(1),
+                "docs/file.pdf",
+                "docs/file.pdf",
+            ),
+            (
+                "image/upload/v1/folder/%C3%BCn%C3%AF%20x.jpg",
+                0,
+                Some(1),
+                "folder/ünï x.jpg",
+                "folder/%C3%BCn%C3%AF%20x.jpg",
+            ),
+            (
+                "image/upload/my_folder/v2/x.png",
+                0,
+                None,
+                "my_folder/v2/x.png",
+                "my_folder/v2/x.png",
+            ),
             ("image/upload/v12", 0, None, "v12", "v12"),
         ];
         for (path, n, version, tail, signed) in table {
@@ -257,15 +341,32 @@ mod tests {
         assert_eq!(u.signature.as_deref(), Some("LZgXRkY0"));
         assert_eq!(u.delivery_type, DeliveryType::Private);
         assert_eq!(u.signed_text, "secret.jpg");
-        let long = parse_delivery_url("image/upload/s--7pXRb9KvollhjwgyyXO5I11vzWBFFxvX--/c_fill/v1/a.jpg").unwrap();
-        assert_eq!(long.signature.as_deref(), Some("7pXRb9KvollhjwgyyXO5I11vzWBFFxvX"));
+        let long = parse_delivery_url(
+            "image/upload/s--7pXRb9KvollhjwgyyXO5I11vzWBFFxvX--/c_fill/v1/a.jpg",
+        )
+        .unwrap();
+        assert_eq!(
+            long.signature.as_deref(),
+            Some("7pXRb9KvollhjwgyyXO5I11vzWBFFxvX")
+        );
         assert_eq!(long.signed_text, "c_fill/a.jpg");
     }
 
     #[test]
     fn unknown_types_and_empty_ids_are_not_found() {
-        for bad in ["image/upload", "image", "", "video/nope/a.mp4", "images/upload/a.jpg", "image/upload/", "image/upload/v1/"] {
-            assert!(matches!(parse_delivery_url(bad), Err(ServiceError::NotFound(_))), "{bad}");
+        for bad in [
+            "image/upload",
+            "image",
+            "",
+            "video/nope/a.mp4",
+            "images/upload/a.jpg",
+            "image/upload/",
+            "image/upload/v1/",
+        ] {
+            assert!(
+                matches!(parse_delivery_url(bad), Err(ServiceError::NotFound(_))),
+                "{bad}"
+            );
         }
     }
 }

@@ -79,9 +79,9 @@ impl ServiceError {
 impl From<BlobError> for ServiceError {
     fn from(e: BlobError) -> Self {
         match e {
-            BlobError::TooLarge { limit } => ServiceError::InvalidParam(format!(
-                "File size too large. Maximum is {limit}."
-            )),
+            BlobError::TooLarge { limit } => {
+                ServiceError::InvalidParam(format!("File size too large. Maximum is {limit}."))
+            }
             other => ServiceError::Blob(other),
         }
     }

@@ -59,7 +59,13 @@ impl Service {
         settings: ServiceSettings,
     ) -> Self {
         let urls = PublicUrls::new(&settings.public_url);
-        Self { catalog, blobs, fetcher, settings: Arc::new(settings), urls }
+        Self {
+            catalog,
+            blobs,
+            fetcher,
+            settings: Arc::new(settings),
+            urls,
+        }
     }
 
     pub fn limits(&self) -> &Limits {

@@ -2,7 +2,9 @@
 //! `explicit`, `tags`, `context` and `delete_by_token`.
 
 use nubo_catalog::{AssetEdit, AssetLocator, AssetScope, RenameOutcome};
-use nubo_core::{CloudName, Context, DeliveryType, PublicId, ResourceType, Tags, UploadResourceType};
+use nubo_core::{
+    CloudName, Context, DeliveryType, PublicId, ResourceType, Tags, UploadResourceType,
+};
 use serde_json::{json, Value};
 
 use crate::{now, Credentials, Params, Result, Service, ServiceError};
@@ -18,9 +20,9 @@ pub struct ManageRequest {
 
 impl ManageRequest {
     fn resource_type(&self) -> Result<ResourceType> {
-        self.resource_type
-            .fixed()
-            .ok_or_else(|| ServiceError::InvalidParam("Invalid resource type auto for this action".into()))
+        self.resource_type.fixed().ok_or_else(|| {
+            ServiceError::InvalidParam("Invalid resource type auto for this action".into())
+        })
     }
 
     fn scope(&self, type_param: &str) -> Result<AssetScope> {
@@ -28,11 +30,19 @@ impl ManageRequest {
             Some(t) => DeliveryType::parse(t)?,
             None => DeliveryType::Upload,
         };
-        Ok(AssetScope { cloud: self.cloud.clone(), resource_type: self.resource_type()?, delivery_type })
+        Ok(AssetScope {
+            cloud: self.cloud.clone(),
+            resource_type: self.resource_type()?,
+            delivery_type,
+        })
     }
 
     fn public_id(&self, name: &'static str) -> Result<PublicId> {
-        Ok(PublicId::parse(self.params.get(name).ok_or(ServiceError::MissingParam(name))?)?)
+        Ok(PublicId::parse(
+            self.params
+                .get(name)
+                .ok_or(ServiceError::MissingParam(name))?,
+        )?)
     }
 
     fn public_ids(&self) -> Result<Vec<PublicId>> {
@@ -47,8 +57,12 @@ impl ManageRequest {
 impl Service {
     /// `destroy`: 200 `{"result":"not found"}` when there was nothing to delete.
     pub async fn destroy(&self, req: ManageRequest) -> Result<Value> {
-        self.authorize_upload(&req.cloud, "destroy", &req.params, &req.creds).await?;
-        let loc = AssetLocator { scope: req.scope("type")?, public_id: req.public_id("public_id")? };
+        self.authorize_upload(&req.cloud, "destroy", &req.params, &req.creds)
+            .await?;
+        let loc = AssetLocator {
+            scope: req.scope("type")?,
+            public_id: req.public_id("public_id")?,
+        };
         Ok(match self.catalog.delete_asset(&loc).await? {
             Some(asset) => {
                 self.release_blob(&asset.blob_key).await;
@@ -59,22 +73,39 @@ impl Service {
     }
 
     pub async fn rename(&self, req: ManageRequest) -> Result<Value> {
-        let caller = self.authorize_upload(&req.cloud, "rename", &req.params, &req.creds).await?;
+        let caller = self
+            .authorize_upload(&req.cloud, "rename", &req.params, &req.creds)
+            .await?;
         let from_scope = req.scope("type")?;
         let to_type = match req.params.get("to_type") {
             Some(t) => DeliveryType::parse(t)?,
             None => from_scope.delivery_type,
         };
-        let from = AssetLocator { scope: from_scope.clone(), public_id: req.public_id("from_public_id")? };
+        let from = AssetLocator {
+            scope: from_scope.clone(),
+            public_id: req.public_id("from_public_id")?,
+        };
         let to = AssetLocator {
-            scope: AssetScope { delivery_type: to_type, ..from_scope },
+            scope: AssetScope {
+                delivery_type: to_type,
+                ..from_scope
+            },
             public_id: req.public_id("to_public_id")?,
         };
         let overwrite = req.params.flag("overwrite")?.unwrap_or(false);
-        match self.catalog.rename_asset(&from, &to, overwrite, now()).await? {
+        match self
+            .catalog
+            .rename_asset(&from, &to, overwrite, now())
+            .await?
+        {
             RenameOutcome::SourceMissing => Err(ServiceError::NotFound(from.public_id.to_string())),
-            RenameOutcome::TargetExists => Err(ServiceError::AlreadyExists(to.public_id.to_string())),
-            RenameOutcome::Renamed { asset, replaced_blob } => {
+            RenameOutcome::TargetExists => {
+                Err(ServiceError::AlreadyExists(to.public_id.to_string()))
+            }
+            RenameOutcome::Renamed {
+                asset,
+                replaced_blob,
+            } => {
                 if let Some(blob) = replaced_blob {
                     self.release_blob(&blob).await;
                 }
@@ -86,33 +117,56 @@ impl Service {
 
     /// `explicit`: replaces tags and context given; eager needs the engine.
     pub async fn explicit(&self, req: ManageRequest) -> Result<Value> {
-        let caller = self.authorize_upload(&req.cloud, "explicit", &req.params, &req.creds).await?;
+        let caller = self
+            .authorize_upload(&req.cloud, "explicit", &req.params, &req.creds)
+            .await?;
         if req.params.contains("eager") {
             return Err(ServiceError::Unsupported(
                 "The eager parameter is not supported yet by this server".into(),
             ));
         }
-        let loc = AssetLocator { scope: req.scope("type")?, public_id: req.public_id("public_id")? };
-        let tags = req.params.contains("tags").then(|| Tags::from_vec(req.params.list("tags")));
+        let loc = AssetLocator {
+            scope: req.scope("type")?,
+            public_id: req.public_id("public_id")?,
+        };
+        let tags = req
+            .params
+            .contains("tags")
+            .then(|| Tags::from_vec(req.params.list("tags")));
         let context = match req.params.get("context") {
             Some(c) => Some(Context::parse(c)?),
             None => None,
         };
         if tags.is_some() || context.is_some() {
             let edit = AssetEdit::Replace { tags, context };
-            self.catalog.edit_assets(&loc.scope, std::slice::from_ref(&loc.public_id), &edit, now()).await?;
+            self.catalog
+                .edit_assets(
+                    &loc.scope,
+                    std::slice::from_ref(&loc.public_id),
+                    &edit,
+                    now(),
+                )
+                .await?;
         }
-        let asset = self.catalog.asset(&loc).await?.ok_or_else(|| ServiceError::NotFound(loc.public_id.to_string()))?;
+        let asset = self
+            .catalog
+            .asset(&loc)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(loc.public_id.to_string()))?;
         let signer = self.signing_key(&req.cloud, &caller).await?;
         Ok(Value::Object(self.asset_json(&asset, signer.as_ref())))
     }
 
     /// `tags`: add, remove, replace, remove_all and set_exclusive.
     pub async fn tags(&self, req: ManageRequest) -> Result<Value> {
-        self.authorize_upload(&req.cloud, "tags", &req.params, &req.creds).await?;
+        self.authorize_upload(&req.cloud, "tags", &req.params, &req.creds)
+            .await?;
         let scope = req.scope("type")?;
         let ids = req.public_ids()?;
-        let command = req.params.get("command").ok_or(ServiceError::MissingParam("command"))?;
+        let command = req
+            .params
+            .get("command")
+            .ok_or(ServiceError::MissingParam("command"))?;
         let tags = || -> Result<Vec<String>> {
             let mut parsed = Tags::default();
             for t in req.params.list("tag") {
@@ -130,14 +184,23 @@ impl Service {
             "remove_all" => AssetEdit::RemoveAllTags,
             "set_exclusive" => {
                 let tag = tags()?;
-                let others: Vec<PublicId> = self.catalog.tagged(&scope, &tag[0]).await?
+                let others: Vec<PublicId> = self
+                    .catalog
+                    .tagged(&scope, &tag[0])
+                    .await?
                     .into_iter()
                     .filter(|id| !ids.contains(id))
                     .collect();
-                self.catalog.edit_assets(&scope, &others, &AssetEdit::RemoveTags(tag.clone()), now()).await?;
+                self.catalog
+                    .edit_assets(&scope, &others, &AssetEdit::RemoveTags(tag.clone()), now())
+                    .await?;
                 AssetEdit::AddTags(tag)
             }
-            other => return Err(ServiceError::InvalidParam(format!("Invalid command {other}"))),
+            other => {
+                return Err(ServiceError::InvalidParam(format!(
+                    "Invalid command {other}"
+                )))
+            }
         };
         let touched = self.catalog.edit_assets(&scope, &ids, &edit, now()).await?;
         Ok(json!({ "public_ids": touched.iter().map(PublicId::as_str).collect::<Vec<_>>() }))
@@ -145,21 +208,36 @@ impl Service {
 
     /// `context`: add, remove (keys) and remove_all.
     pub async fn context(&self, req: ManageRequest) -> Result<Value> {
-        self.authorize_upload(&req.cloud, "context", &req.params, &req.creds).await?;
+        self.authorize_upload(&req.cloud, "context", &req.params, &req.creds)
+            .await?;
         let scope = req.scope("type")?;
         let ids = req.public_ids()?;
-        let edit = match req.params.get("command").ok_or(ServiceError::MissingParam("command"))? {
+        let edit = match req
+            .params
+            .get("command")
+            .ok_or(ServiceError::MissingParam("command"))?
+        {
             "add" => {
-                let raw = req.params.get("context").ok_or(ServiceError::MissingParam("context"))?;
+                let raw = req
+                    .params
+                    .get("context")
+                    .ok_or(ServiceError::MissingParam("context"))?;
                 AssetEdit::AddContext(Context::parse(raw)?)
             }
             "remove" => {
-                let raw = req.params.get("context").ok_or(ServiceError::MissingParam("context"))?;
+                let raw = req
+                    .params
+                    .get("context")
+                    .ok_or(ServiceError::MissingParam("context"))?;
                 let keys = Context::parse(raw)?.0.into_keys().collect();
                 AssetEdit::RemoveContextKeys(keys)
             }
             "remove_all" => AssetEdit::RemoveAllContext,
-            other => return Err(ServiceError::InvalidParam(format!("Invalid command {other}"))),
+            other => {
+                return Err(ServiceError::InvalidParam(format!(
+                    "Invalid command {other}"
+                )))
+            }
         };
         let touched = self.catalog.edit_assets(&scope, &ids, &edit, now()).await?;
         Ok(json!({ "public_ids": touched.iter().map(PublicId::as_str).collect::<Vec<_>>() }))
@@ -167,7 +245,9 @@ impl Service {
 
     /// `delete_by_token`: no signature; the token itself is the permission.
     pub async fn delete_by_token(&self, cloud: &CloudName, params: &Params) -> Result<Value> {
-        let token = params.get("token").ok_or(ServiceError::MissingParam("token"))?;
+        let token = params
+            .get("token")
+            .ok_or(ServiceError::MissingParam("token"))?;
         let hash = crate::auth::token_hash(token);
         let loc = self
             .catalog

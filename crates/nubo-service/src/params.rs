@@ -22,7 +22,12 @@ impl Params {
         K: Into<String>,
         V: Into<String>,
     {
-        Self(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -50,7 +55,11 @@ impl Params {
     /// The last non-empty value of a scalar field. Empty means absent, as
     /// the SDKs never send empty values.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().rev().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
     }
 
     /// A list field: repeated `name[]` items, or a comma-separated `name`.
@@ -66,7 +75,13 @@ impl Params {
             return items;
         }
         self.get(name)
-            .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -84,7 +99,9 @@ impl Params {
 
     pub fn contains(&self, name: &str) -> bool {
         let array = format!("{name}[]");
-        self.0.iter().any(|(k, v)| (k == name || *k == array) && !v.is_empty())
+        self.0
+            .iter()
+            .any(|(k, v)| (k == name || *k == array) && !v.is_empty())
     }
 
     /// Sets a field, replacing every value it had.
@@ -121,15 +138,25 @@ mod tests {
             ]
         );
         assert_eq!(p.list("public_ids"), ["id1", "id2"]);
-        assert_eq!(Params::from_pairs([("tags", "a, b,")]).list("tags"), ["a", "b"]);
+        assert_eq!(
+            Params::from_pairs([("tags", "a, b,")]).list("tags"),
+            ["a", "b"]
+        );
     }
 
     #[test]
     fn booleans_in_every_sdk_spelling() {
         for (raw, want) in [("1", true), ("0", false), ("true", true), ("false", false)] {
-            assert_eq!(Params::from_pairs([("overwrite", raw)]).flag("overwrite").unwrap(), Some(want));
+            assert_eq!(
+                Params::from_pairs([("overwrite", raw)])
+                    .flag("overwrite")
+                    .unwrap(),
+                Some(want)
+            );
         }
-        assert!(Params::from_pairs([("overwrite", "yes")]).flag("overwrite").is_err());
+        assert!(Params::from_pairs([("overwrite", "yes")])
+            .flag("overwrite")
+            .is_err());
         assert_eq!(Params::new().flag("overwrite").unwrap(), None);
     }
 }

@@ -17,7 +17,11 @@ pub(crate) fn iso8601(ts: i64) -> String {
 impl Service {
     /// The upload-response fields of an asset. `signer` provides `signature`
     /// and `api_key`; responses without a known key carry neither.
-    pub(crate) fn asset_json(&self, asset: &Asset, signer: Option<&ApiKeyRecord>) -> Map<String, Value> {
+    pub(crate) fn asset_json(
+        &self,
+        asset: &Asset,
+        signer: Option<&ApiKeyRecord>,
+    ) -> Map<String, Value> {
         let scope = &asset.loc.scope;
         let id = asset.loc.public_id.as_str();
         let (url, secure_url) = self.urls.of_asset(asset, None);

@@ -20,21 +20,30 @@ impl PublicUrls {
             Some(rest) => format!("http://{rest}"),
             None => base.clone(),
         };
-        Self { secure: base, plain }
+        Self {
+            secure: base,
+            plain,
+        }
     }
 
     /// `(url, secure_url)` of an asset's original at its current version,
     /// with an optional transformation and extension override.
     pub fn of_asset(&self, asset: &Asset, transformation: Option<&str>) -> (String, String) {
         let path = delivery_path(asset, transformation);
-        (format!("{}{path}", self.plain), format!("{}{path}", self.secure))
+        (
+            format!("{}{path}", self.plain),
+            format!("{}{path}", self.secure),
+        )
     }
 }
 
 /// `/{cloud}/{rt}/{type}/[{transformation}/]v{version}/{public_id}[.{format}]`
 pub fn delivery_path(asset: &Asset, transformation: Option<&str>) -> String {
     let scope = &asset.loc.scope;
-    let mut path = format!("/{}/{}/{}/", scope.cloud, scope.resource_type, scope.delivery_type);
+    let mut path = format!(
+        "/{}/{}/{}/",
+        scope.cloud, scope.resource_type, scope.delivery_type
+    );
     if let Some(t) = transformation.filter(|t| !t.is_empty()) {
         path.push_str(t);
         path.push('/');

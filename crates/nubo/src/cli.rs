@@ -14,7 +14,11 @@ use crate::config::{RawConfig, Settings};
 use crate::wiring::open_service;
 
 #[derive(Parser, Debug)]
-#[command(name = "nubo", version, about = "A self-hosted media server that speaks Cloudinary's API")]
+#[command(
+    name = "nubo",
+    version,
+    about = "A self-hosted media server that speaks Cloudinary's API"
+)]
 pub struct Cli {
     /// Configuration file (default: $NUBO_CONFIG, else ./nubo.toml if present).
     #[arg(long, global = true)]
@@ -80,7 +84,9 @@ enum ConfigAction {
 #[derive(Subcommand, Debug)]
 enum CloudAction {
     /// Create a cloud and its first API key.
-    Create { name: String },
+    Create {
+        name: String,
+    },
     List,
 }
 
@@ -162,7 +168,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen, public_url } => (listen.clone(), public_url.clone()),
         _ => (None, None),
     };
-    let env: BTreeMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("NUBO_")).collect();
+    let env: BTreeMap<String, String> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("NUBO_"))
+        .collect();
     let flags = [
         ("data_dir", cli.data_dir.clone()),
         ("database_url", cli.database_url.clone()),
@@ -175,7 +183,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return match action {
             ConfigAction::Check => {
                 let s = settings?;
-                println!("configuration OK: listening on {}, data in {}, public URL {}", s.listen, s.data_dir.display(), s.public_url);
+                println!(
+                    "configuration OK: listening on {}, data in {}, public URL {}",
+                    s.listen,
+                    s.data_dir.display(),
+                    s.public_url
+                );
                 Ok(())
             }
             ConfigAction::Dump => {
@@ -201,12 +214,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     match cli.command {
         Command::Serve { .. } | Command::Config { .. } => unreachable!("handled above"),
-        Command::Cloud { action: CloudAction::Create { name } } => {
+        Command::Cloud {
+            action: CloudAction::Create { name },
+        } => {
             let cred = service.create_cloud(&CloudName::parse(&name)?).await?;
             println!("created cloud {}", cred.cloud);
-            println!("CLOUDINARY_URL={}", settings.cloudinary_url(&cred.cloud, &cred.key, &cred.secret));
+            println!(
+                "CLOUDINARY_URL={}",
+                settings.cloudinary_url(&cred.cloud, &cred.key, &cred.secret)
+            );
         }
-        Command::Cloud { action: CloudAction::List } => {
+        Command::Cloud {
+            action: CloudAction::List,
+        } => {
             for c in service.list_clouds().await? {
                 println!("{}\tcreated {}", c.name, iso(c.created_at));
             }
@@ -232,13 +252,23 @@ async fn key(
         KeyAction::Create { cloud, label } => {
             let cred = service.create_api_key(&cloud_of(&cloud)?, &label).await?;
             println!("api_key={}\napi_secret={}", cred.key, cred.secret);
-            println!("CLOUDINARY_URL={}", settings.cloudinary_url(&cred.cloud, &cred.key, &cred.secret));
+            println!(
+                "CLOUDINARY_URL={}",
+                settings.cloudinary_url(&cred.cloud, &cred.key, &cred.secret)
+            );
         }
         KeyAction::List { cloud } => {
             println!("{:<17} {:<12} {:<22} status", "api_key", "label", "created");
             for k in service.list_api_keys(&cloud_of(&cloud)?).await? {
-                let status = k.revoked_at.map_or("active".to_string(), |t| format!("revoked {}", iso(t)));
-                println!("{:<17} {:<12} {:<22} {status}", k.key, k.label, iso(k.created_at));
+                let status = k
+                    .revoked_at
+                    .map_or("active".to_string(), |t| format!("revoked {}", iso(t)));
+                println!(
+                    "{:<17} {:<12} {:<22} {status}",
+                    k.key,
+                    k.label,
+                    iso(k.created_at)
+                );
             }
         }
         KeyAction::Revoke { cloud, key } => {
@@ -249,20 +279,37 @@ async fn key(
     Ok(())
 }
 
-async fn token(service: &Service, action: TokenAction, cloud_of: impl Fn(&CloudArg) -> anyhow::Result<CloudName>) -> anyhow::Result<()> {
+async fn token(
+    service: &Service,
+    action: TokenAction,
+    cloud_of: impl Fn(&CloudArg) -> anyhow::Result<CloudName>,
+) -> anyhow::Result<()> {
     match action {
         TokenAction::Create { cloud, label, ttl } => {
             let ttl = ttl.as_deref().map(parse_duration).transpose()?;
-            let (record, secret) = service.create_token(&cloud_of(&cloud)?, &label, ttl.map(|d| d.as_secs() as i64)).await?;
+            let (record, secret) = service
+                .create_token(&cloud_of(&cloud)?, &label, ttl.map(|d| d.as_secs() as i64))
+                .await?;
             println!("id={}\ntoken={secret}", record.id);
             println!("(shown once: only its hash is stored)");
         }
         TokenAction::List { cloud } => {
-            println!("{:<13} {:<12} {:<22} {:<22} status", "id", "label", "created", "expires");
+            println!(
+                "{:<13} {:<12} {:<22} {:<22} status",
+                "id", "label", "created", "expires"
+            );
             for t in service.list_tokens(&cloud_of(&cloud)?).await? {
-                let status = t.revoked_at.map_or("active".to_string(), |r| format!("revoked {}", iso(r)));
+                let status = t
+                    .revoked_at
+                    .map_or("active".to_string(), |r| format!("revoked {}", iso(r)));
                 let expires = t.expires_at.map_or("never".to_string(), iso);
-                println!("{:<13} {:<12} {:<22} {:<22} {status}", t.id, t.label, iso(t.created_at), expires);
+                println!(
+                    "{:<13} {:<12} {:<22} {:<22} {status}",
+                    t.id,
+                    t.label,
+                    iso(t.created_at),
+                    expires
+                );
             }
         }
         TokenAction::Revoke { cloud, id } => {
@@ -273,22 +320,48 @@ async fn token(service: &Service, action: TokenAction, cloud_of: impl Fn(&CloudA
     Ok(())
 }
 
-async fn preset(service: &Service, action: PresetAction, cloud_of: impl Fn(&CloudArg) -> anyhow::Result<CloudName>) -> anyhow::Result<()> {
+async fn preset(
+    service: &Service,
+    action: PresetAction,
+    cloud_of: impl Fn(&CloudArg) -> anyhow::Result<CloudName>,
+) -> anyhow::Result<()> {
     match action {
-        PresetAction::Create { cloud, name, unsigned, settings } => {
+        PresetAction::Create {
+            cloud,
+            name,
+            unsigned,
+            settings,
+        } => {
             let mut map = BTreeMap::new();
             for s in settings {
-                let Some((k, v)) = s.split_once('=') else { bail!("--set expects KEY=VALUE, got {s:?}") };
+                let Some((k, v)) = s.split_once('=') else {
+                    bail!("--set expects KEY=VALUE, got {s:?}")
+                };
                 map.insert(k.trim().to_owned(), v.to_owned());
             }
-            let outcome = service.put_preset(&cloud_of(&cloud)?, &name, unsigned, map).await?;
-            let verb = if outcome == nubo_catalog::Created::New { "created" } else { "replaced" };
-            println!("{verb} {} preset {name}", if unsigned { "unsigned" } else { "signed" });
+            let outcome = service
+                .put_preset(&cloud_of(&cloud)?, &name, unsigned, map)
+                .await?;
+            let verb = if outcome == nubo_catalog::Created::New {
+                "created"
+            } else {
+                "replaced"
+            };
+            println!(
+                "{verb} {} preset {name}",
+                if unsigned { "unsigned" } else { "signed" }
+            );
         }
         PresetAction::List { cloud } => {
             for p in service.list_presets(&cloud_of(&cloud)?).await? {
-                let settings: Vec<String> = p.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                println!("{}\t{}\t{}", p.name, if p.unsigned { "unsigned" } else { "signed" }, settings.join(" "));
+                let settings: Vec<String> =
+                    p.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                println!(
+                    "{}\t{}\t{}",
+                    p.name,
+                    if p.unsigned { "unsigned" } else { "signed" },
+                    settings.join(" ")
+                );
             }
         }
         PresetAction::Delete { cloud, name } => {
@@ -306,21 +379,41 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         key: settings.api_key.clone(),
         secret: settings.api_secret.clone(),
     };
-    if let Some(cred) = service.bootstrap(&bootstrap).await.context("creating the configured cloud and key")? {
-        println!("Created cloud {} with a new API key. Point your app at this server with:", cred.cloud);
-        println!("CLOUDINARY_URL={}", settings.cloudinary_url(&cred.cloud, &cred.key, &cred.secret));
+    if let Some(cred) = service
+        .bootstrap(&bootstrap)
+        .await
+        .context("creating the configured cloud and key")?
+    {
+        println!(
+            "Created cloud {} with a new API key. Point your app at this server with:",
+            cred.cloud
+        );
+        println!(
+            "CLOUDINARY_URL={}",
+            settings.cloudinary_url(&cred.cloud, &cred.key, &cred.secret)
+        );
     }
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("binding {}", settings.listen))?;
     let app = nubo_http::router(
         service.clone(),
-        nubo_http::HttpSettings { cors_origins: settings.cors_origins.clone(), body_timeout: settings.limits.body_timeout },
+        nubo_http::HttpSettings {
+            cors_origins: settings.cors_origins.clone(),
+            body_timeout: settings.limits.body_timeout,
+        },
     );
     tokio::spawn(sweep_periodically(service));
     tracing::info!(listen = %listener.local_addr()?, public_url = %settings.public_url, "nubo is ready");
     println!("nubo listening on http://{}", listener.local_addr()?);
-    nubo_http::serve::serve(listener, app, settings.limits.header_timeout, Duration::from_secs(30), shutdown_signal()).await?;
+    nubo_http::serve::serve(
+        listener,
+        app,
+        settings.limits.header_timeout,
+        Duration::from_secs(30),
+        shutdown_signal(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -342,7 +435,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]
@@ -351,8 +445,12 @@ async fn shutdown_signal() {
 }
 
 fn init_tracing(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn iso(ts: i64) -> String {
@@ -365,7 +463,9 @@ fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
     let raw = raw.trim();
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (num, unit) = raw.split_at(split);
-    let n: u64 = num.parse().with_context(|| format!("invalid duration {raw:?}"))?;
+    let n: u64 = num
+        .parse()
+        .with_context(|| format!("invalid duration {raw:?}"))?;
     let secs = match unit {
         "" | "s" => n,
         "m" => n * 60,

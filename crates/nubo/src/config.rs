@@ -39,13 +39,24 @@ const SECRET_KEYS: &[&str] = &["api_secret"];
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("reading {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: {source}")]
-    Toml { path: String, source: toml::de::Error },
+    Toml {
+        path: String,
+        source: toml::de::Error,
+    },
     #[error("{path}: unknown setting {key:?}")]
     UnknownKey { path: String, key: String },
     #[error("setting {key} = {value:?} (from {origin}): {why}")]
-    Invalid { key: String, value: String, origin: String, why: String },
+    Invalid {
+        key: String,
+        value: String,
+        origin: String,
+        why: String,
+    },
 }
 
 /// Raw values with where each came from, before parsing.
@@ -57,17 +68,29 @@ pub struct RawConfig {
 impl RawConfig {
     /// Layers the sources. `file` is `--config`; otherwise `NUBO_CONFIG`,
     /// otherwise `./nubo.toml` if it exists.
-    pub fn load(file: Option<&Path>, env: &BTreeMap<String, String>, flags: &[(&str, Option<String>)]) -> Result<Self, ConfigError> {
-        let mut values: BTreeMap<String, (String, String)> =
-            KEYS.iter().map(|(k, d)| (k.to_string(), (d.to_string(), "default".to_string()))).collect();
+    pub fn load(
+        file: Option<&Path>,
+        env: &BTreeMap<String, String>,
+        flags: &[(&str, Option<String>)],
+    ) -> Result<Self, ConfigError> {
+        let mut values: BTreeMap<String, (String, String)> = KEYS
+            .iter()
+            .map(|(k, d)| (k.to_string(), (d.to_string(), "default".to_string())))
+            .collect();
         let path = file
             .map(Path::to_path_buf)
             .or_else(|| env.get("NUBO_CONFIG").map(PathBuf::from))
             .or_else(|| Some(PathBuf::from("nubo.toml")).filter(|p| p.exists()));
         if let Some(path) = path {
             let shown = path.display().to_string();
-            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
-            let table: toml::Table = text.parse().map_err(|source| ConfigError::Toml { path: shown.clone(), source })?;
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                path: shown.clone(),
+                source,
+            })?;
+            let table: toml::Table = text.parse().map_err(|source| ConfigError::Toml {
+                path: shown.clone(),
+                source,
+            })?;
             for (key, value) in table {
                 if !KEYS.iter().any(|(k, _)| *k == key) {
                     return Err(ConfigError::UnknownKey { path: shown, key });
@@ -76,7 +99,11 @@ impl RawConfig {
                     toml::Value::String(s) => s,
                     toml::Value::Array(items) => items
                         .iter()
-                        .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
+                        .map(|v| {
+                            v.as_str()
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| v.to_string())
+                        })
                         .collect::<Vec<_>>()
                         .join(","),
                     other => other.to_string(),
@@ -92,7 +119,10 @@ impl RawConfig {
         }
         for (key, value) in flags {
             if let Some(v) = value {
-                values.insert(key.to_string(), (v.clone(), format!("--{}", key.replace('_', "-"))));
+                values.insert(
+                    key.to_string(),
+                    (v.clone(), format!("--{}", key.replace('_', "-"))),
+                );
             }
         }
         Ok(Self { values })
@@ -104,7 +134,12 @@ impl RawConfig {
 
     fn invalid(&self, key: &str, why: impl ToString) -> ConfigError {
         let (value, origin) = self.values.get(key).cloned().unwrap_or_default();
-        ConfigError::Invalid { key: key.into(), value, origin, why: why.to_string() }
+        ConfigError::Invalid {
+            key: key.into(),
+            value,
+            origin,
+            why: why.to_string(),
+        }
     }
 
     fn opt(&self, key: &str) -> Option<String> {
@@ -115,11 +150,15 @@ impl RawConfig {
     where
         T::Err: std::fmt::Display,
     {
-        self.get(key).trim().parse().map_err(|e| self.invalid(key, e))
+        self.get(key)
+            .trim()
+            .parse()
+            .map_err(|e| self.invalid(key, e))
     }
 
     fn bytes(&self, key: &str) -> Result<u64, ConfigError> {
-        parse_size(self.get(key)).ok_or_else(|| self.invalid(key, "expected bytes, e.g. 1048576, 100MiB or 2GiB"))
+        parse_size(self.get(key))
+            .ok_or_else(|| self.invalid(key, "expected bytes, e.g. 1048576, 100MiB or 2GiB"))
     }
 
     fn secs(&self, key: &str) -> Result<Duration, ConfigError> {
@@ -145,7 +184,10 @@ impl RawConfig {
             } else {
                 value.clone()
             };
-            out.push_str(&format!("{key} = {}  # {origin}\n", toml::Value::String(shown)));
+            out.push_str(&format!(
+                "{key} = {}  # {origin}\n",
+                toml::Value::String(shown)
+            ));
         }
         out
     }
@@ -189,8 +231,16 @@ impl Settings {
                 u.trim_end_matches('/').to_owned()
             }
             None => {
-                let host = if listen.ip().is_unspecified() { "127.0.0.1".to_string() } else { listen.ip().to_string() };
-                let host = if listen.is_ipv6() && !listen.ip().is_unspecified() { format!("[{host}]") } else { host };
+                let host = if listen.ip().is_unspecified() {
+                    "127.0.0.1".to_string()
+                } else {
+                    listen.ip().to_string()
+                };
+                let host = if listen.is_ipv6() && !listen.ip().is_unspecified() {
+                    format!("[{host}]")
+                } else {
+                    host
+                };
                 format!("http://{host}:{}", listen.port())
             }
         };
@@ -200,7 +250,10 @@ impl Settings {
         };
         let (api_key, api_secret) = (raw.opt("api_key"), raw.opt("api_secret"));
         if api_key.is_some() != api_secret.is_some() {
-            return Err(raw.invalid("api_key", "NUBO_API_KEY and NUBO_API_SECRET must be set together"));
+            return Err(raw.invalid(
+                "api_key",
+                "NUBO_API_KEY and NUBO_API_SECRET must be set together",
+            ));
         }
         let limits = Limits {
             max_image_bytes: raw.bytes("max_image_bytes")?,
@@ -224,7 +277,12 @@ impl Settings {
             fetch_allow_private: raw.flag("fetch_allow_private")?,
             fetch_connect_timeout: raw.secs("fetch_connect_timeout_secs")?,
             fetch_timeout: raw.secs("fetch_timeout_secs")?,
-            cors_origins: raw.get("cors_origins").split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+            cors_origins: raw
+                .get("cors_origins")
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
             limits,
             log: raw.get("log").to_owned(),
         })
@@ -243,7 +301,10 @@ impl Settings {
         } else {
             format!("cname={authority}")
         };
-        format!("cloudinary://{key}:{secret}@{cloud}?upload_prefix={}&{delivery}", self.public_url)
+        format!(
+            "cloudinary://{key}:{secret}@{cloud}?upload_prefix={}&{delivery}",
+            self.public_url
+        )
     }
 }
 
@@ -278,7 +339,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -286,7 +350,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("nubo.toml");
         std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndata_dir = \"/from-file\"\nmax_image_bytes = \"1MiB\"\ncors_origins = [\"https://a\", \"https://b\"]\n").unwrap();
-        let e = env(&[("NUBO_DATA_DIR", "/from-env"), ("NUBO_LISTEN", "127.0.0.1:9100")]);
+        let e = env(&[
+            ("NUBO_DATA_DIR", "/from-env"),
+            ("NUBO_LISTEN", "127.0.0.1:9100"),
+        ]);
         let flags = [("listen", Some("127.0.0.1:9200".to_string()))];
         let raw = RawConfig::load(Some(&file), &e, &flags).unwrap();
         let s = Settings::from_raw(&raw).unwrap();
@@ -315,14 +382,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("nubo.toml");
         std::fs::write(&file, "lisen = \"x\"\n").unwrap();
-        assert!(matches!(RawConfig::load(Some(&file), &BTreeMap::new(), &[]), Err(ConfigError::UnknownKey { .. })));
+        assert!(matches!(
+            RawConfig::load(Some(&file), &BTreeMap::new(), &[]),
+            Err(ConfigError::UnknownKey { .. })
+        ));
     }
 
     #[test]
     fn dump_redacts_secrets() {
-        let e = env(&[("NUBO_API_KEY", "k"), ("NUBO_API_SECRET", "hunter2"), ("NUBO_DATABASE_URL", "postgres://u:pw@h/db")]);
+        let e = env(&[
+            ("NUBO_API_KEY", "k"),
+            ("NUBO_API_SECRET", "hunter2"),
+            ("NUBO_DATABASE_URL", "postgres://u:pw@h/db"),
+        ]);
         let dump = RawConfig::load(None, &e, &[]).unwrap().dump();
-        assert!(!dump.contains("hunter2") && !dump.contains(":pw@"), "{dump}");
+        assert!(
+            !dump.contains("hunter2") && !dump.contains(":pw@"),
+            "{dump}"
+        );
         assert!(dump.contains("<redacted>"));
     }
 

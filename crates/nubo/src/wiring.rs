@@ -16,7 +16,9 @@ pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
     let blobs = FsBlobStore::open(&settings.data_dir)
         .with_context(|| format!("opening blob store in {}", settings.data_dir.display()))?;
     // Staging files older than a day can only be left by a killed process.
-    let swept = blobs.spool().sweep(std::time::Duration::from_secs(24 * 3600))?;
+    let swept = blobs
+        .spool()
+        .sweep(std::time::Duration::from_secs(24 * 3600))?;
     if swept > 0 {
         tracing::info!(files = swept, "removed abandoned staging files");
     }
@@ -29,6 +31,14 @@ pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
         total_timeout: settings.fetch_timeout,
         max_redirects: 5,
     });
-    let service_settings = ServiceSettings { limits: settings.limits.clone(), public_url: settings.public_url.clone() };
-    Ok(Service::new(Arc::new(catalog), Arc::new(blobs), fetcher, service_settings))
+    let service_settings = ServiceSettings {
+        limits: settings.limits.clone(),
+        public_url: settings.public_url.clone(),
+    };
+    Ok(Service::new(
+        Arc::new(catalog),
+        Arc::new(blobs),
+        fetcher,
+        service_settings,
+    ))
 }

@@ -30,7 +30,9 @@ fn byte<R: Read>(r: &mut R) -> Result<u8, String> {
 }
 
 fn skip<R: Seek>(r: &mut R, n: i64) -> Result<(), String> {
-    r.seek(SeekFrom::Current(n)).map(|_| ()).map_err(|e| e.to_string())
+    r.seek(SeekFrom::Current(n))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn skip_sub_blocks<R: Read + Seek>(r: &mut R) -> Result<(), String> {
@@ -124,8 +126,20 @@ fn tiff_pages<R: Read + Seek>(r: &mut R) -> Result<u32, String> {
     let mut header = [0u8; 8];
     read_exact(r, &mut header)?;
     let le = &header[..2] == b"II";
-    let u16_of = |b: [u8; 2]| if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) };
-    let u32_of = |b: [u8; 4]| if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) };
+    let u16_of = |b: [u8; 2]| {
+        if le {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        }
+    };
+    let u32_of = |b: [u8; 4]| {
+        if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        }
+    };
     if u16_of([header[2], header[3]]) != 42 {
         return Ok(1); // BigTIFF: one page is what we can promise
     }
@@ -133,7 +147,8 @@ fn tiff_pages<R: Read + Seek>(r: &mut R) -> Result<u32, String> {
     let mut seen = std::collections::HashSet::new();
     let mut pages = 0;
     while offset != 0 && pages < MAX_WALK && seen.insert(offset) {
-        r.seek(SeekFrom::Start(u64::from(offset))).map_err(|e| e.to_string())?;
+        r.seek(SeekFrom::Start(u64::from(offset)))
+            .map_err(|e| e.to_string())?;
         let mut n = [0u8; 2];
         read_exact(r, &mut n)?;
         skip(r, 12 * i64::from(u16_of(n)))?;

@@ -44,7 +44,12 @@ pub struct ProbeLimits {
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
     #[error("Image is too large: {width}x{height} is {pixels} pixels, the limit is {limit}")]
-    TooManyPixels { width: u32, height: u32, pixels: u64, limit: u64 },
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        pixels: u64,
+        limit: u64,
+    },
     #[error("Image has too many frames: {frames}, the limit is {limit}")]
     TooManyFrames { frames: u64, limit: u64 },
     #[error("Invalid {format} file: {why}")]
@@ -54,7 +59,10 @@ pub enum ProbeError {
 }
 
 fn corrupt(format: Format, why: impl ToString) -> ProbeError {
-    ProbeError::Corrupt { format: format.extension(), why: why.to_string() }
+    ProbeError::Corrupt {
+        format: format.extension(),
+        why: why.to_string(),
+    }
 }
 
 /// Reads the file's header (and, for some formats, its block structure) to
@@ -126,7 +134,13 @@ fn probe_raster(file: &mut BufReader<File>, format: Format) -> Result<ImageInfo,
     file.seek(SeekFrom::Start(0))?;
     let orientation = exif_orientation(file, format);
     let (width, height) = if orientation >= 5 { (h, w) } else { (w, h) };
-    Ok(ImageInfo { format, width, height, frames, orientation })
+    Ok(ImageInfo {
+        format,
+        width,
+        height,
+        frames,
+        orientation,
+    })
 }
 
 fn to_u32(v: usize, format: Format) -> Result<u32, ProbeError> {
@@ -136,10 +150,15 @@ fn to_u32(v: usize, format: Format) -> Result<u32, ProbeError> {
 /// EXIF orientation, or 1 when there is none or it cannot be read (a broken
 /// EXIF block does not make an image unusable).
 fn exif_orientation(file: &mut BufReader<File>, format: Format) -> u8 {
-    if !matches!(format, Format::Jpg | Format::Tiff | Format::Heic | Format::Avif | Format::Png | Format::Webp) {
+    if !matches!(
+        format,
+        Format::Jpg | Format::Tiff | Format::Heic | Format::Avif | Format::Png | Format::Webp
+    ) {
         return 1;
     }
-    let Ok(exif) = exif::Reader::new().read_from_container(file) else { return 1 };
+    let Ok(exif) = exif::Reader::new().read_from_container(file) else {
+        return 1;
+    };
     exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)
         .and_then(|f| f.value.get_uint(0))
         .filter(|o| (1..=8).contains(o))
@@ -157,7 +176,10 @@ fn check_limits(info: &ImageInfo, limits: ProbeLimits) -> Result<(), ProbeError>
         });
     }
     if u64::from(info.frames) > limits.max_frames {
-        return Err(ProbeError::TooManyFrames { frames: info.frames.into(), limit: limits.max_frames });
+        return Err(ProbeError::TooManyFrames {
+            frames: info.frames.into(),
+            limit: limits.max_frames,
+        });
     }
     Ok(())
 }

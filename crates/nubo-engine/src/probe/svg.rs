@@ -13,13 +13,18 @@ const MAX_SVG_BYTES: u64 = 16 * 1024 * 1024;
 pub fn sniff(head: &[u8]) -> bool {
     let text = String::from_utf8_lossy(head);
     let text = text.trim_start_matches('\u{feff}').trim_start();
-    (text.starts_with("<?xml") || text.starts_with("<svg") || text.starts_with("<!--") || text.starts_with("<!DOCTYPE svg"))
+    (text.starts_with("<?xml")
+        || text.starts_with("<svg")
+        || text.starts_with("<!--")
+        || text.starts_with("<!DOCTYPE svg"))
         && text.contains("<svg")
 }
 
 pub fn probe<R: Read>(r: &mut R) -> Result<ImageInfo, ProbeError> {
     let mut text = String::new();
-    r.take(MAX_SVG_BYTES + 1).read_to_string(&mut text).map_err(|e| corrupt(Format::Svg, e))?;
+    r.take(MAX_SVG_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| corrupt(Format::Svg, e))?;
     if text.len() as u64 > MAX_SVG_BYTES {
         return Err(corrupt(Format::Svg, "larger than 16 MiB"));
     }
@@ -30,10 +35,18 @@ pub fn probe<R: Read>(r: &mut R) -> Result<ImageInfo, ProbeError> {
     }
     let view_box: Option<Vec<f64>> = root
         .attribute("viewBox")
-        .map(|v| v.split([' ', ',']).filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect())
+        .map(|v| {
+            v.split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .filter_map(|s| s.parse().ok())
+                .collect()
+        })
         .filter(|v: &Vec<f64>| v.len() == 4);
     let dim = |name: &str, from_box: Option<f64>| {
-        root.attribute(name).and_then(length).or(from_box).unwrap_or(150.0)
+        root.attribute(name)
+            .and_then(length)
+            .or(from_box)
+            .unwrap_or(150.0)
     };
     let width = dim("width", view_box.as_ref().map(|v| v[2]));
     let height = dim("height", view_box.as_ref().map(|v| v[3]));
@@ -44,13 +57,21 @@ pub fn probe<R: Read>(r: &mut R) -> Result<ImageInfo, ProbeError> {
             Err(corrupt(Format::Svg, "invalid size"))
         }
     };
-    Ok(ImageInfo { format: Format::Svg, width: px(width)?, height: px(height)?, frames: 1, orientation: 1 })
+    Ok(ImageInfo {
+        format: Format::Svg,
+        width: px(width)?,
+        height: px(height)?,
+        frames: 1,
+        orientation: 1,
+    })
 }
 
 /// An SVG length in CSS pixels; percentages are not absolute, so `None`.
 fn length(raw: &str) -> Option<f64> {
     let raw = raw.trim();
-    let split = raw.find(|c: char| c.is_ascii_alphabetic() || c == '%').unwrap_or(raw.len());
+    let split = raw
+        .find(|c: char| c.is_ascii_alphabetic() || c == '%')
+        .unwrap_or(raw.len());
     let (num, unit) = raw.split_at(split);
     let v: f64 = num.trim().parse().ok()?;
     let scale = match unit {

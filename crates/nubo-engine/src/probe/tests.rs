@@ -4,10 +4,15 @@ use nubo_core::Format;
 
 use super::*;
 
-const LIMITS: ProbeLimits = ProbeLimits { max_pixels: 100_000_000, max_frames: 1000 };
+const LIMITS: ProbeLimits = ProbeLimits {
+    max_pixels: 100_000_000,
+    max_frames: 1000,
+};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
 }
 
 fn image(name: &str) -> ImageInfo {
@@ -42,7 +47,11 @@ fn images_table() {
     ];
     for (name, format, w, h, frames) in table {
         let info = image(name);
-        assert_eq!((info.format, info.width, info.height, info.frames), (format, w, h, frames), "{name}");
+        assert_eq!(
+            (info.format, info.width, info.height, info.frames),
+            (format, w, h, frames),
+            "{name}"
+        );
     }
     assert_eq!(image("rotated.jpg").orientation, 6);
     assert_eq!(image("photo.jpg").orientation, 1);
@@ -67,21 +76,45 @@ fn videos_table() {
 
 #[test]
 fn text_is_unknown() {
-    assert_eq!(probe_file(&fixture("notes.txt"), LIMITS).unwrap(), Probe::Unknown);
+    assert_eq!(
+        probe_file(&fixture("notes.txt"), LIMITS).unwrap(),
+        Probe::Unknown
+    );
 }
 
 #[test]
 fn pixel_and_frame_limits_come_from_the_header() {
-    let small = ProbeLimits { max_pixels: 40 * 30 - 1, max_frames: 1000 };
-    assert!(matches!(probe_file(&fixture("photo.jpg"), small), Err(ProbeError::TooManyPixels { pixels: 1200, .. })));
-    let few = ProbeLimits { max_pixels: 1_000_000, max_frames: 2 };
-    assert!(matches!(probe_file(&fixture("anim.gif"), few), Err(ProbeError::TooManyFrames { frames: 3, .. })));
+    let small = ProbeLimits {
+        max_pixels: 40 * 30 - 1,
+        max_frames: 1000,
+    };
+    assert!(matches!(
+        probe_file(&fixture("photo.jpg"), small),
+        Err(ProbeError::TooManyPixels { pixels: 1200, .. })
+    ));
+    let few = ProbeLimits {
+        max_pixels: 1_000_000,
+        max_frames: 2,
+    };
+    assert!(matches!(
+        probe_file(&fixture("anim.gif"), few),
+        Err(ProbeError::TooManyFrames { frames: 3, .. })
+    ));
 }
 
 #[test]
 fn truncated_and_garbage_headers_are_errors_not_panics() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["photo.jpg", "alpha.png", "anim.gif", "anim.webp", "pages.tiff", "clip.mp4", "clip.webm", "image.avif"] {
+    for name in [
+        "photo.jpg",
+        "alpha.png",
+        "anim.gif",
+        "anim.webp",
+        "pages.tiff",
+        "clip.mp4",
+        "clip.webm",
+        "image.avif",
+    ] {
         let bytes = std::fs::read(fixture(name)).unwrap();
         for cut in [4, 12, 20, 33, 64, bytes.len() / 2] {
             let path = dir.path().join(format!("cut-{cut}-{name}"));
@@ -92,7 +125,10 @@ fn truncated_and_garbage_headers_are_errors_not_panics() {
     }
     let path = dir.path().join("jpeg-magic-only");
     std::fs::write(&path, [0xFF, 0xD8, 0xFF, 0xE0, 0, 0]).unwrap();
-    assert!(probe_file(&path, LIMITS).is_err(), "a JPEG signature without a frame header is invalid");
+    assert!(
+        probe_file(&path, LIMITS).is_err(),
+        "a JPEG signature without a frame header is invalid"
+    );
 }
 
 #[test]
@@ -105,5 +141,8 @@ fn a_gigantic_declared_size_is_refused_without_allocation() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bomb.png");
     std::fs::write(&path, png).unwrap();
-    assert!(matches!(probe_file(&path, LIMITS), Err(ProbeError::TooManyPixels { .. })));
+    assert!(matches!(
+        probe_file(&path, LIMITS),
+        Err(ProbeError::TooManyPixels { .. })
+    ));
 }

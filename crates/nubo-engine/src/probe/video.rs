@@ -36,7 +36,9 @@ pub enum Container {
 }
 
 /// Brands that mark an ISO BMFF file as a still image (HEIF/AVIF), not video.
-const IMAGE_BRANDS: &[&[u8; 4]] = &[b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"];
+const IMAGE_BRANDS: &[&[u8; 4]] = &[
+    b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1",
+];
 
 pub fn sniff(head: &[u8]) -> Option<Container> {
     if head.len() >= 4 && head[..4] == [0x1A, 0x45, 0xDF, 0xA3] {
@@ -51,7 +53,11 @@ pub fn sniff(head: &[u8]) -> Option<Container> {
     if IMAGE_BRANDS.iter().any(|b| &b[..] == major) {
         return None;
     }
-    let format = if major == b"qt  " { Format::Mov } else { Format::Mp4 };
+    let format = if major == b"qt  " {
+        Format::Mov
+    } else {
+        Format::Mp4
+    };
     Some(Container::IsoBmff(format))
 }
 
@@ -151,7 +157,9 @@ fn parse_moov(moov: &[u8]) -> Option<VideoInfo> {
         }
     }
     for (_, trak) in boxes(moov).filter(|(t, _)| *t == b"trak".as_slice()) {
-        let Some(mdia) = child(trak, b"mdia") else { continue };
+        let Some(mdia) = child(trak, b"mdia") else {
+            continue;
+        };
         let handler = child(mdia, b"hdlr").and_then(|h| h.get(8..12));
         let codec = child(mdia, b"minf")
             .and_then(|m| child(m, b"stbl"))
@@ -187,19 +195,37 @@ const TRACK_ENTRY: u64 = 0xAE;
 
 fn probe_ebml<R: Read + Seek>(r: &mut R) -> Result<VideoInfo, ProbeError> {
     let mut data = Vec::new();
-    r.take(MAX_HEADER_BYTES.min(4 * 1024 * 1024)).read_to_end(&mut data)?;
-    let mut cur = Cursor { data: &data, pos: 0 };
-    let header = cur.element().ok_or_else(|| corrupt(Format::Webm, "no EBML header"))?;
+    r.take(MAX_HEADER_BYTES.min(4 * 1024 * 1024))
+        .read_to_end(&mut data)?;
+    let mut cur = Cursor {
+        data: &data,
+        pos: 0,
+    };
+    let header = cur
+        .element()
+        .ok_or_else(|| corrupt(Format::Webm, "no EBML header"))?;
     let doc_type = children(header.1)
         .find(|(id, _)| *id == 0x4282)
-        .map(|(_, v)| String::from_utf8_lossy(v).trim_end_matches('\0').to_string())
+        .map(|(_, v)| {
+            String::from_utf8_lossy(v)
+                .trim_end_matches('\0')
+                .to_string()
+        })
         .unwrap_or_default();
     let format = match doc_type.as_str() {
         "webm" => Format::Webm,
         "matroska" => Format::Mkv,
-        other => return Err(corrupt(Format::Webm, format!("unknown document type {other:?}"))),
+        other => {
+            return Err(corrupt(
+                Format::Webm,
+                format!("unknown document type {other:?}"),
+            ))
+        }
     };
-    let mut info = VideoInfo { format: Some(format), ..Default::default() };
+    let mut info = VideoInfo {
+        format: Some(format),
+        ..Default::default()
+    };
     let (id, segment) = cur.element().ok_or_else(|| corrupt(format, "no segment"))?;
     if id != SEGMENT {
         return Err(corrupt(format, "no segment"));
@@ -226,7 +252,9 @@ fn probe_ebml<R: Read + Seek>(r: &mut R) -> Result<VideoInfo, ProbeError> {
             _ => {}
         }
     }
-    info.duration = duration.map(|d| d * timecode_scale / 1e9).filter(|d| d.is_finite() && *d >= 0.0);
+    info.duration = duration
+        .map(|d| d * timecode_scale / 1e9)
+        .filter(|d| d.is_finite() && *d >= 0.0);
     Ok(info)
 }
 
@@ -237,7 +265,13 @@ fn read_track(entry: &[u8], info: &mut VideoInfo) {
     for (id, v) in children(entry) {
         match id {
             0x83 => kind = uint(v),
-            0x86 => codec = Some(String::from_utf8_lossy(v).trim_end_matches('\0').to_string()),
+            0x86 => {
+                codec = Some(
+                    String::from_utf8_lossy(v)
+                        .trim_end_matches('\0')
+                        .to_string(),
+                )
+            }
             0xE0 => {
                 for (id, v) in children(v) {
                     match id {
@@ -250,7 +284,11 @@ fn read_track(entry: &[u8], info: &mut VideoInfo) {
             _ => {}
         }
     }
-    let codec = codec.map(|c| c.trim_start_matches("V_").trim_start_matches("A_").to_ascii_lowercase());
+    let codec = codec.map(|c| {
+        c.trim_start_matches("V_")
+            .trim_start_matches("A_")
+            .to_ascii_lowercase()
+    });
     match kind {
         1 if info.video_codec.is_none() => {
             info.video_codec = codec;
@@ -277,7 +315,11 @@ impl<'a> Cursor<'a> {
         }
         let bytes = self.data.get(self.pos..self.pos + len)?;
         self.pos += len;
-        let mut v = if marker { u64::from(first) } else { u64::from(first) & (0xFF >> len) };
+        let mut v = if marker {
+            u64::from(first)
+        } else {
+            u64::from(first) & (0xFF >> len)
+        };
         for b in &bytes[1..] {
             v = (v << 8) | u64::from(*b);
         }
@@ -292,7 +334,9 @@ impl<'a> Cursor<'a> {
         let end = if unknown {
             self.data.len()
         } else {
-            self.pos.checked_add(usize::try_from(size).ok()?)?.min(self.data.len())
+            self.pos
+                .checked_add(usize::try_from(size).ok()?)?
+                .min(self.data.len())
         };
         let body = &self.data[self.pos..end];
         self.pos = end;
@@ -306,7 +350,9 @@ fn children(data: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
 }
 
 fn uint(v: &[u8]) -> u64 {
-    v.iter().take(8).fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+    v.iter()
+        .take(8)
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
 }
 
 fn float(v: &[u8]) -> Option<f64> {

@@ -2,7 +2,9 @@
 
 use base64::Engine;
 use nubo_blob::{BlobKey, SpooledFile};
-use nubo_catalog::{AssetLocator, AssetScope, CommitOutcome, NewAsset, OverwritePolicy, PresetRecord};
+use nubo_catalog::{
+    AssetLocator, AssetScope, CommitOutcome, NewAsset, OverwritePolicy, PresetRecord,
+};
 use nubo_core::{
     random_id, CloudName, Context, DeliveryType, Folder, Format, PublicId, ResourceType, Tags,
     UploadResourceType,
@@ -17,7 +19,10 @@ use crate::{now, Caller, Credentials, Params, Result, Service, ServiceError};
 pub enum FileInput {
     Missing,
     /// A file part, already spooled (and hashed) while it streamed in.
-    Spooled { file: SpooledFile, filename: Option<String> },
+    Spooled {
+        file: SpooledFile,
+        filename: Option<String>,
+    },
     /// A text field: a data URI or a remote URL.
     Text(String),
 }
@@ -33,9 +38,22 @@ pub struct UploadRequest {
 
 /// Request parameters an unsigned upload may set; the preset decides the rest.
 const UNSIGNED_ALLOWED: &[&str] = &[
-    "public_id", "folder", "asset_folder", "public_id_prefix", "display_name", "tags", "context",
-    "metadata", "face_coordinates", "custom_coordinates", "regions", "source", "filename_override",
-    "callback", "upload_preset", "timestamp",
+    "public_id",
+    "folder",
+    "asset_folder",
+    "public_id_prefix",
+    "display_name",
+    "tags",
+    "context",
+    "metadata",
+    "face_coordinates",
+    "custom_coordinates",
+    "regions",
+    "source",
+    "filename_override",
+    "callback",
+    "upload_preset",
+    "timestamp",
 ];
 
 /// Parameters that need the transformation engine, which is not built yet.
@@ -84,7 +102,11 @@ impl UploadCommand {
             discard_original_filename: p.flag("discard_original_filename")?.unwrap_or(false),
             delivery_type,
             overwrite: !unsigned && p.flag("overwrite")?.unwrap_or(true),
-            allowed_formats: p.list("allowed_formats").iter().map(|f| f.to_ascii_lowercase()).collect(),
+            allowed_formats: p
+                .list("allowed_formats")
+                .iter()
+                .map(|f| f.to_ascii_lowercase())
+                .collect(),
             format: p.get("format").map(str::to_ascii_lowercase),
             tags: Tags::from_vec(p.list("tags")),
             context: Context::parse(p.get("context").unwrap_or(""))?,
@@ -106,8 +128,12 @@ struct Identified {
 impl Service {
     /// Runs an upload and returns the JSON response.
     pub async fn upload(&self, req: UploadRequest) -> Result<Value> {
-        let caller = self.authorize_upload(&req.cloud, "upload", &req.params, &req.creds).await?;
-        let params = self.effective_params(&req.cloud, &req.params, &caller).await?;
+        let caller = self
+            .authorize_upload(&req.cloud, "upload", &req.params, &req.creds)
+            .await?;
+        let params = self
+            .effective_params(&req.cloud, &req.params, &caller)
+            .await?;
         let cmd = UploadCommand::parse(&params, caller.is_unsigned())?;
         let (spooled, source_name) = self.spool_source(req.file).await?;
         let identified = self.identify(&spooled, req.resource_type).await?;
@@ -125,7 +151,9 @@ impl Service {
         let signer = self.signing_key(&req.cloud, &caller).await?;
         if !cmd.overwrite {
             if let Some(existing) = self.catalog.asset(&loc).await? {
-                return Ok(existing_response(self.asset_json(&existing, signer.as_ref())));
+                return Ok(existing_response(
+                    self.asset_json(&existing, signer.as_ref()),
+                ));
             }
         }
         let digest = spooled.digest().clone();
@@ -145,14 +173,23 @@ impl Service {
             blob_key,
             now: now(),
         };
-        let policy = if cmd.overwrite { OverwritePolicy::Replace } else { OverwritePolicy::KeepExisting };
+        let policy = if cmd.overwrite {
+            OverwritePolicy::Replace
+        } else {
+            OverwritePolicy::KeepExisting
+        };
         let (asset, overwritten) = match self.catalog.commit_asset(new, policy).await? {
             CommitOutcome::Created(a) => (a, false),
-            CommitOutcome::Replaced { asset, previous_blob } => {
+            CommitOutcome::Replaced {
+                asset,
+                previous_blob,
+            } => {
                 self.release_blob(&previous_blob).await;
                 (asset, true)
             }
-            CommitOutcome::Existing(a) => return Ok(existing_response(self.asset_json(&a, signer.as_ref()))),
+            CommitOutcome::Existing(a) => {
+                return Ok(existing_response(self.asset_json(&a, signer.as_ref())))
+            }
         };
         let mut body = self.asset_json(&asset, signer.as_ref());
         if overwritten {
@@ -161,26 +198,42 @@ impl Service {
         if cmd.return_delete_token {
             let token = hex::encode(rand::random::<[u8; 20]>());
             let expires = now() + DELETE_TOKEN_SECONDS;
-            self.catalog.put_delete_token(&crate::auth::token_hash(&token), &asset.loc, expires).await?;
+            self.catalog
+                .put_delete_token(&crate::auth::token_hash(&token), &asset.loc, expires)
+                .await?;
             body.insert("delete_token".into(), json!(token));
         }
         Ok(Value::Object(body))
     }
 
     /// The preset's settings overlaid with the request's, as the caller may.
-    async fn effective_params(&self, cloud: &CloudName, request: &Params, caller: &Caller) -> Result<Params> {
+    async fn effective_params(
+        &self,
+        cloud: &CloudName,
+        request: &Params,
+        caller: &Caller,
+    ) -> Result<Params> {
         let preset: Option<PresetRecord> = match (caller, request.get("upload_preset")) {
             (Caller::Unsigned(p), _) => Some(p.clone()),
-            (_, Some(name)) => Some(self.catalog.preset(cloud, name).await?.ok_or(ServiceError::PresetNotFound)?),
+            (_, Some(name)) => Some(
+                self.catalog
+                    .preset(cloud, name)
+                    .await?
+                    .ok_or(ServiceError::PresetNotFound)?,
+            ),
             (_, None) => None,
         };
-        let Some(preset) = preset else { return Ok(request.clone()) };
+        let Some(preset) = preset else {
+            return Ok(request.clone());
+        };
         let mut merged = Params::from_pairs(preset.settings.clone());
         let disallow_public_id = merged.flag("disallow_public_id")?.unwrap_or(false);
         let mut overrides = request.clone();
         if caller.is_unsigned() {
             overrides = Params::from_pairs(
-                request.iter().filter(|(k, _)| UNSIGNED_ALLOWED.contains(&k.trim_end_matches("[]"))),
+                request
+                    .iter()
+                    .filter(|(k, _)| UNSIGNED_ALLOWED.contains(&k.trim_end_matches("[]"))),
             );
             if disallow_public_id {
                 overrides.remove("public_id");
@@ -207,16 +260,23 @@ impl Service {
                 w.write(&bytes).await?;
                 Ok((w.finish().await?, None))
             }
-            FileInput::Text(text) if text.starts_with("http://") || text.starts_with("https://") => {
+            FileInput::Text(text)
+                if text.starts_with("http://") || text.starts_with("https://") =>
+            {
                 self.fetch_remote(&text, limit).await
             }
             FileInput::Text(text) => {
-                let scheme = text.split_once(':').map(|(s, _)| s).filter(|s| s.len() < 10);
+                let scheme = text
+                    .split_once(':')
+                    .map(|(s, _)| s)
+                    .filter(|s| s.len() < 10);
                 Err(match scheme {
-                    Some(s @ ("ftp" | "s3" | "gs")) => {
-                        ServiceError::Unsupported(format!("Remote {s}: sources are not supported; use http(s)"))
-                    }
-                    _ => ServiceError::InvalidParam("Invalid file: expected a file, a data URI or an http(s) URL".into()),
+                    Some(s @ ("ftp" | "s3" | "gs")) => ServiceError::Unsupported(format!(
+                        "Remote {s}: sources are not supported; use http(s)"
+                    )),
+                    _ => ServiceError::InvalidParam(
+                        "Invalid file: expected a file, a data URI or an http(s) URL".into(),
+                    ),
                 })
             }
         }
@@ -234,12 +294,16 @@ impl Service {
             .path_segments()
             .and_then(|mut s| s.next_back())
             .filter(|s| !s.is_empty())
-            .map(|s| percent_decode(s));
+            .map(percent_decode);
         Ok((w.finish().await?, name))
     }
 
     /// Probes the bytes and checks them against the requested type and limits.
-    async fn identify(&self, file: &SpooledFile, requested: UploadResourceType) -> Result<Identified> {
+    async fn identify(
+        &self,
+        file: &SpooledFile,
+        requested: UploadResourceType,
+    ) -> Result<Identified> {
         let limits = ProbeLimits {
             max_pixels: self.limits().max_image_pixels,
             max_frames: self.limits().max_image_frames,
@@ -301,7 +365,10 @@ impl Service {
         let sha = file.digest().sha256_hex.clone();
         let proposed = BlobKey::new_generation(&sha);
         let until = now() + 3600;
-        let key = self.catalog.pin_blob(&sha, proposed.as_str(), file.digest().len, until).await?;
+        let key = self
+            .catalog
+            .pin_blob(&sha, proposed.as_str(), file.digest().len, until)
+            .await?;
         let key = BlobKey::parse(&key)?;
         if !self.blobs.exists(&key).await? {
             self.blobs.put(&key, file).await?;
@@ -315,7 +382,10 @@ fn video_identified(v: &nubo_engine::VideoInfo, bytes: u64) -> Identified {
     if let Some(d) = v.duration {
         meta.insert("duration".into(), json!((d * 1000.0).round() / 1000.0));
         if d > 0.0 {
-            meta.insert("bit_rate".into(), json!((bytes as f64 * 8.0 / d).round() as i64));
+            meta.insert(
+                "bit_rate".into(),
+                json!((bytes as f64 * 8.0 / d).round() as i64),
+            );
         }
     }
     if let Some(c) = &v.video_codec {
@@ -341,12 +411,21 @@ fn existing_response(mut body: Map<String, Value>) -> Value {
 }
 
 fn check_format(cmd: &UploadCommand, id: &Identified) -> Result<()> {
-    let Some(format) = id.format else { return Ok(()) };
+    let Some(format) = id.format else {
+        return Ok(());
+    };
     let ext = format.extension();
     let same = |f: &str| Format::from_extension(f) == Some(format);
     if !cmd.allowed_formats.is_empty() && !cmd.allowed_formats.iter().any(|f| same(f)) {
-        let kind = if id.resource_type == ResourceType::Video { "Video" } else { "Image" };
-        return Err(ServiceError::FormatNotAllowed { kind, format: ext.to_owned() });
+        let kind = if id.resource_type == ResourceType::Video {
+            "Video"
+        } else {
+            "Image"
+        };
+        return Err(ServiceError::FormatNotAllowed {
+            kind,
+            format: ext.to_owned(),
+        });
     }
     if let Some(wanted) = &cmd.format {
         if !same(wanted) {
@@ -360,7 +439,11 @@ fn check_format(cmd: &UploadCommand, id: &Identified) -> Result<()> {
 
 /// Basename without extension; `file` for anonymous data.
 fn original_filename(cmd: &UploadCommand, source_name: Option<&str>) -> String {
-    let name = cmd.filename_override.as_deref().or(source_name).unwrap_or("file");
+    let name = cmd
+        .filename_override
+        .as_deref()
+        .or(source_name)
+        .unwrap_or("file");
     let base = basename(name);
     match base.rsplit_once('.') {
         Some((stem, _)) if !stem.is_empty() => stem.to_owned(),
@@ -374,11 +457,18 @@ fn basename(name: &str) -> &str {
 }
 
 fn extension_of(name: &str) -> Option<&str> {
-    basename(name).rsplit_once('.').map(|(_, e)| e).filter(|e| !e.is_empty() && e.len() <= 16)
+    basename(name)
+        .rsplit_once('.')
+        .map(|(_, e)| e)
+        .filter(|e| !e.is_empty() && e.len() <= 16)
 }
 
 /// Public id resolution in fixed-folder mode (§4.1).
-fn resolve_public_id(cmd: &UploadCommand, id: &Identified, source_name: Option<&str>) -> Result<PublicId> {
+fn resolve_public_id(
+    cmd: &UploadCommand,
+    id: &Identified,
+    source_name: Option<&str>,
+) -> Result<PublicId> {
     let name = match &cmd.public_id {
         Some(given) => given.clone(),
         None => {
@@ -411,7 +501,13 @@ fn resolve_public_id(cmd: &UploadCommand, id: &Identified, source_name: Option<&
 fn sanitize_filename(stem: &str) -> String {
     let cleaned: String = stem
         .chars()
-        .map(|c| if c.is_whitespace() || c.is_control() || "?&#\\%<>+/".contains(c) { '_' } else { c })
+        .map(|c| {
+            if c.is_whitespace() || c.is_control() || "?&#\\%<>+/".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
         .take(200)
         .collect();
     let trimmed = cleaned.trim_matches(['_', '.']);
@@ -428,14 +524,20 @@ fn decode_data_uri(text: &str) -> Result<Vec<u8>> {
     if !header.ends_with(";base64") {
         return Err(invalid());
     }
-    let cleaned: String = payload.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let cleaned: String = payload
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
     let engines = [
         base64::engine::general_purpose::STANDARD,
         base64::engine::general_purpose::STANDARD_NO_PAD,
         base64::engine::general_purpose::URL_SAFE,
         base64::engine::general_purpose::URL_SAFE_NO_PAD,
     ];
-    engines.iter().find_map(|e| e.decode(&cleaned).ok()).ok_or_else(invalid)
+    engines
+        .iter()
+        .find_map(|e| e.decode(&cleaned).ok())
+        .ok_or_else(invalid)
 }
 
 fn percent_decode(s: &str) -> String {
@@ -463,8 +565,13 @@ mod tests;
 /// Validates preset settings by parsing them as an upload would.
 pub(crate) fn check_preset_settings(settings: &Params, unsigned: bool) -> Result<()> {
     for (k, _) in settings.iter() {
-        if matches!(k, "file" | "signature" | "api_key" | "timestamp" | "upload_preset") {
-            return Err(ServiceError::InvalidParam(format!("A preset cannot set {k}")));
+        if matches!(
+            k,
+            "file" | "signature" | "api_key" | "timestamp" | "upload_preset"
+        ) {
+            return Err(ServiceError::InvalidParam(format!(
+                "A preset cannot set {k}"
+            )));
         }
     }
     UploadCommand::parse(settings, unsigned).map(|_| ())

@@ -5,22 +5,50 @@ fn cmd(pairs: &[(&str, &str)]) -> UploadCommand {
 }
 
 fn image() -> Identified {
-    Identified { resource_type: ResourceType::Image, format: Some(Format::Png), width: None, height: None, pages: None, meta: Map::new() }
+    Identified {
+        resource_type: ResourceType::Image,
+        format: Some(Format::Png),
+        width: None,
+        height: None,
+        pages: None,
+        meta: Map::new(),
+    }
 }
 
 fn raw() -> Identified {
-    Identified { resource_type: ResourceType::Raw, format: None, width: None, height: None, pages: None, meta: Map::new() }
+    Identified {
+        resource_type: ResourceType::Raw,
+        format: None,
+        width: None,
+        height: None,
+        pages: None,
+        meta: Map::new(),
+    }
 }
 
 #[test]
 fn public_id_resolution_table() {
-    let is_random = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let is_random = |s: &str, len: usize| {
+        s.len() == len
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
     // explicit id, with folder
-    let id = resolve_public_id(&cmd(&[("public_id", "x"), ("folder", "/a//b/")]), &image(), None).unwrap();
+    let id = resolve_public_id(
+        &cmd(&[("public_id", "x"), ("folder", "/a//b/")]),
+        &image(),
+        None,
+    )
+    .unwrap();
     assert_eq!(id.as_str(), "a/b/x");
     // use_filename without unique suffix, from a full Python path
     let c = cmd(&[("use_filename", "1"), ("unique_filename", "0")]);
-    assert_eq!(resolve_public_id(&c, &image(), Some("/home/u/pics/my pic.png")).unwrap().as_str(), "my_pic");
+    assert_eq!(
+        resolve_public_id(&c, &image(), Some("/home/u/pics/my pic.png"))
+            .unwrap()
+            .as_str(),
+        "my_pic"
+    );
     // use_filename with the default unique suffix
     let c = cmd(&[("use_filename", "true")]);
     let id = resolve_public_id(&c, &image(), Some("logo.png")).unwrap();
@@ -32,10 +60,31 @@ fn public_id_resolution_table() {
     assert!(is_random(id.as_str(), 20), "{id}");
     // raw: generated ids carry the extension, given ids are kept as given
     let id = resolve_public_id(&cmd(&[]), &raw(), Some("report.pdf")).unwrap();
-    assert!(id.as_str().ends_with(".pdf") && is_random(&id.as_str()[..20], 20), "{id}");
-    let c = cmd(&[("use_filename", "1"), ("unique_filename", "0"), ("folder", "docs")]);
-    assert_eq!(resolve_public_id(&c, &raw(), Some("C:\\tmp\\notes.txt")).unwrap().as_str(), "docs/notes.txt");
-    assert_eq!(resolve_public_id(&cmd(&[("public_id", "docs/hello.txt")]), &raw(), Some("a.bin")).unwrap().as_str(), "docs/hello.txt");
+    assert!(
+        id.as_str().ends_with(".pdf") && is_random(&id.as_str()[..20], 20),
+        "{id}"
+    );
+    let c = cmd(&[
+        ("use_filename", "1"),
+        ("unique_filename", "0"),
+        ("folder", "docs"),
+    ]);
+    assert_eq!(
+        resolve_public_id(&c, &raw(), Some("C:\\tmp\\notes.txt"))
+            .unwrap()
+            .as_str(),
+        "docs/notes.txt"
+    );
+    assert_eq!(
+        resolve_public_id(
+            &cmd(&[("public_id", "docs/hello.txt")]),
+            &raw(),
+            Some("a.bin")
+        )
+        .unwrap()
+        .as_str(),
+        "docs/hello.txt"
+    );
     // invalid ids are refused
     assert!(resolve_public_id(&cmd(&[("public_id", "a?b")]), &image(), None).is_err());
 }
@@ -44,15 +93,20 @@ fn public_id_resolution_table() {
 fn original_filename_rules() {
     assert_eq!(original_filename(&cmd(&[]), Some("/tmp/tiny.png")), "tiny");
     assert_eq!(original_filename(&cmd(&[]), None), "file");
-    assert_eq!(original_filename(&cmd(&[("filename_override", "over.jpg")]), Some("a.png")), "over");
+    assert_eq!(
+        original_filename(&cmd(&[("filename_override", "over.jpg")]), Some("a.png")),
+        "over"
+    );
     assert_eq!(original_filename(&cmd(&[]), Some(".hidden")), ".hidden");
 }
 
 #[test]
 fn unsupported_engine_params_are_refused_by_name() {
-    let err = UploadCommand::parse(&Params::from_pairs([("eager", "c_fill,w_100")]), false).unwrap_err();
+    let err =
+        UploadCommand::parse(&Params::from_pairs([("eager", "c_fill,w_100")]), false).unwrap_err();
     assert!(err.to_string().contains("eager"));
-    let err = UploadCommand::parse(&Params::from_pairs([("transformation", "w_10")]), false).unwrap_err();
+    let err =
+        UploadCommand::parse(&Params::from_pairs([("transformation", "w_10")]), false).unwrap_err();
     assert!(err.to_string().contains("transformation"));
 }
 
@@ -61,20 +115,30 @@ fn unsigned_uploads_never_overwrite() {
     let p = Params::from_pairs([("overwrite", "1")]);
     assert!(!UploadCommand::parse(&p, true).unwrap().overwrite);
     assert!(UploadCommand::parse(&p, false).unwrap().overwrite);
-    assert!(UploadCommand::parse(&Params::new(), false).unwrap().overwrite);
+    assert!(
+        UploadCommand::parse(&Params::new(), false)
+            .unwrap()
+            .overwrite
+    );
 }
 
 #[test]
 fn format_checks() {
     let c = cmd(&[("allowed_formats", "jpg,gif")]);
-    assert!(matches!(check_format(&c, &image()), Err(ServiceError::FormatNotAllowed { .. })));
+    assert!(matches!(
+        check_format(&c, &image()),
+        Err(ServiceError::FormatNotAllowed { .. })
+    ));
     assert!(check_format(&cmd(&[("allowed_formats", "jpeg,png")]), &image()).is_ok());
     assert!(check_format(&cmd(&[("allowed_formats", "jpg")]), &raw()).is_ok());
 }
 
 #[test]
 fn data_uris() {
-    assert_eq!(decode_data_uri("data:image/png;base64,aGVsbG8=").unwrap(), b"hello");
+    assert_eq!(
+        decode_data_uri("data:image/png;base64,aGVsbG8=").unwrap(),
+        b"hello"
+    );
     assert_eq!(decode_data_uri("data:;base64,aGVsbG8").unwrap(), b"hello");
     assert!(decode_data_uri("data:text/plain,hello").is_err());
     assert!(decode_data_uri("data:image/png;base64,!!!").is_err());

@@ -1,1 +1,328 @@
-//! Black-box SDK tests (next).
+//! Black-box tests: the real `nubo` binary, driven by the official Python
+//! and Node SDKs. `scripts/test.sh` installs both (a venv in `.venv`, npm
+//! packages in `tests/sdk/node`); set NUBO_TEST_PYTHON to use another Python.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{KEY, SECRET};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn python() -> PathBuf {
+    let p = std::env::var_os("NUBO_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join(".venv/bin/python"));
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/test.sh, which creates the SDK venv",
+        p.display()
+    );
+    p
+}
+
+/// A running `nubo serve` on a free port with its own data dir.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    /// Kept so the data dir lives as long as the server.
+    _dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Server {
+    pub fn start(extra: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut env: Vec<(String, String)> = vec![
+            ("NUBO_DATA_DIR".into(), dir.path().display().to_string()),
+            ("NUBO_LISTEN".into(), format!("127.0.0.1:{port}")),
+            ("NUBO_CLOUD_NAME".into(), "demo".into()),
+            ("NUBO_API_KEY".into(), KEY.into()),
+            ("NUBO_API_SECRET".into(), SECRET.into()),
+            ("NUBO_LOG".into(), "warn".into()),
+        ];
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let child = Command::new(env!("CARGO_BIN_EXE_nubo"))
+            .arg("serve")
+            .envs(env.iter().cloned())
+            .env_remove("NUBO_CONFIG")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Server {
+            child,
+            port,
+            _dir: dir,
+            env,
+        };
+        server.wait_healthy();
+        server
+    }
+
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                use std::io::{Read, Write};
+                let _ = s.write_all(b"GET /health HTTP/1.0\r\n\r\n");
+                let mut resp = String::new();
+                let _ = s.read_to_string(&mut resp);
+                if resp.starts_with("HTTP/1.0 200") || resp.starts_with("HTTP/1.1 200") {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("nubo did not become healthy on port {}", self.port);
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn cloudinary_url(&self) -> String {
+        format!(
+            "cloudinary://{KEY}:{SECRET}@demo?upload_prefix={}&cname=127.0.0.1:{}",
+            self.base(),
+            self.port
+        )
+    }
+
+    /// Runs a `nubo` subcommand against this server's configuration.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_nubo"))
+            .args(args)
+            .envs(self.env.iter().cloned())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "nubo {args:?} failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    }
+
+    fn create_presets(&self) {
+        self.cli(&[
+            "preset",
+            "create",
+            "unsigned_web",
+            "--unsigned",
+            "--set",
+            "folder=web",
+        ]);
+        self.cli(&[
+            "preset",
+            "create",
+            "signed_only",
+            "--set",
+            "tags=preset_tag",
+        ]);
+        let listed = self.cli(&["preset", "list"]);
+        assert!(
+            listed.contains("unsigned_web\tunsigned\tfolder=web"),
+            "{listed}"
+        );
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run_suite(mut cmd: Command, what: &str) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("could not run {what}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}\n{stderr}");
+    assert!(out.status.success(), "{what} failed:\n{stdout}\n{stderr}");
+}
+
+fn python_suite(db: &[(&str, &str)]) {
+    let main = Server::start(&[&[("NUBO_FETCH_ALLOW_PRIVATE", "true")], db].concat());
+    let strict = Server::start(&[]);
+    main.create_presets();
+    let mut cmd = Command::new(python());
+    cmd.args([
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/sdk/python",
+    ])
+    .current_dir(workspace())
+    .env("CLOUDINARY_URL", main.cloudinary_url())
+    .env("NUBO_STRICT_PREFIX", strict.base())
+    .env("NUBO_FIXTURES", workspace().join("tests/fixtures"));
+    run_suite(cmd, "the Python SDK suite");
+}
+
+#[test]
+fn python_sdk_on_sqlite() {
+    python_suite(&[]);
+}
+
+#[test]
+fn python_sdk_on_postgres() {
+    let schema = format!("nubo_bb_{}", nubo_core::random_id(10));
+    let url = crate::catalog_backends::pg_url();
+    python_suite(&[
+        ("NUBO_DATABASE_URL", &url),
+        ("NUBO_DATABASE_SCHEMA", &schema),
+    ]);
+}
+
+#[test]
+fn node_sdk_on_sqlite() {
+    let node_modules = workspace().join("tests/sdk/node/node_modules/cloudinary");
+    assert!(
+        node_modules.exists(),
+        "run scripts/test.sh, which installs the Node SDK"
+    );
+    let server = Server::start(&[]);
+    server.create_presets();
+    let mut cmd = Command::new("node");
+    cmd.args(["--test", "tests/sdk/node/"])
+        .current_dir(workspace())
+        .env("CLOUDINARY_URL", server.cloudinary_url())
+        .env("NUBO_FIXTURES", workspace().join("tests/fixtures"));
+    run_suite(cmd, "the Node SDK suite");
+}
+
+#[test]
+fn config_subcommands() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        Command::new(env!("CARGO_BIN_EXE_nubo"))
+            .args(args)
+            .env("NUBO_DATA_DIR", dir.path())
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    let ok = run(&["config", "check"], &[]);
+    assert!(ok.status.success());
+    let bad = run(&["config", "check"], &[("NUBO_LISTEN", "not-an-address")]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("NUBO_LISTEN"));
+    let dump = run(
+        &["config", "dump"],
+        &[("NUBO_API_KEY", "k"), ("NUBO_API_SECRET", "topsecret")],
+    );
+    let text = String::from_utf8_lossy(&dump.stdout);
+    assert!(
+        text.contains("api_key = \"k\"  # NUBO_API_KEY") && !text.contains("topsecret"),
+        "{text}"
+    );
+    // cloud and key management
+    let created = run(&["cloud", "create", "acme"], &[]);
+    let out = String::from_utf8_lossy(&created.stdout);
+    assert!(
+        out.contains("CLOUDINARY_URL=cloudinary://") && out.contains("@acme?upload_prefix="),
+        "{out}"
+    );
+    let key = String::from_utf8_lossy(&run(&["key", "create", "--cloud", "acme"], &[]).stdout)
+        .into_owned();
+    let api_key = key
+        .lines()
+        .find_map(|l| l.strip_prefix("api_key="))
+        .unwrap()
+        .to_owned();
+    assert!(run(&["key", "revoke", "--cloud", "acme", &api_key], &[])
+        .status
+        .success());
+    let listed =
+        String::from_utf8_lossy(&run(&["key", "list", "--cloud", "acme"], &[]).stdout).into_owned();
+    assert!(
+        listed.contains(&api_key) && listed.contains("revoked"),
+        "{listed}"
+    );
+    assert!(
+        !run(&["key", "revoke", "--cloud", "acme", &api_key], &[])
+            .status
+            .success(),
+        "revoking twice fails"
+    );
+    assert!(
+        !run(&["cloud", "create", "acme"], &[]).status.success(),
+        "duplicate cloud"
+    );
+    let clouds = String::from_utf8_lossy(&run(&["cloud", "list"], &[]).stdout).into_owned();
+    assert!(clouds.contains("acme"));
+}
+
+#[test]
+fn first_start_prints_a_working_cloudinary_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nubo"))
+        .arg("serve")
+        .env("NUBO_DATA_DIR", dir.path())
+        .env("NUBO_LISTEN", format!("127.0.0.1:{port}"))
+        .env("NUBO_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::BufRead;
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("nubo exited before printing CLOUDINARY_URL")
+            .unwrap();
+        if let Some(u) = line.strip_prefix("CLOUDINARY_URL=") {
+            break u.to_owned();
+        }
+    };
+    let expected_tail =
+        format!("@demo?upload_prefix=http://127.0.0.1:{port}&cname=127.0.0.1:{port}");
+    assert!(
+        url.starts_with("cloudinary://") && url.ends_with(&expected_tail),
+        "{url}"
+    );
+    // The printed credential works with the SDK.
+    let script = "import cloudinary.uploader as up, sys; r = up.upload(sys.argv[1]); assert r['format'] == 'png', r";
+    let out = Command::new(python())
+        .args([
+            "-c",
+            script,
+            workspace()
+                .join("tests/fixtures/alpha.png")
+                .to_str()
+                .unwrap(),
+        ])
+        .env("CLOUDINARY_URL", &url)
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -5,7 +5,8 @@
 use nubo_catalog::SqlCatalog;
 
 pub fn pg_url() -> String {
-    std::env::var("NUBO_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("NUBO_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 #[tokio::test]
@@ -13,7 +14,12 @@ async fn postgres_passes_the_catalog_conformance_suite() {
     let schema = format!("nubo_test_{}", nubo_core::random_id(10));
     let cat = SqlCatalog::connect(&pg_url(), Some(&schema))
         .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {} is required (scripts/test.sh starts it): {e}", pg_url()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL at {} is required (scripts/test.sh starts it): {e}",
+                pg_url()
+            )
+        });
     nubo_catalog::testkit::run_all(&cat).await;
     // Migrations are idempotent across nodes.
     SqlCatalog::connect(&pg_url(), Some(&schema)).await.unwrap();

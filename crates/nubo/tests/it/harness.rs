@@ -24,7 +24,9 @@ pub fn fixture(name: &str) -> Vec<u8> {
 }
 
 pub fn fixture_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
 }
 
 pub struct TestApp {
@@ -41,11 +43,15 @@ pub struct Response {
 
 impl Response {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn error_message(&self) -> String {
-        self.json()["error"]["message"].as_str().unwrap_or_default().to_owned()
+        self.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
@@ -56,11 +62,20 @@ impl TestApp {
 
     pub async fn with(limits: Limits, allow_private: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}?mode=rwc", dir.path().join("catalog.db").display());
+        let url = format!(
+            "sqlite:{}?mode=rwc",
+            dir.path().join("catalog.db").display()
+        );
         let catalog = SqlCatalog::connect(&url, None).await.unwrap();
         let blobs = FsBlobStore::open(dir.path()).unwrap();
-        let fetcher = RemoteFetcher::new(FetchPolicy { allow_private, ..FetchPolicy::default() });
-        let settings = ServiceSettings { limits: limits.clone(), public_url: "http://media.test".into() };
+        let fetcher = RemoteFetcher::new(FetchPolicy {
+            allow_private,
+            ..FetchPolicy::default()
+        });
+        let settings = ServiceSettings {
+            limits: limits.clone(),
+            public_url: "http://media.test".into(),
+        };
         let service = Service::new(Arc::new(catalog), Arc::new(blobs), fetcher, settings);
         let boot = BootstrapConfig {
             cloud: Some(CloudName::parse("demo").unwrap()),
@@ -70,34 +85,70 @@ impl TestApp {
         service.bootstrap(&boot).await.unwrap();
         let router = nubo_http::router(
             service.clone(),
-            nubo_http::HttpSettings { cors_origins: vec!["*".into()], body_timeout: limits.body_timeout },
+            nubo_http::HttpSettings {
+                cors_origins: vec!["*".into()],
+                body_timeout: limits.body_timeout,
+            },
         );
-        Self { router, service, dir }
+        Self {
+            router,
+            service,
+            dir,
+        }
     }
 
     pub async fn send(&self, req: Request<Body>) -> Response {
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Response { status, headers, body }
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Response {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
     }
 
     /// Posts a multipart form, as both SDKs do for every Upload API call.
-    pub async fn post_form(&self, path: &str, fields: &[(String, String)], file: Option<(&str, &[u8])>) -> Response {
+    pub async fn post_form(
+        &self,
+        path: &str,
+        fields: &[(String, String)],
+        file: Option<(&str, &[u8])>,
+    ) -> Response {
         let (content_type, body) = multipart(fields, file);
-        let req = Request::post(path).header("content-type", content_type).body(Body::from(body)).unwrap();
+        let req = Request::post(path)
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
         self.send(req).await
     }
 
     /// Signs and posts an Upload API call.
-    pub async fn call(&self, action_path: &str, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Response {
+    pub async fn call(
+        &self,
+        action_path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> Response {
         let action = action_path.rsplit('/').next().unwrap();
-        self.post_form(&format!("/v1_1/demo/{action_path}"), &signed(action, fields, crate::harness::now()), file).await
+        self.post_form(
+            &format!("/v1_1/demo/{action_path}"),
+            &signed(action, fields, crate::harness::now()),
+            file,
+        )
+        .await
     }
 
     /// Files under the blob store (not counting staging files).
@@ -111,10 +162,18 @@ impl TestApp {
 }
 
 fn count_files(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
     entries
         .flatten()
-        .map(|e| if e.path().is_dir() { count_files(&e.path()) } else { 1 })
+        .map(|e| {
+            if e.path().is_dir() {
+                count_files(&e.path())
+            } else {
+                1
+            }
+        })
         .sum()
 }
 
@@ -124,10 +183,17 @@ pub fn now() -> i64 {
 
 /// Adds `timestamp`, `api_key` and a SHA-1 `signature`, as the SDKs do.
 pub fn signed(action: &str, fields: &[(&str, &str)], timestamp: i64) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut out: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     out.push(("timestamp".into(), timestamp.to_string()));
     let collapsed = nubo_service::Params::from_pairs(out.clone()).collapsed();
-    let sig = sign_hex(&string_to_sign(action, &collapsed, true), SECRET, SignatureAlgorithm::Sha1);
+    let sig = sign_hex(
+        &string_to_sign(action, &collapsed, true),
+        SECRET,
+        SignatureAlgorithm::Sha1,
+    );
     out.push(("signature".into(), sig));
     out.push(("api_key".into(), KEY.into()));
     out
@@ -137,7 +203,10 @@ pub fn multipart(fields: &[(String, String)], file: Option<(&str, &[u8])>) -> (S
     let boundary = "nubo-test-boundary-7d3f";
     let mut body = Vec::new();
     for (k, v) in fields {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
     }
     if let Some((filename, bytes)) = file {
         body.extend_from_slice(
@@ -152,5 +221,9 @@ pub fn multipart(fields: &[(String, String)], file: Option<(&str, &[u8])>) -> (S
 
 /// The path of a delivery URL from an upload response.
 pub fn path_of(url: &serde_json::Value) -> String {
-    url.as_str().unwrap().strip_prefix("http://media.test").unwrap().to_owned()
+    url.as_str()
+        .unwrap()
+        .strip_prefix("http://media.test")
+        .unwrap()
+        .to_owned()
 }

@@ -11,12 +11,28 @@ async fn signed_upload_returns_the_cloudinary_shape() {
     let app = TestApp::new().await;
     let photo = fixture("photo.jpg");
     let r = app
-        .call("image/upload", &[("public_id", "f1/photo"), ("tags", "a,b"), ("context", "alt=x \\= y")], Some(("/home/u/photo.jpg", &photo)))
+        .call(
+            "image/upload",
+            &[
+                ("public_id", "f1/photo"),
+                ("tags", "a,b"),
+                ("context", "alt=x \\= y"),
+            ],
+            Some(("/home/u/photo.jpg", &photo)),
+        )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     let j = r.json();
     assert_eq!(j["public_id"], "f1/photo");
-    assert_eq!((j["width"].as_i64(), j["height"].as_i64()), (Some(40), Some(30)));
+    assert_eq!(
+        (j["width"].as_i64(), j["height"].as_i64()),
+        (Some(40), Some(30))
+    );
     assert_eq!(j["format"], "jpg");
     assert_eq!(j["resource_type"], "image");
     assert_eq!(j["type"], "upload");
@@ -31,8 +47,16 @@ async fn signed_upload_returns_the_cloudinary_shape() {
     assert_eq!(j["pages"], 1);
     assert!(j["created_at"].as_str().unwrap().ends_with('Z'));
     let version = j["version"].as_i64().unwrap();
-    assert_eq!(j["url"], format!("http://media.test/demo/image/upload/v{version}/f1/photo.jpg"));
-    let expected = nubo_service::signing::response_signature("f1/photo", version, SECRET, nubo_service::signing::SignatureAlgorithm::Sha1);
+    assert_eq!(
+        j["url"],
+        format!("http://media.test/demo/image/upload/v{version}/f1/photo.jpg")
+    );
+    let expected = nubo_service::signing::response_signature(
+        "f1/photo",
+        version,
+        SECRET,
+        nubo_service::signing::SignatureAlgorithm::Sha1,
+    );
     assert_eq!(j["signature"], expected);
     assert!(r.headers.contains_key("x-request-id"));
 }
@@ -43,21 +67,45 @@ async fn signature_failures_are_401_with_cloudinary_messages() {
     let png = fixture("alpha.png");
     let mut fields = signed("upload", &[("public_id", "x")], now());
     fields[0].1 = "tampered".into();
-    let r = app.post_form("/v1_1/demo/image/upload", &fields, Some(("a.png", &png))).await;
+    let r = app
+        .post_form("/v1_1/demo/image/upload", &fields, Some(("a.png", &png)))
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert!(r.error_message().starts_with("Invalid Signature "), "{}", r.error_message());
+    assert!(
+        r.error_message().starts_with("Invalid Signature "),
+        "{}",
+        r.error_message()
+    );
 
     let stale = signed("upload", &[], now() - 3601);
-    let r = app.post_form("/v1_1/demo/image/upload", &stale, Some(("a.png", &png))).await;
+    let r = app
+        .post_form("/v1_1/demo/image/upload", &stale, Some(("a.png", &png)))
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert!(r.error_message().starts_with("Stale request - reported time is "), "{}", r.error_message());
+    assert!(
+        r.error_message()
+            .starts_with("Stale request - reported time is "),
+        "{}",
+        r.error_message()
+    );
 
     let mut wrong_key = signed("upload", &[], now());
     wrong_key.last_mut().unwrap().1 = "999".into();
-    let r = app.post_form("/v1_1/demo/image/upload", &wrong_key, Some(("a.png", &png))).await;
-    assert_eq!((r.status, r.error_message().as_str()), (StatusCode::UNAUTHORIZED, "Invalid api_key 999"));
+    let r = app
+        .post_form("/v1_1/demo/image/upload", &wrong_key, Some(("a.png", &png)))
+        .await;
+    assert_eq!(
+        (r.status, r.error_message().as_str()),
+        (StatusCode::UNAUTHORIZED, "Invalid api_key 999")
+    );
 
-    let r = app.post_form("/v1_1/nosuchcloud/image/upload", &signed("upload", &[], now()), Some(("a.png", &png))).await;
+    let r = app
+        .post_form(
+            "/v1_1/nosuchcloud/image/upload",
+            &signed("upload", &[], now()),
+            Some(("a.png", &png)),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.blob_files(), 0, "refused uploads store nothing");
 }
@@ -67,12 +115,27 @@ async fn sha256_signatures_are_accepted() {
     let app = TestApp::new().await;
     let ts = now().to_string();
     let to_sign = format!("public_id=s256&timestamp={ts}");
-    let sig = nubo_service::signing::sign_hex(&to_sign, SECRET, nubo_service::signing::SignatureAlgorithm::Sha256);
-    let fields: Vec<(String, String)> = [("public_id", "s256"), ("timestamp", &ts), ("signature", &sig), ("api_key", KEY)]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let r = app.post_form("/v1_1/demo/image/upload", &fields, Some(("a.png", &fixture("alpha.png")))).await;
+    let sig = nubo_service::signing::sign_hex(
+        &to_sign,
+        SECRET,
+        nubo_service::signing::SignatureAlgorithm::Sha256,
+    );
+    let fields: Vec<(String, String)> = [
+        ("public_id", "s256"),
+        ("timestamp", &ts),
+        ("signature", &sig),
+        ("api_key", KEY),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let r = app
+        .post_form(
+            "/v1_1/demo/image/upload",
+            &fields,
+            Some(("a.png", &fixture("alpha.png"))),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.error_message());
 }
 
@@ -81,29 +144,83 @@ async fn unsigned_uploads_need_an_unsigned_preset() {
     let app = TestApp::new().await;
     let demo = CloudName::parse("demo").unwrap();
     let png = fixture("alpha.png");
-    let unsigned = |preset: &str| vec![("upload_preset".to_string(), preset.to_string()), ("public_id".into(), "mine".into()), ("overwrite".into(), "1".into())];
+    let unsigned = |preset: &str| {
+        vec![
+            ("upload_preset".to_string(), preset.to_string()),
+            ("public_id".into(), "mine".into()),
+            ("overwrite".into(), "1".into()),
+        ]
+    };
 
-    let r = app.post_form("/v1_1/demo/image/upload", &[], Some(("a.png", &png))).await;
+    let r = app
+        .post_form("/v1_1/demo/image/upload", &[], Some(("a.png", &png)))
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(r.error_message(), "Upload preset must be specified when using unsigned upload");
+    assert_eq!(
+        r.error_message(),
+        "Upload preset must be specified when using unsigned upload"
+    );
 
-    let r = app.post_form("/v1_1/demo/image/upload", &unsigned("nope"), Some(("a.png", &png))).await;
-    assert_eq!((r.status, r.error_message().as_str()), (StatusCode::BAD_REQUEST, "Upload preset not found"));
+    let r = app
+        .post_form(
+            "/v1_1/demo/image/upload",
+            &unsigned("nope"),
+            Some(("a.png", &png)),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error_message().as_str()),
+        (StatusCode::BAD_REQUEST, "Upload preset not found")
+    );
 
-    app.service.put_preset(&demo, "signed_only", false, Default::default()).await.unwrap();
-    let r = app.post_form("/v1_1/demo/image/upload", &unsigned("signed_only"), Some(("a.png", &png))).await;
-    assert_eq!(r.error_message(), "Upload preset must be whitelisted for unsigned uploads");
+    app.service
+        .put_preset(&demo, "signed_only", false, Default::default())
+        .await
+        .unwrap();
+    let r = app
+        .post_form(
+            "/v1_1/demo/image/upload",
+            &unsigned("signed_only"),
+            Some(("a.png", &png)),
+        )
+        .await;
+    assert_eq!(
+        r.error_message(),
+        "Upload preset must be whitelisted for unsigned uploads"
+    );
 
-    let settings = [("folder".to_string(), "web".to_string()), ("tags".to_string(), "from_preset".to_string()), ("type".to_string(), "private".to_string())];
-    app.service.put_preset(&demo, "web", true, settings.into()).await.unwrap();
-    let r = app.post_form("/v1_1/demo/image/upload", &unsigned("web"), Some(("a.png", &png))).await;
+    let settings = [
+        ("folder".to_string(), "web".to_string()),
+        ("tags".to_string(), "from_preset".to_string()),
+        ("type".to_string(), "private".to_string()),
+    ];
+    app.service
+        .put_preset(&demo, "web", true, settings.into())
+        .await
+        .unwrap();
+    let r = app
+        .post_form(
+            "/v1_1/demo/image/upload",
+            &unsigned("web"),
+            Some(("a.png", &png)),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.error_message());
     let j = r.json();
     assert_eq!(j["public_id"], "web/mine");
     assert_eq!(j["tags"], serde_json::json!(["from_preset"]));
-    assert_eq!(j["type"], "private", "unsigned requests cannot override the preset's type");
+    assert_eq!(
+        j["type"], "private",
+        "unsigned requests cannot override the preset's type"
+    );
     // Unsigned uploads never overwrite, even when asked to.
-    let again = app.post_form("/v1_1/demo/image/upload", &unsigned("web"), Some(("b.png", &fixture("photo.jpg")))).await;
+    let again = app
+        .post_form(
+            "/v1_1/demo/image/upload",
+            &unsigned("web"),
+            Some(("b.png", &fixture("photo.jpg"))),
+        )
+        .await;
     assert_eq!(again.json()["existing"], true);
     assert_eq!(again.json()["version"], j["version"]);
 }
@@ -112,7 +229,11 @@ async fn unsigned_uploads_need_an_unsigned_preset() {
 async fn bearer_tokens_replace_signatures_until_revoked() {
     let app = TestApp::new().await;
     let demo = CloudName::parse("demo").unwrap();
-    let (record, token) = app.service.create_token(&demo, "ci", Some(3600)).await.unwrap();
+    let (record, token) = app
+        .service
+        .create_token(&demo, "ci", Some(3600))
+        .await
+        .unwrap();
     let png = fixture("alpha.png");
     let upload = |token: String| {
         let (ct, body) = multipart(&[("public_id".into(), "tok".into())], Some(("a.png", &png)));
@@ -125,63 +246,160 @@ async fn bearer_tokens_replace_signatures_until_revoked() {
     let r = app.send(upload(token.clone())).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.error_message());
     assert_eq!(r.json()["public_id"], "tok");
-    assert_eq!(app.send(upload("nubo_wrong".into())).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.send(upload("nubo_wrong".into())).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     app.service.revoke_token(&demo, &record.id).await.unwrap();
-    assert_eq!(app.send(upload(token)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.send(upload(token)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
 async fn content_decides_the_type_never_the_name() {
     let app = TestApp::new().await;
     // garbage named .jpg is not an image
-    let r = app.call("image/upload", &[], Some(("fake.jpg", b"definitely not a jpeg"))).await;
-    assert_eq!((r.status, r.error_message().as_str()), (StatusCode::BAD_REQUEST, "Invalid image file"));
+    let r = app
+        .call(
+            "image/upload",
+            &[],
+            Some(("fake.jpg", b"definitely not a jpeg")),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error_message().as_str()),
+        (StatusCode::BAD_REQUEST, "Invalid image file")
+    );
     // a truncated JPEG is an invalid image too
-    let r = app.call("image/upload", &[], Some(("cut.jpg", &fixture("photo.jpg")[..20]))).await;
+    let r = app
+        .call(
+            "image/upload",
+            &[],
+            Some(("cut.jpg", &fixture("photo.jpg")[..20])),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(app.blob_files(), 0);
-    assert_eq!(app.spool_files(), 0, "rejected uploads leave no staging files");
+    assert_eq!(
+        app.spool_files(),
+        0,
+        "rejected uploads leave no staging files"
+    );
 
     // auto: a PNG named .txt is an image; text is raw; an MP4 is a video
-    let r = app.call("auto/upload", &[], Some(("x.txt", &fixture("alpha.png")))).await;
-    assert_eq!((r.json()["resource_type"].as_str(), r.json()["format"].as_str()), (Some("image"), Some("png")));
-    let r = app.call("auto/upload", &[("use_filename", "1"), ("unique_filename", "0")], Some(("notes.txt", &fixture("notes.txt")))).await;
+    let r = app
+        .call("auto/upload", &[], Some(("x.txt", &fixture("alpha.png"))))
+        .await;
+    assert_eq!(
+        (
+            r.json()["resource_type"].as_str(),
+            r.json()["format"].as_str()
+        ),
+        (Some("image"), Some("png"))
+    );
+    let r = app
+        .call(
+            "auto/upload",
+            &[("use_filename", "1"), ("unique_filename", "0")],
+            Some(("notes.txt", &fixture("notes.txt"))),
+        )
+        .await;
     assert_eq!(r.json()["resource_type"], "raw");
     assert_eq!(r.json()["public_id"], "notes.txt");
     assert!(r.json().get("format").is_none() && r.json().get("width").is_none());
-    let r = app.call("auto/upload", &[], Some(("clip", &fixture("clip.webm")))).await;
+    let r = app
+        .call("auto/upload", &[], Some(("clip", &fixture("clip.webm"))))
+        .await;
     let j = r.json();
-    assert_eq!((j["resource_type"].as_str(), j["format"].as_str()), (Some("video"), Some("webm")));
-    assert_eq!((j["width"].as_i64(), j["height"].as_i64()), (Some(64), Some(48)));
+    assert_eq!(
+        (j["resource_type"].as_str(), j["format"].as_str()),
+        (Some("video"), Some("webm"))
+    );
+    assert_eq!(
+        (j["width"].as_i64(), j["height"].as_i64()),
+        (Some(64), Some(48))
+    );
     assert!((j["duration"].as_f64().unwrap() - 2.0).abs() < 0.1);
     // animated GIF reports its frames as pages; EXIF orientation is applied to the size
-    let r = app.call("image/upload", &[], Some(("a.gif", &fixture("anim.gif")))).await;
+    let r = app
+        .call("image/upload", &[], Some(("a.gif", &fixture("anim.gif"))))
+        .await;
     assert_eq!(r.json()["pages"], 3);
-    let r = app.call("image/upload", &[], Some(("r.jpg", &fixture("rotated.jpg")))).await;
-    assert_eq!((r.json()["width"].as_i64(), r.json()["height"].as_i64()), (Some(30), Some(40)));
+    let r = app
+        .call(
+            "image/upload",
+            &[],
+            Some(("r.jpg", &fixture("rotated.jpg"))),
+        )
+        .await;
+    assert_eq!(
+        (r.json()["width"].as_i64(), r.json()["height"].as_i64()),
+        (Some(30), Some(40))
+    );
     // video upload of a non-video
-    let r = app.call("video/upload", &[], Some(("a.mp4", &fixture("alpha.png")))).await;
-    assert_eq!((r.status, r.error_message().as_str()), (StatusCode::BAD_REQUEST, "Invalid video file"));
+    let r = app
+        .call("video/upload", &[], Some(("a.mp4", &fixture("alpha.png"))))
+        .await;
+    assert_eq!(
+        (r.status, r.error_message().as_str()),
+        (StatusCode::BAD_REQUEST, "Invalid video file")
+    );
 }
 
 #[tokio::test]
 async fn limits_are_enforced_with_clear_messages() {
-    let limits = Limits { max_image_pixels: 1000, max_image_bytes: 2000, max_raw_bytes: 10, ..Limits::default() };
+    let limits = Limits {
+        max_image_pixels: 1000,
+        max_image_bytes: 2000,
+        max_raw_bytes: 10,
+        ..Limits::default()
+    };
     let app = TestApp::with(limits, false).await;
-    let r = app.call("image/upload", &[], Some(("p.jpg", &fixture("photo.jpg")))).await;
+    let r = app
+        .call("image/upload", &[], Some(("p.jpg", &fixture("photo.jpg"))))
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.error_message().contains("1200 pixels, the limit is 1000"), "{}", r.error_message());
-    let r = app.call("image/upload", &[], Some(("a.gif", &fixture("anim.gif")))).await;
-    assert_eq!(r.error_message(), format!("File size too large. Got {}. Maximum is 2000.", fixture("anim.gif").len()));
-    let r = app.call("raw/upload", &[], Some(("n.txt", &fixture("notes.txt")))).await;
-    assert!(r.error_message().starts_with("File size too large"), "{}", r.error_message());
+    assert!(
+        r.error_message().contains("1200 pixels, the limit is 1000"),
+        "{}",
+        r.error_message()
+    );
+    let r = app
+        .call("image/upload", &[], Some(("a.gif", &fixture("anim.gif"))))
+        .await;
+    assert_eq!(
+        r.error_message(),
+        format!(
+            "File size too large. Got {}. Maximum is 2000.",
+            fixture("anim.gif").len()
+        )
+    );
+    let r = app
+        .call("raw/upload", &[], Some(("n.txt", &fixture("notes.txt"))))
+        .await;
+    assert!(
+        r.error_message().starts_with("File size too large"),
+        "{}",
+        r.error_message()
+    );
     // Larger than any type allows: stopped while streaming in.
     let huge = vec![0u8; 3 * 1024 * 1024];
-    let tight = Limits { max_image_bytes: 1 << 20, max_video_bytes: 1 << 20, max_raw_bytes: 1 << 20, ..Limits::default() };
+    let tight = Limits {
+        max_image_bytes: 1 << 20,
+        max_video_bytes: 1 << 20,
+        max_raw_bytes: 1 << 20,
+        ..Limits::default()
+    };
     let app = TestApp::with(tight, false).await;
     let r = app.call("raw/upload", &[], Some(("big.bin", &huge))).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.error_message().contains("File size too large"), "{}", r.error_message());
+    assert!(
+        r.error_message().contains("File size too large"),
+        "{}",
+        r.error_message()
+    );
     assert_eq!(app.spool_files(), 0);
 }
 
@@ -189,67 +407,177 @@ async fn limits_are_enforced_with_clear_messages() {
 async fn missing_and_malformed_inputs() {
     let app = TestApp::new().await;
     let r = app.call("image/upload", &[], None).await;
-    assert_eq!((r.status, r.error_message().as_str()), (StatusCode::BAD_REQUEST, "Missing required parameter - file"));
-    let r = app.call("image/upload", &[("file", "just some text")], None).await;
-    assert!(r.error_message().starts_with("Invalid file"), "{}", r.error_message());
-    let r = app.call("image/upload", &[("file", "ftp://example.com/a.jpg")], None).await;
+    assert_eq!(
+        (r.status, r.error_message().as_str()),
+        (StatusCode::BAD_REQUEST, "Missing required parameter - file")
+    );
+    let r = app
+        .call("image/upload", &[("file", "just some text")], None)
+        .await;
+    assert!(
+        r.error_message().starts_with("Invalid file"),
+        "{}",
+        r.error_message()
+    );
+    let r = app
+        .call("image/upload", &[("file", "ftp://example.com/a.jpg")], None)
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = app.call("image/upload", &[("public_id", "a?b")], Some(("a.png", &fixture("alpha.png")))).await;
-    assert!(r.error_message().starts_with("Invalid public_id"), "{}", r.error_message());
-    let r = app.call("image/upload", &[("overwrite", "maybe")], Some(("a.png", &fixture("alpha.png")))).await;
-    assert!(r.error_message().contains("overwrite"), "{}", r.error_message());
-    let r = app.call("image/upload", &[("eager", "c_fill,w_10")], Some(("a.png", &fixture("alpha.png")))).await;
+    let r = app
+        .call(
+            "image/upload",
+            &[("public_id", "a?b")],
+            Some(("a.png", &fixture("alpha.png"))),
+        )
+        .await;
+    assert!(
+        r.error_message().starts_with("Invalid public_id"),
+        "{}",
+        r.error_message()
+    );
+    let r = app
+        .call(
+            "image/upload",
+            &[("overwrite", "maybe")],
+            Some(("a.png", &fixture("alpha.png"))),
+        )
+        .await;
+    assert!(
+        r.error_message().contains("overwrite"),
+        "{}",
+        r.error_message()
+    );
+    let r = app
+        .call(
+            "image/upload",
+            &[("eager", "c_fill,w_10")],
+            Some(("a.png", &fixture("alpha.png"))),
+        )
+        .await;
     assert!(r.error_message().contains("eager"), "{}", r.error_message());
-    let r = app.call("image/upload", &[("allowed_formats", "jpg,gif")], Some(("a.png", &fixture("alpha.png")))).await;
+    let r = app
+        .call(
+            "image/upload",
+            &[("allowed_formats", "jpg,gif")],
+            Some(("a.png", &fixture("alpha.png"))),
+        )
+        .await;
     assert_eq!(r.error_message(), "Image file format png not allowed");
-    let r = app.call("image/upload", &[("type", "fetch")], Some(("a.png", &fixture("alpha.png")))).await;
+    let r = app
+        .call(
+            "image/upload",
+            &[("type", "fetch")],
+            Some(("a.png", &fixture("alpha.png"))),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let bad = Request::post("/v1_1/demo/image/upload").header("content-type", "multipart/form-data; boundary=x").body(Body::from("garbage")).unwrap();
+    let bad = Request::post("/v1_1/demo/image/upload")
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body(Body::from("garbage"))
+        .unwrap();
     assert_eq!(app.send(bad).await.status, StatusCode::BAD_REQUEST);
-    let json = Request::post("/v1_1/demo/image/upload").header("content-type", "application/json").body(Body::from("[1,2]")).unwrap();
+    let json = Request::post("/v1_1/demo/image/upload")
+        .header("content-type", "application/json")
+        .body(Body::from("[1,2]"))
+        .unwrap();
     assert_eq!(app.send(json).await.status, StatusCode::BAD_REQUEST);
     // Node's upload_large on a multi-chunk file is refused until chunked sessions exist.
     let (ct, body) = multipart(&signed("upload", &[], now()), Some(("a.bin", b"ab")));
-    let chunk = Request::post("/v1_1/demo/raw/upload").header("content-type", ct).header("content-range", "bytes 0-1/-1").header("x-unique-upload-id", "abc").body(Body::from(body)).unwrap();
+    let chunk = Request::post("/v1_1/demo/raw/upload")
+        .header("content-type", ct)
+        .header("content-range", "bytes 0-1/-1")
+        .header("x-unique-upload-id", "abc")
+        .body(Body::from(body))
+        .unwrap();
     let r = app.send(chunk).await;
-    assert!(r.error_message().contains("Chunked uploads"), "{}", r.error_message());
-    assert_eq!(app.get("/v1_1/demo/ping").await.status, StatusCode::NOT_FOUND);
+    assert!(
+        r.error_message().contains("Chunked uploads"),
+        "{}",
+        r.error_message()
+    );
+    assert_eq!(
+        app.get("/v1_1/demo/ping").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
 async fn data_uris_in_every_body_encoding() {
     let app = TestApp::new().await;
     use base64::Engine;
-    let uri = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(fixture("alpha.png")));
-    let r = app.call("image/upload", &[("file", &uri), ("public_id", "d1")], None).await;
+    let uri = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(fixture("alpha.png"))
+    );
+    let r = app
+        .call("image/upload", &[("file", &uri), ("public_id", "d1")], None)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.error_message());
-    assert_eq!((r.json()["width"].as_i64(), r.json()["original_filename"].as_str()), (Some(16), Some("file")));
+    assert_eq!(
+        (
+            r.json()["width"].as_i64(),
+            r.json()["original_filename"].as_str()
+        ),
+        (Some(16), Some("file"))
+    );
     // urlencoded
     let fields = signed("upload", &[("file", &uri), ("public_id", "d2")], now());
-    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields.iter()).finish();
-    let req = Request::post("/v1_1/demo/image/upload").header("content-type", "application/x-www-form-urlencoded").body(Body::from(body)).unwrap();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields.iter())
+        .finish();
+    let req = Request::post("/v1_1/demo/image/upload")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
     assert_eq!(app.send(req).await.json()["public_id"], "d2");
     // JSON
     let fields = signed("upload", &[("file", &uri), ("public_id", "d3")], now());
-    let obj: serde_json::Map<String, serde_json::Value> = fields.into_iter().map(|(k, v)| (k, v.into())).collect();
-    let req = Request::post("/v1_1/demo/image/upload").header("content-type", "application/json").body(Body::from(serde_json::Value::Object(obj).to_string())).unwrap();
+    let obj: serde_json::Map<String, serde_json::Value> =
+        fields.into_iter().map(|(k, v)| (k, v.into())).collect();
+    let req = Request::post("/v1_1/demo/image/upload")
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::Value::Object(obj).to_string()))
+        .unwrap();
     assert_eq!(app.send(req).await.json()["public_id"], "d3");
     // query string only
     let fields = signed("upload", &[("file", &uri), ("public_id", "d4")], now());
-    let q = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields.iter()).finish();
-    let r = app.send(Request::post(format!("/v1_1/demo/image/upload?{q}")).body(Body::empty()).unwrap()).await;
+    let q = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields.iter())
+        .finish();
+    let r = app
+        .send(
+            Request::post(format!("/v1_1/demo/image/upload?{q}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(r.json()["public_id"], "d4");
-    let r = app.call("image/upload", &[("file", "data:image/png;base64,@@@")], None).await;
+    let r = app
+        .call(
+            "image/upload",
+            &[("file", "data:image/png;base64,@@@")],
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn remote_urls_to_private_addresses_are_refused_by_default() {
     let app = TestApp::new().await;
-    for url in ["http://127.0.0.1:9/x.png", "http://localhost:9/x.png", "http://[::1]:9/x.png", "http://169.254.169.254/latest"] {
+    for url in [
+        "http://127.0.0.1:9/x.png",
+        "http://localhost:9/x.png",
+        "http://[::1]:9/x.png",
+        "http://169.254.169.254/latest",
+    ] {
         let r = app.call("image/upload", &[("file", url)], None).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}");
-        assert!(r.error_message().contains("not allowed"), "{url}: {}", r.error_message());
+        assert!(
+            r.error_message().contains("not allowed"),
+            "{url}: {}",
+            r.error_message()
+        );
     }
 }
 
@@ -257,22 +585,55 @@ async fn remote_urls_to_private_addresses_are_refused_by_default() {
 async fn naming_options() {
     let app = TestApp::new().await;
     let png = fixture("alpha.png");
-    let r = app.call("image/upload", &[("use_filename", "1"), ("folder", "pics")], Some(("/tmp/my logo.png", &png))).await;
+    let r = app
+        .call(
+            "image/upload",
+            &[("use_filename", "1"), ("folder", "pics")],
+            Some(("/tmp/my logo.png", &png)),
+        )
+        .await;
     let id = r.json()["public_id"].as_str().unwrap().to_owned();
-    assert!(id.starts_with("pics/my_logo_") && id.len() == "pics/my_logo_".len() + 6, "{id}");
+    assert!(
+        id.starts_with("pics/my_logo_") && id.len() == "pics/my_logo_".len() + 6,
+        "{id}"
+    );
     let r = app.call("image/upload", &[], Some(("x.png", &png))).await;
     assert_eq!(r.json()["public_id"].as_str().unwrap().len(), 20);
-    let r = app.call("raw/upload", &[], Some(("report.pdf", b"%PDF-1.4 not really"))).await;
+    let r = app
+        .call(
+            "raw/upload",
+            &[],
+            Some(("report.pdf", b"%PDF-1.4 not really")),
+        )
+        .await;
     assert!(r.json()["public_id"].as_str().unwrap().ends_with(".pdf"));
-    let r = app.call("image/upload", &[("public_id", "o"), ("return_delete_token", "1")], Some(("x.png", &png))).await;
+    let r = app
+        .call(
+            "image/upload",
+            &[("public_id", "o"), ("return_delete_token", "1")],
+            Some(("x.png", &png)),
+        )
+        .await;
     let first = r.json();
     assert_eq!(first["delete_token"].as_str().unwrap().len(), 40);
     // overwrite=false answers the existing asset unchanged
-    let r = app.call("image/upload", &[("public_id", "o"), ("overwrite", "0")], Some(("y.jpg", &fixture("photo.jpg")))).await;
+    let r = app
+        .call(
+            "image/upload",
+            &[("public_id", "o"), ("overwrite", "0")],
+            Some(("y.jpg", &fixture("photo.jpg"))),
+        )
+        .await;
     assert_eq!(r.json()["existing"], true);
     assert_eq!(r.json()["etag"], first["etag"]);
     // overwrite (the default) bumps the version and keeps the asset id
-    let r = app.call("image/upload", &[("public_id", "o")], Some(("y.jpg", &fixture("photo.jpg")))).await;
+    let r = app
+        .call(
+            "image/upload",
+            &[("public_id", "o")],
+            Some(("y.jpg", &fixture("photo.jpg"))),
+        )
+        .await;
     let j = r.json();
     assert!(j["version"].as_i64() > first["version"].as_i64());
     assert_eq!(j["asset_id"], first["asset_id"]);
@@ -286,12 +647,21 @@ async fn browsers_get_cors_preflights_for_uploads() {
     let req = Request::options("/v1_1/demo/image/upload")
         .header("origin", "https://app.example")
         .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "x-unique-upload-id,content-range")
+        .header(
+            "access-control-request-headers",
+            "x-unique-upload-id,content-range",
+        )
         .body(Body::empty())
         .unwrap();
     let r = app.send(req).await;
     assert!(r.status.is_success());
     assert_eq!(r.headers["access-control-allow-origin"], "*");
-    let allowed = r.headers["access-control-allow-headers"].to_str().unwrap().to_owned();
-    assert!(allowed.contains("x-unique-upload-id") && allowed.contains("content-range"), "{allowed}");
+    let allowed = r.headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        allowed.contains("x-unique-upload-id") && allowed.contains("content-range"),
+        "{allowed}"
+    );
 }

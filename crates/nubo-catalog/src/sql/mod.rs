@@ -8,12 +8,15 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use nubo_core::{AssetId, CloudName, Context, DeliveryType, PublicId, ResourceType, Tags, VersionId};
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use nubo_core::{AssetId, CloudName, DeliveryType, PublicId, ResourceType, Tags, VersionId};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::*;
+
+mod rows;
+use rows::*;
 
 /// Which SQL database a [`SqlCatalog`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +68,9 @@ impl SqlCatalog {
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::of_url(url).ok_or_else(|| {
-            CatalogError::Corrupt(format!("unsupported database URL {url:?}: use sqlite: or postgres://"))
+            CatalogError::Corrupt(format!(
+                "unsupported database URL {url:?}: use sqlite: or postgres://"
+            ))
         })?;
         let options = AnyConnectOptions::from_str(url)?;
         let pool = match dialect {
@@ -89,8 +94,13 @@ impl SqlCatalog {
                 let schema = schema.map(str::to_owned);
                 if let Some(s) = &schema {
                     validate_schema_name(s)?;
-                    let admin = AnyPoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
-                    admin.execute(format!("CREATE SCHEMA IF NOT EXISTS \"{s}\"").as_str()).await?;
+                    let admin = AnyPoolOptions::new()
+                        .max_connections(1)
+                        .connect_with(options.clone())
+                        .await?;
+                    admin
+                        .execute(format!("CREATE SCHEMA IF NOT EXISTS \"{s}\"").as_str())
+                        .await?;
                     admin.close().await;
                 }
                 AnyPoolOptions::new()
@@ -99,7 +109,8 @@ impl SqlCatalog {
                         let schema = schema.clone();
                         Box::pin(async move {
                             if let Some(s) = schema {
-                                conn.execute(format!("SET search_path TO \"{s}\"").as_str()).await?;
+                                conn.execute(format!("SET search_path TO \"{s}\"").as_str())
+                                    .await?;
                             }
                             Ok(())
                         })
@@ -110,7 +121,11 @@ impl SqlCatalog {
         };
         migrate::run(&pool, dialect).await?;
         let write_lock = (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Self { pool, dialect, write_lock })
+        Ok(Self {
+            pool,
+            dialect,
+            write_lock,
+        })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -120,7 +135,9 @@ impl SqlCatalog {
     /// Drops a PostgreSQL schema (test clean-up).
     pub async fn drop_schema(&self, schema: &str) -> Result<()> {
         validate_schema_name(schema)?;
-        self.pool.execute(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE").as_str()).await?;
+        self.pool
+            .execute(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE").as_str())
+            .await?;
         Ok(())
     }
 
@@ -139,7 +156,12 @@ impl SqlCatalog {
         Ok((guard, self.pool.begin().await?))
     }
 
-    async fn load_asset<'e, E>(&self, exec: E, loc: &AssetLocator, lock: bool) -> Result<Option<Asset>>
+    async fn load_asset<'e, E>(
+        &self,
+        exec: E,
+        loc: &AssetLocator,
+        lock: bool,
+    ) -> Result<Option<Asset>>
     where
         E: Executor<'e, Database = Any>,
     {
@@ -147,37 +169,56 @@ impl SqlCatalog {
             "SELECT {ASSET_COLS} FROM assets WHERE {PK}{}",
             if lock { self.dialect.for_update() } else { "" }
         );
-        let row = bind_loc(sqlx::query(&self.q(&sql)), loc).fetch_optional(exec).await?;
+        let row = bind_loc(sqlx::query(&self.q(&sql)), loc)
+            .fetch_optional(exec)
+            .await?;
         row.map(|r| asset_from_row(&r)).transpose()
     }
 
-    async fn write_tags(&self, tx: &mut Transaction<'static, Any>, loc: &AssetLocator, tags: &Tags) -> Result<()> {
-        let del = self.q(&format!("DELETE FROM asset_tags WHERE {PK}")).into_owned();
+    async fn write_tags(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        loc: &AssetLocator,
+        tags: &Tags,
+    ) -> Result<()> {
+        let del = self
+            .q(&format!("DELETE FROM asset_tags WHERE {PK}"))
+            .into_owned();
         bind_loc(sqlx::query(&del), loc).execute(&mut **tx).await?;
         let ins = self.q(
             "INSERT INTO asset_tags (cloud, resource_type, delivery_type, public_id, tag) \
              VALUES ($1, $2, $3, $4, $5)",
         );
         for tag in tags.iter() {
-            bind_loc(sqlx::query(&ins), loc).bind(tag.to_owned()).execute(&mut **tx).await?;
+            bind_loc(sqlx::query(&ins), loc)
+                .bind(tag.to_owned())
+                .execute(&mut **tx)
+                .await?;
         }
         Ok(())
     }
 
-    async fn remove_asset_row(&self, tx: &mut Transaction<'static, Any>, loc: &AssetLocator) -> Result<()> {
+    async fn remove_asset_row(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        loc: &AssetLocator,
+    ) -> Result<()> {
         for table in ["assets", "asset_tags"] {
-            let sql = self.q(&format!("DELETE FROM {table} WHERE {PK}")).into_owned();
+            let sql = self
+                .q(&format!("DELETE FROM {table} WHERE {PK}"))
+                .into_owned();
             bind_loc(sqlx::query(&sql), loc).execute(&mut **tx).await?;
         }
         Ok(())
     }
 
     async fn insert_asset_row(&self, tx: &mut Transaction<'static, Any>, a: &Asset) -> Result<()> {
-        let sql = self.q(&format!(
-            "INSERT INTO assets ({ASSET_COLS}) VALUES \
+        let sql = self
+            .q(&format!(
+                "INSERT INTO assets ({ASSET_COLS}) VALUES \
              ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)"
-        ))
-        .into_owned();
+            ))
+            .into_owned();
         bind_loc(sqlx::query(&sql), &a.loc)
             .bind(a.asset_id.clone())
             .bind(a.version)
@@ -207,7 +248,11 @@ impl SqlCatalog {
             "UPDATE blobs SET pinned_until = CASE WHEN pinned_until > $2 THEN pinned_until ELSE $2 END \
              WHERE blob_key = $1",
         );
-        let done = sqlx::query(&sql).bind(key.to_owned()).bind(now + PIN_SECONDS).execute(&mut **tx).await?;
+        let done = sqlx::query(&sql)
+            .bind(key.to_owned())
+            .bind(now + PIN_SECONDS)
+            .execute(&mut **tx)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(CatalogError::BlobGone(key.to_owned()));
         }
@@ -238,84 +283,6 @@ fn bind_scope<'q>(q: AnyQuery<'q>, scope: &AssetScope) -> AnyQuery<'q> {
         .bind(scope.delivery_type.as_str())
 }
 
-fn tags_json(tags: &Tags) -> String {
-    serde_json::to_string(tags.as_slice()).expect("strings serialise")
-}
-
-fn context_json(ctx: &Context) -> String {
-    serde_json::to_string(&ctx.0).expect("strings serialise")
-}
-
-fn corrupt(what: impl std::fmt::Display) -> CatalogError {
-    CatalogError::Corrupt(what.to_string())
-}
-
-fn asset_from_row(r: &AnyRow) -> Result<Asset> {
-    let cloud = CloudName::parse(&r.try_get::<String, _>("cloud")?).map_err(corrupt)?;
-    let resource_type = ResourceType::parse(&r.try_get::<String, _>("resource_type")?).map_err(corrupt)?;
-    let delivery_type = DeliveryType::parse(&r.try_get::<String, _>("delivery_type")?).map_err(corrupt)?;
-    let public_id = PublicId::parse(&r.try_get::<String, _>("public_id")?).map_err(corrupt)?;
-    let tags: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("tags")?).map_err(corrupt)?;
-    let context = serde_json::from_str(&r.try_get::<String, _>("context")?).map_err(corrupt)?;
-    let meta = serde_json::from_str(&r.try_get::<String, _>("meta")?).map_err(corrupt)?;
-    Ok(Asset {
-        loc: AssetLocator {
-            scope: AssetScope { cloud, resource_type, delivery_type },
-            public_id,
-        },
-        asset_id: r.try_get("asset_id")?,
-        version: r.try_get("version")?,
-        version_id: r.try_get("version_id")?,
-        format: r.try_get("format")?,
-        bytes: r.try_get("bytes")?,
-        width: r.try_get("width")?,
-        height: r.try_get("height")?,
-        pages: r.try_get("pages")?,
-        etag: r.try_get("etag")?,
-        original_filename: r.try_get("original_filename")?,
-        tags: Tags::from_vec(tags),
-        context: Context(context),
-        meta,
-        blob_key: r.try_get("blob_key")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
-}
-
-fn key_from_row(r: &AnyRow) -> Result<ApiKeyRecord> {
-    Ok(ApiKeyRecord {
-        cloud: CloudName::parse(&r.try_get::<String, _>("cloud")?).map_err(corrupt)?,
-        key: r.try_get("api_key")?,
-        secret: r.try_get("secret")?,
-        label: r.try_get("label")?,
-        created_at: r.try_get("created_at")?,
-        revoked_at: r.try_get("revoked_at")?,
-    })
-}
-
-fn token_from_row(r: &AnyRow) -> Result<TokenRecord> {
-    Ok(TokenRecord {
-        id: r.try_get("id")?,
-        cloud: CloudName::parse(&r.try_get::<String, _>("cloud")?).map_err(corrupt)?,
-        hash_hex: r.try_get("token_hash")?,
-        label: r.try_get("label")?,
-        created_at: r.try_get("created_at")?,
-        expires_at: r.try_get("expires_at")?,
-        revoked_at: r.try_get("revoked_at")?,
-    })
-}
-
-fn preset_from_row(r: &AnyRow) -> Result<PresetRecord> {
-    Ok(PresetRecord {
-        cloud: CloudName::parse(&r.try_get::<String, _>("cloud")?).map_err(corrupt)?,
-        name: r.try_get("name")?,
-        unsigned: r.try_get::<i64, _>("unsigned_ok")? != 0,
-        settings: serde_json::from_str(&r.try_get::<String, _>("settings")?).map_err(corrupt)?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
-}
-
 fn created(rows: u64) -> Created {
     if rows > 0 {
         Created::New
@@ -327,13 +294,20 @@ fn created(rows: u64) -> Created {
 #[async_trait]
 impl Catalog for SqlCatalog {
     async fn create_cloud(&self, name: &CloudName, now: i64) -> Result<Created> {
-        let sql = self.q("INSERT INTO clouds (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING");
-        let done = sqlx::query(&sql).bind(name.as_str().to_owned()).bind(now).execute(&self.pool).await?;
+        let sql =
+            self.q("INSERT INTO clouds (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING");
+        let done = sqlx::query(&sql)
+            .bind(name.as_str().to_owned())
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
         Ok(created(done.rows_affected()))
     }
 
     async fn list_clouds(&self) -> Result<Vec<CloudRecord>> {
-        let rows = sqlx::query("SELECT name, created_at FROM clouds ORDER BY name").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT name, created_at FROM clouds ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(CloudRecord {
@@ -346,7 +320,10 @@ impl Catalog for SqlCatalog {
 
     async fn cloud_exists(&self, name: &CloudName) -> Result<bool> {
         let sql = self.q("SELECT COUNT(*) FROM clouds WHERE name = $1");
-        let n: i64 = sqlx::query_scalar(&sql).bind(name.as_str().to_owned()).fetch_one(&self.pool).await?;
+        let n: i64 = sqlx::query_scalar(&sql)
+            .bind(name.as_str().to_owned())
+            .fetch_one(&self.pool)
+            .await?;
         Ok(n > 0)
     }
 
@@ -379,7 +356,10 @@ impl Catalog for SqlCatalog {
 
     async fn list_api_keys(&self, cloud: &CloudName) -> Result<Vec<ApiKeyRecord>> {
         let sql = self.q("SELECT * FROM api_keys WHERE cloud = $1 ORDER BY created_at, api_key");
-        let rows = sqlx::query(&sql).bind(cloud.as_str().to_owned()).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(cloud.as_str().to_owned())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(key_from_row).collect()
     }
 
@@ -416,18 +396,26 @@ impl Catalog for SqlCatalog {
 
     async fn token_by_hash(&self, hash_hex: &str) -> Result<Option<TokenRecord>> {
         let sql = self.q("SELECT * FROM tokens WHERE token_hash = $1");
-        let row = sqlx::query(&sql).bind(hash_hex.to_owned()).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(hash_hex.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(token_from_row).transpose()
     }
 
     async fn list_tokens(&self, cloud: &CloudName) -> Result<Vec<TokenRecord>> {
         let sql = self.q("SELECT * FROM tokens WHERE cloud = $1 ORDER BY created_at, id");
-        let rows = sqlx::query(&sql).bind(cloud.as_str().to_owned()).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(cloud.as_str().to_owned())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(token_from_row).collect()
     }
 
     async fn revoke_token(&self, cloud: &CloudName, id: &str, now: i64) -> Result<bool> {
-        let sql = self.q("UPDATE tokens SET revoked_at = $3 WHERE cloud = $1 AND id = $2 AND revoked_at IS NULL");
+        let sql = self.q(
+            "UPDATE tokens SET revoked_at = $3 WHERE cloud = $1 AND id = $2 AND revoked_at IS NULL",
+        );
         let done = sqlx::query(&sql)
             .bind(cloud.as_str().to_owned())
             .bind(id.to_owned())
@@ -460,7 +448,11 @@ impl Catalog for SqlCatalog {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(if replaced > 0 { Created::AlreadyExisted } else { Created::New })
+        Ok(if replaced > 0 {
+            Created::AlreadyExisted
+        } else {
+            Created::New
+        })
     }
 
     async fn preset(&self, cloud: &CloudName, name: &str) -> Result<Option<PresetRecord>> {
@@ -475,7 +467,10 @@ impl Catalog for SqlCatalog {
 
     async fn list_presets(&self, cloud: &CloudName) -> Result<Vec<PresetRecord>> {
         let sql = self.q("SELECT * FROM upload_presets WHERE cloud = $1 ORDER BY name");
-        let rows = sqlx::query(&sql).bind(cloud.as_str().to_owned()).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(cloud.as_str().to_owned())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(preset_from_row).collect()
     }
 
@@ -489,7 +484,13 @@ impl Catalog for SqlCatalog {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn pin_blob(&self, sha256: &str, proposed_key: &str, size: u64, until: i64) -> Result<String> {
+    async fn pin_blob(
+        &self,
+        sha256: &str,
+        proposed_key: &str,
+        size: u64,
+        until: i64,
+    ) -> Result<String> {
         let (_guard, mut tx) = self.begin_write().await?;
         // The upsert takes the row lock, so it orders itself against a
         // concurrent collect_blob of the same row.
@@ -517,7 +518,11 @@ impl Catalog for SqlCatalog {
             "DELETE FROM blobs WHERE blob_key = $1 AND pinned_until < $2 \
              AND NOT EXISTS (SELECT 1 FROM assets WHERE assets.blob_key = $1)",
         );
-        let done = sqlx::query(&sql).bind(key.to_owned()).bind(now).execute(&mut *tx).await?;
+        let done = sqlx::query(&sql)
+            .bind(key.to_owned())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
@@ -527,7 +532,11 @@ impl Catalog for SqlCatalog {
             "SELECT blob_key FROM blobs WHERE pinned_until < $1 \
              AND NOT EXISTS (SELECT 1 FROM assets WHERE assets.blob_key = blobs.blob_key) LIMIT $2",
         );
-        Ok(sqlx::query_scalar(&sql).bind(now).bind(limit).fetch_all(&self.pool).await?)
+        Ok(sqlx::query_scalar(&sql)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     async fn asset(&self, loc: &AssetLocator) -> Result<Option<Asset>> {
@@ -536,7 +545,9 @@ impl Catalog for SqlCatalog {
 
     async fn asset_by_id(&self, cloud: &CloudName, asset_id: &str) -> Result<Option<Asset>> {
         let sql = self
-            .q(&format!("SELECT {ASSET_COLS} FROM assets WHERE cloud = $1 AND asset_id = $2"))
+            .q(&format!(
+                "SELECT {ASSET_COLS} FROM assets WHERE cloud = $1 AND asset_id = $2"
+            ))
             .into_owned();
         let row = sqlx::query(&sql)
             .bind(cloud.as_str().to_owned())
@@ -554,9 +565,13 @@ impl Catalog for SqlCatalog {
         }
         self.repin(&mut tx, &new.blob_key, new.now).await?;
         let asset = Asset {
-            asset_id: existing.as_ref().map_or_else(|| AssetId::random().to_string(), |o| o.asset_id.clone()),
+            asset_id: existing
+                .as_ref()
+                .map_or_else(|| AssetId::random().to_string(), |o| o.asset_id.clone()),
             // Versions are for cache busting, so they must strictly increase.
-            version: existing.as_ref().map_or(new.now, |o| new.now.max(o.version + 1)),
+            version: existing
+                .as_ref()
+                .map_or(new.now, |o| new.now.max(o.version + 1)),
             version_id: VersionId::random().to_string(),
             created_at: new.now,
             updated_at: new.now,
@@ -580,7 +595,10 @@ impl Catalog for SqlCatalog {
         tx.commit().await?;
         Ok(match existing {
             None => CommitOutcome::Created(asset),
-            Some(old) => CommitOutcome::Replaced { asset, previous_blob: old.blob_key },
+            Some(old) => CommitOutcome::Replaced {
+                asset,
+                previous_blob: old.blob_key,
+            },
         })
     }
 
@@ -606,7 +624,10 @@ impl Catalog for SqlCatalog {
             return Ok(RenameOutcome::SourceMissing);
         };
         if from == to {
-            return Ok(RenameOutcome::Renamed { asset, replaced_blob: None });
+            return Ok(RenameOutcome::Renamed {
+                asset,
+                replaced_blob: None,
+            });
         }
         let mut replaced_blob = None;
         if let Some(target) = self.load_asset(&mut *tx, to, true).await? {
@@ -621,7 +642,10 @@ impl Catalog for SqlCatalog {
         asset.updated_at = now;
         self.insert_asset_row(&mut tx, &asset).await?;
         tx.commit().await?;
-        Ok(RenameOutcome::Renamed { asset, replaced_blob })
+        Ok(RenameOutcome::Renamed {
+            asset,
+            replaced_blob,
+        })
     }
 
     async fn edit_assets(
@@ -634,10 +658,15 @@ impl Catalog for SqlCatalog {
         let (_guard, mut tx) = self.begin_write().await?;
         let mut touched = Vec::new();
         let update = self
-            .q(&format!("UPDATE assets SET tags = $5, context = $6, updated_at = $7 WHERE {PK}"))
+            .q(&format!(
+                "UPDATE assets SET tags = $5, context = $6, updated_at = $7 WHERE {PK}"
+            ))
             .into_owned();
         for id in ids {
-            let loc = AssetLocator { scope: scope.clone(), public_id: id.clone() };
+            let loc = AssetLocator {
+                scope: scope.clone(),
+                public_id: id.clone(),
+            };
             let Some(mut asset) = self.load_asset(&mut *tx, &loc, true).await? else {
                 continue;
             };
@@ -670,7 +699,12 @@ impl Catalog for SqlCatalog {
             .collect()
     }
 
-    async fn put_delete_token(&self, hash_hex: &str, loc: &AssetLocator, expires_at: i64) -> Result<()> {
+    async fn put_delete_token(
+        &self,
+        hash_hex: &str,
+        loc: &AssetLocator,
+        expires_at: i64,
+    ) -> Result<()> {
         let sql = self.q(
             "INSERT INTO delete_tokens (cloud, resource_type, delivery_type, public_id, token_hash, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -683,7 +717,12 @@ impl Catalog for SqlCatalog {
         Ok(())
     }
 
-    async fn take_delete_token(&self, cloud: &CloudName, hash_hex: &str, now: i64) -> Result<Option<AssetLocator>> {
+    async fn take_delete_token(
+        &self,
+        cloud: &CloudName,
+        hash_hex: &str,
+        now: i64,
+    ) -> Result<Option<AssetLocator>> {
         let (_guard, mut tx) = self.begin_write().await?;
         let sql = self.q(
             "DELETE FROM delete_tokens WHERE cloud = $1 AND token_hash = $2 \
@@ -704,8 +743,10 @@ impl Catalog for SqlCatalog {
         Ok(Some(AssetLocator {
             scope: AssetScope {
                 cloud: cloud.clone(),
-                resource_type: ResourceType::parse(&r.try_get::<String, _>("resource_type")?).map_err(corrupt)?,
-                delivery_type: DeliveryType::parse(&r.try_get::<String, _>("delivery_type")?).map_err(corrupt)?,
+                resource_type: ResourceType::parse(&r.try_get::<String, _>("resource_type")?)
+                    .map_err(corrupt)?,
+                delivery_type: DeliveryType::parse(&r.try_get::<String, _>("delivery_type")?)
+                    .map_err(corrupt)?,
             },
             public_id: PublicId::parse(&r.try_get::<String, _>("public_id")?).map_err(corrupt)?,
         }))
