@@ -113,7 +113,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FsBlobStore::open(dir.path()).unwrap();
         let mut w = store.spool().writer(10).await.unwrap();
-        w.write(b"abc").await.unwrap();
+        w.write(&b"abc"[..]).await.unwrap();
         let kept = w.finish().await.unwrap();
         std::mem::forget(kept); // what a killed process leaves behind
         assert_eq!(

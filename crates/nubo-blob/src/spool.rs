@@ -2,10 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
+use std::io::Write;
+
+use bytes::Bytes;
 use md5::Md5;
 use sha2::{Digest, Sha256};
 use tempfile::TempPath;
-use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use crate::BlobError;
 
@@ -44,14 +48,13 @@ impl Spool {
         .await
         .map_err(std::io::Error::other)??;
         let (file, path) = named.into_parts();
-        Ok(SpoolWriter {
-            file: tokio::fs::File::from_std(file),
-            path,
-            sha256: Sha256::new(),
-            md5: Md5::new(),
-            len: 0,
-            limit,
-        })
+        // Two threads, so the two hashes and the write overlap with each other
+        // and with receiving: MD5 alone, SHA-256 with the buffered write.
+        let (sink, sink_rx) = mpsc::channel::<Bytes>(PIPELINE_DEPTH);
+        let (md5, md5_rx) = mpsc::channel::<Bytes>(PIPELINE_DEPTH);
+        let sink_task = tokio::task::spawn_blocking(move || write_and_hash(file, sink_rx));
+        let md5_task = tokio::task::spawn_blocking(move || md5_of(md5_rx));
+        Ok(SpoolWriter { path, sink, sink_task, md5, md5_task, len: 0, limit })
     }
 
     /// Deletes staging files older than `age`: what a killed process left.
@@ -72,27 +75,63 @@ impl Spool {
     }
 }
 
+/// Chunks in flight per pipeline stage: bounds memory to a few MiB.
+const PIPELINE_DEPTH: usize = 16;
+
 /// A staging file being written.
 pub struct SpoolWriter {
-    file: tokio::fs::File,
     path: TempPath,
-    sha256: Sha256,
-    md5: Md5,
+    sink: mpsc::Sender<Bytes>,
+    sink_task: JoinHandle<std::io::Result<String>>,
+    md5: mpsc::Sender<Bytes>,
+    md5_task: JoinHandle<String>,
     len: u64,
     limit: u64,
 }
 
+fn write_and_hash(mut file: std::fs::File, mut rx: mpsc::Receiver<Bytes>) -> std::io::Result<String> {
+    let mut sha = Sha256::new();
+    // Chunks arrive as network buffers of tens of KiB: written as they are,
+    // since copying them into a bigger buffer costs more than the syscalls.
+    while let Some(chunk) = rx.blocking_recv() {
+        sha.update(&chunk);
+        file.write_all(&chunk)?;
+    }
+    file.sync_all()?;
+    Ok(hex::encode(sha.finalize()))
+}
+
+fn md5_of(mut rx: mpsc::Receiver<Bytes>) -> String {
+    let mut md5 = Md5::new();
+    while let Some(chunk) = rx.blocking_recv() {
+        md5.update(&chunk);
+    }
+    hex::encode(md5.finalize())
+}
+
 impl SpoolWriter {
-    /// Appends a chunk, hashing it on the way through.
-    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), BlobError> {
+    /// Appends a chunk; it is hashed and written on the pipeline threads.
+    pub async fn write(&mut self, chunk: impl Into<Bytes>) -> Result<(), BlobError> {
+        let chunk = chunk.into();
         self.len += chunk.len() as u64;
         if self.len > self.limit {
             return Err(BlobError::TooLarge { limit: self.limit });
         }
-        self.sha256.update(chunk);
-        self.md5.update(chunk);
-        self.file.write_all(chunk).await?;
+        if self.md5.send(chunk.clone()).await.is_err() || self.sink.send(chunk).await.is_err() {
+            // A stage stopped early: only the writer can fail, so ask it why.
+            return Err(self.stage_error().await);
+        }
         Ok(())
+    }
+
+    async fn stage_error(&mut self) -> BlobError {
+        let (closed, _) = mpsc::channel(1);
+        self.sink = closed;
+        match (&mut self.sink_task).await {
+            Ok(Err(e)) => BlobError::Io(e),
+            Ok(Ok(_)) => BlobError::Io(std::io::Error::other("spool writer stopped")),
+            Err(e) => BlobError::Io(std::io::Error::other(e)),
+        }
     }
 
     pub fn len(&self) -> u64 {
@@ -103,18 +142,13 @@ impl SpoolWriter {
         self.len == 0
     }
 
-    /// Flushes and fsyncs, so the file can be renamed into durable storage.
-    pub async fn finish(mut self) -> Result<SpooledFile, BlobError> {
-        self.file.flush().await?;
-        self.file.sync_all().await?;
-        Ok(SpooledFile {
-            path: self.path,
-            digest: ContentDigest {
-                sha256_hex: hex::encode(self.sha256.finalize()),
-                md5_hex: hex::encode(self.md5.finalize()),
-                len: self.len,
-            },
-        })
+    /// Waits for the pipeline, so the file is written, fsynced and hashed.
+    pub async fn finish(self) -> Result<SpooledFile, BlobError> {
+        let SpoolWriter { path, sink, sink_task, md5, md5_task, len, .. } = self;
+        drop((sink, md5));
+        let sha256_hex = sink_task.await.map_err(std::io::Error::other)??;
+        let md5_hex = md5_task.await.map_err(std::io::Error::other)?;
+        Ok(SpooledFile { path, digest: ContentDigest { sha256_hex, md5_hex, len } })
     }
 }
 

@@ -178,7 +178,7 @@ async fn read_multipart(
                 .await
                 .map_err(ServiceError::from)?;
             while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                writer.write(&chunk).await.map_err(ServiceError::from)?;
+                writer.write(chunk).await.map_err(ServiceError::from)?;
             }
             let file = writer.finish().await.map_err(ServiceError::from)?;
             out.file = FileInput::Spooled { file, filename };

@@ -257,7 +257,7 @@ impl Service {
             FileInput::Text(text) if text.starts_with("data:") => {
                 let bytes = decode_data_uri(&text)?;
                 let mut w = self.blobs.spool().writer(limit).await?;
-                w.write(&bytes).await?;
+                w.write(bytes).await?;
                 Ok((w.finish().await?, None))
             }
             FileInput::Text(text)
@@ -287,7 +287,7 @@ impl Service {
         let mut remote = self.fetcher.open(url, limit).await?;
         let mut w = self.blobs.spool().writer(limit).await?;
         while let Some(chunk) = remote.body.next().await {
-            w.write(&chunk?).await?;
+            w.write(chunk?).await?;
         }
         let name = remote
             .final_url
