@@ -54,7 +54,15 @@ impl Spool {
         let (md5, md5_rx) = mpsc::channel::<Bytes>(PIPELINE_DEPTH);
         let sink_task = tokio::task::spawn_blocking(move || write_and_hash(file, sink_rx));
         let md5_task = tokio::task::spawn_blocking(move || md5_of(md5_rx));
-        Ok(SpoolWriter { path, sink, sink_task, md5, md5_task, len: 0, limit })
+        Ok(SpoolWriter {
+            path,
+            sink,
+            sink_task,
+            md5,
+            md5_task,
+            len: 0,
+            limit,
+        })
     }
 
     /// Deletes staging files older than `age`: what a killed process left.
@@ -89,7 +97,10 @@ pub struct SpoolWriter {
     limit: u64,
 }
 
-fn write_and_hash(mut file: std::fs::File, mut rx: mpsc::Receiver<Bytes>) -> std::io::Result<String> {
+fn write_and_hash(
+    mut file: std::fs::File,
+    mut rx: mpsc::Receiver<Bytes>,
+) -> std::io::Result<String> {
     let mut sha = Sha256::new();
     // Chunks arrive as network buffers of tens of KiB: written as they are,
     // since copying them into a bigger buffer costs more than the syscalls.
@@ -144,11 +155,26 @@ impl SpoolWriter {
 
     /// Waits for the pipeline, so the file is written, fsynced and hashed.
     pub async fn finish(self) -> Result<SpooledFile, BlobError> {
-        let SpoolWriter { path, sink, sink_task, md5, md5_task, len, .. } = self;
+        let SpoolWriter {
+            path,
+            sink,
+            sink_task,
+            md5,
+            md5_task,
+            len,
+            ..
+        } = self;
         drop((sink, md5));
         let sha256_hex = sink_task.await.map_err(std::io::Error::other)??;
         let md5_hex = md5_task.await.map_err(std::io::Error::other)?;
-        Ok(SpooledFile { path, digest: ContentDigest { sha256_hex, md5_hex, len } })
+        Ok(SpooledFile {
+            path,
+            digest: ContentDigest {
+                sha256_hex,
+                md5_hex,
+                len,
+            },
+        })
     }
 }
 

@@ -7,4 +7,4 @@
 
 pub mod probe;
 
-pub use probe::{probe_file, ImageInfo, Probe, ProbeError, ProbeLimits, VideoInfo};
+pub use probe::{probe_file, probe_reader, ImageInfo, Probe, ProbeError, ProbeLimits, VideoInfo};

@@ -5,7 +5,7 @@ mod svg;
 mod video;
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use nubo_core::Format;
@@ -68,22 +68,29 @@ fn corrupt(format: Format, why: impl ToString) -> ProbeError {
 /// Reads the file's header (and, for some formats, its block structure) to
 /// identify it. Never decodes pixels.
 pub fn probe_file(path: &Path, limits: ProbeLimits) -> Result<Probe, ProbeError> {
-    let mut file = BufReader::new(File::open(path)?);
+    probe_reader(&mut BufReader::new(File::open(path)?), limits)
+}
+
+/// [`probe_file`] over any seekable reader (an in-memory buffer, a fuzzer's input).
+pub fn probe_reader<R: BufRead + Seek>(
+    file: &mut R,
+    limits: ProbeLimits,
+) -> Result<Probe, ProbeError> {
     let mut head = [0u8; 512];
-    let n = read_up_to(&mut file, &mut head)?;
+    let n = read_up_to(file, &mut head)?;
     let head = &head[..n];
     file.seek(SeekFrom::Start(0))?;
 
     if let Some(kind) = video::sniff(head) {
-        return Ok(Probe::Video(video::probe(&mut file, kind)?));
+        return Ok(Probe::Video(video::probe(file, kind)?));
     }
     if let Some(format) = raster_format(head) {
-        let info = probe_raster(&mut file, format)?;
+        let info = probe_raster(file, format)?;
         check_limits(&info, limits)?;
         return Ok(Probe::Image(info));
     }
     if svg::sniff(head) {
-        let info = svg::probe(&mut file)?;
+        let info = svg::probe(file)?;
         check_limits(&info, limits)?;
         return Ok(Probe::Image(info));
     }
@@ -123,7 +130,7 @@ fn raster_format(head: &[u8]) -> Option<Format> {
     })
 }
 
-fn probe_raster(file: &mut BufReader<File>, format: Format) -> Result<ImageInfo, ProbeError> {
+fn probe_raster<R: BufRead + Seek>(file: &mut R, format: Format) -> Result<ImageInfo, ProbeError> {
     let size = imagesize::reader_size(&mut *file).map_err(|e| corrupt(format, e))?;
     let (w, h) = (to_u32(size.width, format)?, to_u32(size.height, format)?);
     if w == 0 || h == 0 {
@@ -149,7 +156,7 @@ fn to_u32(v: usize, format: Format) -> Result<u32, ProbeError> {
 
 /// EXIF orientation, or 1 when there is none or it cannot be read (a broken
 /// EXIF block does not make an image unusable).
-fn exif_orientation(file: &mut BufReader<File>, format: Format) -> u8 {
+fn exif_orientation<R: BufRead + Seek>(file: &mut R, format: Format) -> u8 {
     if !matches!(
         format,
         Format::Jpg | Format::Tiff | Format::Heic | Format::Avif | Format::Png | Format::Webp

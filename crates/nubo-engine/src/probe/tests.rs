@@ -146,3 +146,15 @@ fn a_gigantic_declared_size_is_refused_without_allocation() {
         Err(ProbeError::TooManyPixels { .. })
     ));
 }
+
+#[test]
+fn fuzzer_found_inputs_stay_fixed() {
+    // An ISO BMFF box with a 64-bit size near u64::MAX once overflowed `pos + size`.
+    let mut bmff =
+        b"\0\0\0\x20ftypah\0\x14ispe\0\0\0\0\0\0\0\x17ipma\0\0\0\0\0\0\0\x01\0\x01".to_vec();
+    bmff.extend_from_slice(&[0xff; 40]);
+    let _ = probe_reader(&mut std::io::Cursor::new(&bmff), LIMITS);
+    let mut large = b"\0\0\0\x10ftypisom\0\0\0\0\0\0\0\x01moov".to_vec();
+    large.extend_from_slice(&u64::MAX.to_be_bytes());
+    assert!(probe_reader(&mut std::io::Cursor::new(&large), LIMITS).is_err());
+}

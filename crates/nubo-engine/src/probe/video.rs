@@ -87,7 +87,8 @@ fn probe_bmff<R: Read + Seek>(r: &mut R, format: Format) -> Result<VideoInfo, Pr
         } else if size == 0 {
             size = end - pos;
         }
-        if size < header_len || pos + size > end {
+        // A 64-bit box size is attacker-controlled: never let it overflow.
+        if size < header_len || pos.checked_add(size).is_none_or(|box_end| box_end > end) {
             return Err(bad("a box runs past the end of the file"));
         }
         if &head[4..8] == b"moov" {

@@ -268,6 +268,69 @@ fn config_subcommands() {
     );
     let clouds = String::from_utf8_lossy(&run(&["cloud", "list"], &[]).stdout).into_owned();
     assert!(clouds.contains("acme"));
+    // bearer tokens: shown once, listed by id, revocable once
+    let made = String::from_utf8_lossy(
+        &run(&["token", "create", "--cloud", "acme", "--ttl", "1h"], &[]).stdout,
+    )
+    .into_owned();
+    let id = made
+        .lines()
+        .find_map(|l| l.strip_prefix("id="))
+        .unwrap()
+        .to_owned();
+    assert!(made.lines().any(|l| l.starts_with("token=nubo_")), "{made}");
+    let listed = String::from_utf8_lossy(&run(&["token", "list", "--cloud", "acme"], &[]).stdout)
+        .into_owned();
+    assert!(
+        listed.contains(&id) && listed.contains("active"),
+        "{listed}"
+    );
+    assert!(!listed.contains("nubo_"), "tokens are never shown again");
+    assert!(run(&["token", "revoke", "--cloud", "acme", &id], &[])
+        .status
+        .success());
+    assert!(!run(&["token", "revoke", "--cloud", "acme", &id], &[])
+        .status
+        .success());
+    assert!(
+        !run(&["token", "create", "--cloud", "acme", "--ttl", "1y"], &[])
+            .status
+            .success()
+    );
+    // presets are validated like uploads
+    assert!(!run(
+        &[
+            "preset",
+            "create",
+            "--cloud",
+            "acme",
+            "bad",
+            "--set",
+            "overwrite=maybe"
+        ],
+        &[]
+    )
+    .status
+    .success());
+}
+
+#[test]
+fn slow_request_headers_are_cut_off() {
+    use std::io::{Read, Write};
+    let server = Server::start(&[("NUBO_HEADER_TIMEOUT_SECS", "1")]);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").unwrap(); // never finished
+    let mut buf = Vec::new();
+    let read = s.read_to_end(&mut buf);
+    assert!(
+        read.is_ok(),
+        "the server should close the connection, not leave it hanging: {read:?}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&buf).contains("200 OK"),
+        "no response to an unfinished request"
+    );
 }
 
 #[test]

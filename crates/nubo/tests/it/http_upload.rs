@@ -665,3 +665,30 @@ async fn browsers_get_cors_preflights_for_uploads() {
         "{allowed}"
     );
 }
+
+#[tokio::test]
+async fn a_body_that_stalls_hits_the_body_timeout() {
+    use futures_util::StreamExt;
+    let limits = Limits {
+        body_timeout: std::time::Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let app = TestApp::with(limits, false).await;
+    let first = futures_util::stream::once(async {
+        Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"--x\r\n"))
+    });
+    let stalled = first.chain(futures_util::stream::pending());
+    let req = Request::post("/v1_1/demo/image/upload")
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body(Body::from_stream(stalled))
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(
+        (r.status, r.error_message().as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            "Request body was not received in time"
+        )
+    );
+    assert_eq!(app.spool_files(), 0);
+}
