@@ -43,6 +43,8 @@ pub(crate) async fn dispatch(
             )))
         }
     };
+    let action = Action::parse(action)
+        .ok_or_else(|| ApiError::not_found(format!("Unknown Upload API action {action}")))?;
     if req.method() != Method::POST {
         return Err(ApiError::new(
             axum::http::StatusCode::METHOD_NOT_ALLOWED,
@@ -52,7 +54,7 @@ pub(crate) async fn dispatch(
     let cloud = CloudName::parse(cloud).map_err(|e| ApiError::not_found(e.to_string()))?;
     let headers = req.headers().clone();
     let creds = auth::credentials(&headers)?;
-    if action == "upload" || action == "upload_chunked" {
+    if action == Action::Upload {
         refuse_partial_chunks(&headers)?;
     }
     let svc = &state.service;
@@ -64,7 +66,7 @@ pub(crate) async fn dispatch(
         creds: creds.clone(),
     };
     let result = match action {
-        "upload" | "upload_chunked" => {
+        Action::Upload => {
             let upload = UploadRequest {
                 cloud: cloud.clone(),
                 resource_type: rt,
@@ -74,19 +76,42 @@ pub(crate) async fn dispatch(
             };
             svc.upload(upload).await?
         }
-        "destroy" => svc.destroy(manage(parsed.params)).await?,
-        "rename" => svc.rename(manage(parsed.params)).await?,
-        "explicit" => svc.explicit(manage(parsed.params)).await?,
-        "tags" => svc.tags(manage(parsed.params)).await?,
-        "context" => svc.context(manage(parsed.params)).await?,
-        "delete_by_token" => svc.delete_by_token(&cloud, &parsed.params).await?,
-        other => {
-            return Err(ApiError::not_found(format!(
-                "Unknown Upload API action {other}"
-            )))
-        }
+        Action::Destroy => svc.destroy(manage(parsed.params)).await?,
+        Action::Rename => svc.rename(manage(parsed.params)).await?,
+        Action::Explicit => svc.explicit(manage(parsed.params)).await?,
+        Action::Tags => svc.tags(manage(parsed.params)).await?,
+        Action::Context => svc.context(manage(parsed.params)).await?,
+        Action::DeleteByToken => svc.delete_by_token(&cloud, &parsed.params).await?,
     };
     Ok(Json(result).into_response())
+}
+
+/// The Upload API actions Nubo serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Upload,
+    Destroy,
+    Rename,
+    Explicit,
+    Tags,
+    Context,
+    DeleteByToken,
+}
+
+impl Action {
+    fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            // `upload_chunked` is the OpenAPI spelling of a chunked `upload`.
+            "upload" | "upload_chunked" => Action::Upload,
+            "destroy" => Action::Destroy,
+            "rename" => Action::Rename,
+            "explicit" => Action::Explicit,
+            "tags" => Action::Tags,
+            "context" => Action::Context,
+            "delete_by_token" => Action::DeleteByToken,
+            _ => return None,
+        })
+    }
 }
 
 /// Chunked (`upload_large`) sessions need server-side assembly, which is not

@@ -260,9 +260,7 @@ async fn key(
         KeyAction::List { cloud } => {
             println!("{:<17} {:<12} {:<22} status", "api_key", "label", "created");
             for k in service.list_api_keys(&cloud_of(&cloud)?).await? {
-                let status = k
-                    .revoked_at
-                    .map_or("active".to_string(), |t| format!("revoked {}", iso(t)));
+                let status = status(k.revoked_at);
                 println!(
                     "{:<17} {:<12} {:<22} {status}",
                     k.key,
@@ -299,9 +297,7 @@ async fn token(
                 "id", "label", "created", "expires"
             );
             for t in service.list_tokens(&cloud_of(&cloud)?).await? {
-                let status = t
-                    .revoked_at
-                    .map_or("active".to_string(), |r| format!("revoked {}", iso(r)));
+                let status = status(t.revoked_at);
                 let expires = t.expires_at.map_or("never".to_string(), iso);
                 println!(
                     "{:<13} {:<12} {:<22} {:<22} {status}",
@@ -474,6 +470,11 @@ fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
         _ => bail!("invalid duration unit in {raw:?}: use s, m, h or d"),
     };
     Ok(Duration::from_secs(secs))
+}
+
+/// `active`, or when a key or token was revoked.
+fn status(revoked_at: Option<i64>) -> String {
+    revoked_at.map_or("active".to_string(), |t| format!("revoked {}", iso(t)))
 }
 
 #[cfg(test)]

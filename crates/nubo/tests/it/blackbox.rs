@@ -27,6 +27,11 @@ fn python() -> PathBuf {
     p
 }
 
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
 /// A running `nubo serve` on a free port with its own data dir.
 pub struct Server {
     child: Child,
@@ -39,11 +44,7 @@ pub struct Server {
 impl Server {
     pub fn start(extra: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let mut env: Vec<(String, String)> = vec![
             ("NUBO_DATA_DIR".into(), dir.path().display().to_string()),
             ("NUBO_LISTEN".into(), format!("127.0.0.1:{port}")),
@@ -297,6 +298,8 @@ fn config_subcommands() {
             .status
             .success()
     );
+    let gc = String::from_utf8_lossy(&run(&["gc"], &[]).stdout).into_owned();
+    assert_eq!(gc.trim(), "deleted 0 unreferenced blobs");
     // presets are validated like uploads
     assert!(!run(
         &[
@@ -336,11 +339,7 @@ fn slow_request_headers_are_cut_off() {
 #[test]
 fn first_start_prints_a_working_cloudinary_url() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_nubo"))
         .arg("serve")
         .env("NUBO_DATA_DIR", dir.path())
