@@ -105,3 +105,11 @@ test('private assets are served only with a signed URL', async () => {
   assert.equal(ok.status, 200);
   assert.ok(ok.body.equals(read('alpha.png')));
 });
+
+test('upload_large of a file smaller than one chunk', async () => {
+  const r = await new Promise((resolve, reject) => cloudinary.uploader.upload_large(
+    fixture('photo.jpg'), { resource_type: 'image', public_id: 'node/large' },
+    (e, res) => (e ? reject(e) : resolve(res)),
+  ));
+  assert.deepEqual([r.public_id, r.format, r.bytes], ['node/large', 'jpg', read('photo.jpg').length]);
+});

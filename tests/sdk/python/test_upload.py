@@ -203,3 +203,15 @@ def test_private_assets_need_signed_urls():
 def test_return_delete_token():
     r = up.upload(fixture("alpha.png"), public_id="py/tokened", return_delete_token=True)
     assert len(r["delete_token"]) == 40
+
+
+def test_upload_large_of_a_file_smaller_than_one_chunk():
+    # One request carrying Content-Range: bytes 0-15/16 and X-Unique-Upload-Id.
+    r = up.upload_large(fixture("notes.txt"), public_id="py/large.txt")
+    assert (r["resource_type"], r["bytes"]) == ("raw", os.path.getsize(fixture("notes.txt")))
+    assert fetch(u.cloudinary_url("py/large.txt", resource_type="raw")[0])[1] == read("notes.txt")
+
+
+def test_upload_large_with_several_chunks_is_refused_clearly():
+    with pytest.raises(cloudinary.exceptions.BadRequest, match="Chunked uploads"):
+        up.upload_large(fixture("notes.txt"), chunk_size=5)
