@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::header::CONTENT_TYPE;
 use bytes::Bytes;
+use nubo_core::CloudName;
 use nubo_service::upload::FileInput;
 use nubo_service::{Params, Service, ServiceError};
 
@@ -21,10 +22,13 @@ pub struct ParsedRequest {
 }
 
 /// Reads query and body. The whole body must arrive within `timeout`.
+/// With `cloud`, the fields that precede a file part are checked before the
+/// file is spooled ([`Service::precheck_fields`]).
 pub async fn read_request(
     service: &Service,
     req: Request,
     timeout: Duration,
+    cloud: Option<&CloudName>,
 ) -> Result<ParsedRequest, ApiError> {
     let (parts, body) = req.into_parts();
     let mut parsed = ParsedRequest {
@@ -42,7 +46,7 @@ pub async fn read_request(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let read = read_body(service, &content_type, body, &mut parsed);
+    let read = read_body(service, &content_type, body, &mut parsed, cloud);
     match tokio::time::timeout(timeout, read).await {
         Ok(result) => result?,
         Err(_) => {
@@ -66,6 +70,7 @@ async fn read_body(
     content_type: &str,
     body: Body,
     out: &mut ParsedRequest,
+    cloud: Option<&CloudName>,
 ) -> Result<(), ApiError> {
     let mime = content_type
         .split(';')
@@ -75,7 +80,7 @@ async fn read_body(
         .to_ascii_lowercase();
     let field_limit = service.limits().max_field_bytes;
     match mime.as_str() {
-        "multipart/form-data" => read_multipart(service, content_type, body, out).await,
+        "multipart/form-data" => read_multipart(service, content_type, body, out, cloud).await,
         "application/x-www-form-urlencoded" => {
             let bytes = collect_limited(body, field_limit).await?;
             for (k, v) in url::form_urlencoded::parse(&bytes) {
@@ -156,6 +161,7 @@ async fn read_multipart(
     content_type: &str,
     body: Body,
     out: &mut ParsedRequest,
+    cloud: Option<&CloudName>,
 ) -> Result<(), ApiError> {
     let boundary = multer::parse_boundary(content_type)
         .map_err(|e| ApiError::bad_request(format!("Invalid multipart body: {e}")))?;
@@ -169,6 +175,9 @@ async fn read_multipart(
                 return Err(ApiError::bad_request(
                     "Only one file may be uploaded per request",
                 ));
+            }
+            if let Some(cloud) = cloud {
+                service.precheck_fields(cloud, &out.params).await?;
             }
             let filename = field.file_name().map(str::to_owned);
             let mut writer = service

@@ -58,7 +58,9 @@ pub(crate) async fn dispatch(
         refuse_partial_chunks(&headers)?;
     }
     let svc = &state.service;
-    let parsed = read_request(svc, req, state.settings.body_timeout).await?;
+    // Refuse what the headers already decide before reading a byte of body.
+    svc.precheck(&cloud, &creds).await?;
+    let parsed = read_request(svc, req, state.settings.body_timeout, Some(&cloud)).await?;
     let manage = |params| ManageRequest {
         cloud: cloud.clone(),
         resource_type: rt,

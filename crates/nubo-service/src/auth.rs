@@ -79,6 +79,34 @@ impl Service {
         Ok(Caller::Unsigned(preset))
     }
 
+    /// Rejects, before the request body is read, what no field in it can
+    /// fix: an unknown cloud, or bad credentials in the headers.
+    pub async fn precheck(&self, cloud: &CloudName, creds: &Credentials) -> Result<()> {
+        self.require_cloud(cloud).await?;
+        match creds {
+            Credentials::Bearer(token) => self.bearer(cloud, token).await.map(drop),
+            Credentials::Basic { key, secret } => self.basic(cloud, key, secret).await.map(drop),
+            Credentials::None => Ok(()),
+        }
+    }
+
+    /// Before a file part is spooled: checks the fields seen so far where
+    /// they already decide the answer (a signed request naming an unknown
+    /// key, or a stale timestamp), so a refused upload is not written to
+    /// disk first. The signature itself is checked once every field is in.
+    pub async fn precheck_fields(&self, cloud: &CloudName, params: &Params) -> Result<()> {
+        if params.get("signature").is_none() {
+            return Ok(());
+        }
+        if let Some(key) = params.get("api_key") {
+            self.active_key(cloud, key).await?;
+        }
+        if let Some(ts) = params.get("timestamp") {
+            check_timestamp(ts)?;
+        }
+        Ok(())
+    }
+
     /// Authorises an Admin API call: Basic auth or a bearer token.
     pub async fn authorize_admin(&self, cloud: &CloudName, creds: &Credentials) -> Result<Caller> {
         self.require_cloud(cloud).await?;
@@ -180,6 +208,27 @@ impl Service {
         let keys = self.catalog.list_api_keys(cloud).await?;
         Ok(keys.into_iter().find(|k| k.revoked_at.is_none()))
     }
+}
+
+/// A signed request's timestamp must be within an hour of now, either way.
+fn check_timestamp(raw: &str) -> Result<()> {
+    let timestamp: i64 = raw
+        .parse()
+        .map_err(|_| ServiceError::InvalidParam(format!("Invalid timestamp {raw}")))?;
+    let current = now();
+    if current - timestamp > SIGNATURE_WINDOW_SECONDS {
+        return Err(unauthorized(format!(
+            "Stale request - reported time is {} which is more than 1 hour ago",
+            format_reported_time(timestamp)
+        )));
+    }
+    if timestamp - current > SIGNATURE_WINDOW_SECONDS {
+        return Err(unauthorized(format!(
+            "Invalid timestamp - reported time is {} which is more than 1 hour in the future",
+            format_reported_time(timestamp)
+        )));
+    }
+    Ok(())
 }
 
 /// `2023-12-19 23:07:41 +0000`, as in Cloudinary's stale-request message.

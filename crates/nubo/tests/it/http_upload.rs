@@ -692,3 +692,63 @@ async fn a_body_that_stalls_hits_the_body_timeout() {
     );
     assert_eq!(app.spool_files(), 0);
 }
+
+/// A multipart body that sends `fields`, opens a file part, then never ends:
+/// only a server that answers before reading the file can respond.
+fn stalled_upload(fields: &[(String, String)], headers: &[(&str, &str)]) -> Request<Body> {
+    use futures_util::StreamExt;
+    let (ct, mut body) = multipart(fields, None);
+    body.truncate(body.len() - "--nubo-test-boundary-7d3f--\r\n".len());
+    body.extend_from_slice(
+        b"--nubo-test-boundary-7d3f\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n\r\nsome bytes",
+    );
+    let stream =
+        futures_util::stream::once(
+            async move { Ok::<_, std::io::Error>(bytes::Bytes::from(body)) },
+        )
+        .chain(futures_util::stream::pending());
+    let mut req = Request::post("/v1_1/demo/raw/upload").header("content-type", ct);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.body(Body::from_stream(stream)).unwrap()
+}
+
+#[tokio::test]
+async fn refused_uploads_are_answered_before_the_file_is_read() {
+    let app = TestApp::new().await;
+    let deadline = std::time::Duration::from_secs(20);
+    let mut bad_key = signed("upload", &[], now());
+    bad_key.last_mut().unwrap().1 = "999".into();
+    let stale = signed("upload", &[], now() - 7200);
+    for (fields, headers, expected) in [
+        (bad_key, vec![], "Invalid api_key 999"),
+        (stale, vec![], "Stale request"),
+        (
+            vec![],
+            vec![("authorization", "Bearer nubo_not_a_token")],
+            "Invalid token",
+        ),
+    ] {
+        let r = tokio::time::timeout(deadline, app.send(stalled_upload(&fields, &headers)))
+            .await
+            .unwrap_or_else(|_| panic!("no early answer for {expected}"));
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            r.error_message().starts_with(expected),
+            "{}",
+            r.error_message()
+        );
+    }
+    let unknown_cloud = Request::post("/v1_1/nosuch/image/upload")
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body(Body::from_stream(futures_util::stream::pending::<
+            Result<bytes::Bytes, std::io::Error>,
+        >()))
+        .unwrap();
+    let r = tokio::time::timeout(deadline, app.send(unknown_cloud))
+        .await
+        .expect("answered before the body");
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.spool_files(), 0);
+}
