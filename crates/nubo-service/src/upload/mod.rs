@@ -309,12 +309,14 @@ impl Service {
             max_frames: self.limits().max_image_frames,
         };
         let path = file.path().to_owned();
-        let probe = tokio::task::spawn_blocking(move || nubo_engine::probe_file(&path, limits))
-            .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        // A raw upload is stored whatever it is, even broken media: no probe.
+        let probe = match requested {
+            UploadResourceType::Raw => Ok(Probe::Unknown),
+            _ => tokio::task::spawn_blocking(move || nubo_engine::probe_file(&path, limits))
+                .await
+                .map_err(|e| ServiceError::Internal(e.to_string()))?,
+        };
         let probe = match (requested, probe) {
-            // A raw upload is stored whatever it is, even if it is broken media.
-            (UploadResourceType::Raw, _) => Probe::Unknown,
             (UploadResourceType::Auto, Err(_)) => Probe::Unknown,
             (UploadResourceType::Image, Err(nubo_engine::ProbeError::Corrupt { .. })) => {
                 return Err(ServiceError::InvalidImage)
