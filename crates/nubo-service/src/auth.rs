@@ -166,25 +166,11 @@ impl Service {
             .get("api_key")
             .ok_or(ServiceError::MissingParam("api_key"))?;
         let record = self.active_key(cloud, key).await?;
-        let raw_ts = params
-            .get("timestamp")
-            .ok_or(ServiceError::MissingParam("timestamp"))?;
-        let timestamp: i64 = raw_ts
-            .parse()
-            .map_err(|_| ServiceError::InvalidParam(format!("Invalid timestamp {raw_ts}")))?;
-        let current = now();
-        if current - timestamp > SIGNATURE_WINDOW_SECONDS {
-            return Err(unauthorized(format!(
-                "Stale request - reported time is {} which is more than 1 hour ago",
-                format_reported_time(timestamp)
-            )));
-        }
-        if timestamp - current > SIGNATURE_WINDOW_SECONDS {
-            return Err(unauthorized(format!(
-                "Invalid timestamp - reported time is {} which is more than 1 hour in the future",
-                format_reported_time(timestamp)
-            )));
-        }
+        check_timestamp(
+            params
+                .get("timestamp")
+                .ok_or(ServiceError::MissingParam("timestamp"))?,
+        )?;
         let fields = params.collapsed();
         if !verify_request(action, &fields, signature, &record.secret) {
             return Err(unauthorized(format!(
