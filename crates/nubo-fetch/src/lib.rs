@@ -261,3 +261,94 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod redirect_tests {
+    use super::*;
+    use futures_util::StreamExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A tiny HTTP/1.0 server: `/ok` answers 10 bytes, `/big` 1000 bytes,
+    /// `/to-ok` and `/to-file` redirect, `/loop` redirects to itself.
+    async fn server() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            loop {
+                let (mut s, _) = listener.accept().await.unwrap();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let n = s.read(&mut buf).await.unwrap_or(0);
+                    let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                    let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
+                    let resp = match path.as_str() {
+                        "/ok" => {
+                            "HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\n0123456789".to_string()
+                        }
+                        "/big" => format!("HTTP/1.0 200 OK\r\n\r\n{}", "x".repeat(1000)),
+                        "/to-ok" => "HTTP/1.0 302 Found\r\nLocation: /ok\r\n\r\n".to_string(),
+                        "/to-file" => {
+                            "HTTP/1.0 302 Found\r\nLocation: file:///etc/passwd\r\n\r\n".to_string()
+                        }
+                        "/loop" => "HTTP/1.0 302 Found\r\nLocation: /loop\r\n\r\n".to_string(),
+                        _ => "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string(),
+                    };
+                    let _ = s.write_all(resp.as_bytes()).await;
+                });
+            }
+        });
+        base
+    }
+
+    fn permissive() -> RemoteFetcher {
+        RemoteFetcher::new(FetchPolicy {
+            allow_private: true,
+            ..FetchPolicy::default()
+        })
+    }
+
+    async fn body(f: &RemoteFetcher, url: &str, max: u64) -> Result<Vec<u8>, FetchError> {
+        let mut remote = f.open(url, max).await?;
+        let mut out = Vec::new();
+        while let Some(chunk) = remote.body.next().await {
+            out.extend_from_slice(&chunk?);
+        }
+        Ok(out)
+    }
+
+    #[tokio::test]
+    async fn redirects_are_followed_and_every_hop_is_rechecked() {
+        let base = server().await;
+        let f = permissive();
+        assert_eq!(
+            body(&f, &format!("{base}/to-ok"), 100).await.unwrap(),
+            b"0123456789"
+        );
+        let hop = f.open(&format!("{base}/to-file"), 100).await;
+        assert!(
+            matches!(hop, Err(FetchError::BadUrl(_))),
+            "a redirect to file:// is refused"
+        );
+        let looped = f.open(&format!("{base}/loop"), 100).await;
+        assert!(matches!(looped, Err(FetchError::TooManyRedirects(_))));
+        let missing = f.open(&format!("{base}/nope"), 100).await;
+        assert!(matches!(
+            missing,
+            Err(FetchError::Status { status: 404, .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn size_limits_apply_with_and_without_a_declared_length() {
+        let base = server().await;
+        let f = permissive();
+        let declared = f.open(&format!("{base}/ok"), 5).await;
+        assert!(matches!(declared, Err(FetchError::TooLarge { limit: 5 })));
+        let streamed = body(&f, &format!("{base}/big"), 500).await;
+        assert!(matches!(streamed, Err(FetchError::TooLarge { limit: 500 })));
+        assert_eq!(
+            body(&f, &format!("{base}/big"), 1000).await.unwrap().len(),
+            1000
+        );
+    }
+}
