@@ -399,7 +399,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             body_timeout: settings.limits.body_timeout,
         },
     );
-    tokio::spawn(sweep_periodically(service));
+    tokio::spawn(sweep_periodically(
+        service,
+        crate::wiring::abandoned_after(&settings),
+    ));
     tracing::info!(listen = %listener.local_addr()?, public_url = %settings.public_url, "nubo is ready");
     println!("nubo listening on http://{}", listener.local_addr()?);
     nubo_http::serve::serve(
@@ -414,11 +417,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 /// Collects blobs left unreferenced by overwrites inside the pin window and
-/// by crashes.
-async fn sweep_periodically(service: Service) {
+/// by crashes, and staging files of killed processes.
+async fn sweep_periodically(service: Service, abandoned_after: Duration) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
+        let spool = service.blobs().spool().clone();
+        match tokio::task::spawn_blocking(move || spool.sweep(abandoned_after)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(files = n, "removed abandoned staging files"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "staging sweep failed"),
+            Err(e) => tracing::warn!(error = %e, "staging sweep panicked"),
+        }
         match service.sweep_blobs(nubo_service::now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(blobs = n, "collected unreferenced blobs"),

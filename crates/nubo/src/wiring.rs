@@ -42,3 +42,13 @@ pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
         service_settings,
     ))
 }
+
+/// Uploads end within the body timeout, so a staging file twice that old
+/// was left by a killed process (never by another live one sharing the dir).
+pub fn abandoned_after(settings: &Settings) -> std::time::Duration {
+    settings
+        .limits
+        .body_timeout
+        .max(std::time::Duration::from_secs(60))
+        * 2
+}

@@ -27,6 +27,16 @@ fn python() -> PathBuf {
     p
 }
 
+fn spawn_serve(env: &[(String, String)]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_nubo"))
+        .arg("serve")
+        .envs(env.iter().cloned())
+        .env_remove("NUBO_CONFIG")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
@@ -54,13 +64,7 @@ impl Server {
             ("NUBO_LOG".into(), "warn".into()),
         ];
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let child = Command::new(env!("CARGO_BIN_EXE_nubo"))
-            .arg("serve")
-            .envs(env.iter().cloned())
-            .env_remove("NUBO_CONFIG")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = spawn_serve(&env);
         let server = Server {
             child,
             port,
@@ -69,6 +73,18 @@ impl Server {
         };
         server.wait_healthy();
         server
+    }
+
+    /// `kill -9`, then a fresh process on the same data dir and port.
+    pub fn crash_and_restart(&mut self) {
+        self.child.kill().unwrap(); // SIGKILL: no shutdown code runs
+        self.child.wait().unwrap();
+        self.child = spawn_serve(&self.env);
+        self.wait_healthy();
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self._dir.path()
     }
 
     fn wait_healthy(&self) {
@@ -386,5 +402,81 @@ fn first_start_prints_a_working_cloudinary_url() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Files under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return vec![];
+    };
+    entries
+        .flatten()
+        .flat_map(|e| {
+            if e.path().is_dir() {
+                files_under(&e.path())
+            } else {
+                vec![e.path()]
+            }
+        })
+        .collect()
+}
+
+fn http_status(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp);
+    resp.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_killed_server_leaves_no_half_asset() {
+    use std::io::Write;
+    let mut server = Server::start(&[]);
+    // A signed upload whose file part is half sent when the server dies.
+    let fields = crate::harness::signed("upload", &[("public_id", "half")], crate::harness::now());
+    let (content_type, body) =
+        crate::harness::multipart(&fields, Some(("big.bin", &vec![7u8; 4 << 20])));
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let head = format!(
+        "POST /v1_1/demo/raw/upload HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&body[..body.len() / 2]).unwrap();
+    s.flush().unwrap();
+    // Wait until the server is writing the file, so the kill lands mid-upload.
+    let spool = server.data_dir().join("tmp");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while files_under(&spool).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the upload never reached the spool"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.crash_and_restart();
+    drop(s);
+
+    assert_eq!(
+        http_status(server.port, "/demo/raw/upload/half"),
+        "HTTP/1.0 404 Not Found"
+    );
+    assert!(
+        files_under(&server.data_dir().join("blobs")).is_empty(),
+        "no blob was committed"
+    );
+    // The catalog and the store are usable, and the same upload now succeeds.
+    let mut cmd = Command::new(python());
+    cmd.args(["-c", "import cloudinary.uploader as up, sys; r = up.upload(sys.argv[1], resource_type='raw', public_id='half'); assert r['bytes'] == 16, r"])
+        .arg(workspace().join("tests/fixtures/notes.txt"))
+        .env("CLOUDINARY_URL", server.cloudinary_url());
+    run_suite(cmd, "an upload after the restart");
+    assert_eq!(
+        http_status(server.port, "/demo/raw/upload/half"),
+        "HTTP/1.0 200 OK"
     );
 }
