@@ -153,28 +153,29 @@ impl TestApp {
 
     /// Files under the blob store (not counting staging files).
     pub fn blob_files(&self) -> usize {
-        count_files(&self.dir.path().join("blobs"))
+        files_under(&self.dir.path().join("blobs")).len()
     }
 
     pub fn spool_files(&self) -> usize {
-        count_files(&self.dir.path().join("tmp"))
+        files_under(&self.dir.path().join("tmp")).len()
     }
 }
 
-fn count_files(dir: &Path) -> usize {
+/// Files under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
+        return vec![];
     };
     entries
         .flatten()
-        .map(|e| {
+        .flat_map(|e| {
             if e.path().is_dir() {
-                count_files(&e.path())
+                files_under(&e.path())
             } else {
-                1
+                vec![e.path()]
             }
         })
-        .sum()
+        .collect()
 }
 
 pub fn now() -> i64 {
