@@ -35,10 +35,6 @@ impl Spool {
         Ok(Self { dir })
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Starts a staging file that refuses to grow past `limit` bytes.
     pub async fn writer(&self, limit: u64) -> Result<SpoolWriter, BlobError> {
         let dir = self.dir.clone();
@@ -143,14 +139,6 @@ impl SpoolWriter {
             Ok(Ok(_)) => BlobError::Io(std::io::Error::other("spool writer stopped")),
             Err(e) => BlobError::Io(std::io::Error::other(e)),
         }
-    }
-
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// Waits for the pipeline, so the file is written, fsynced and hashed.

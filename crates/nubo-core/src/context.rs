@@ -34,12 +34,6 @@ impl Context {
         Ok(Self(map))
     }
 
-    /// Builds a context from a JSON object whose values are strings (or
-    /// other scalars, stringified), as Admin API bodies send it.
-    pub fn from_pairs<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
-        Self(pairs.into_iter().collect())
-    }
-
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

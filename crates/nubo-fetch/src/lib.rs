@@ -119,10 +119,6 @@ impl RemoteFetcher {
         Self { client, policy }
     }
 
-    pub fn policy(&self) -> &FetchPolicy {
-        &self.policy
-    }
-
     /// GETs `url`, following redirects (each re-checked), and returns a body
     /// stream that fails once more than `max_bytes` arrive.
     pub async fn open(&self, url: &str, max_bytes: u64) -> Result<RemoteBody, FetchError> {

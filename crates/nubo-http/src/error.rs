@@ -67,13 +67,21 @@ impl IntoResponse for ApiError {
             if let Ok(v) = HeaderValue::from_str(&clean) {
                 resp.headers_mut().insert("x-cld-error", v);
             }
-            let h = resp.headers_mut();
-            h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
-            h.insert(
-                "access-control-expose-headers",
-                HeaderValue::from_static("X-Cld-Error"),
-            );
+            delivery_cors(resp.headers_mut());
         }
         resp
     }
+}
+
+/// Delivered files, and delivery errors, may be read by any origin, which
+/// also sees `X-Cld-Error` (as on Cloudinary).
+pub(crate) fn delivery_cors(h: &mut axum::http::HeaderMap) {
+    h.insert(
+        axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        axum::http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("X-Cld-Error"),
+    );
 }

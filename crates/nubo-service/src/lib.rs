@@ -76,10 +76,6 @@ impl Service {
         self.blobs.as_ref()
     }
 
-    pub fn catalog(&self) -> &dyn Catalog {
-        self.catalog.as_ref()
-    }
-
     /// Deletes the bytes of a blob if nothing references it any more.
     pub(crate) async fn release_blob(&self, key: &str) {
         if let Err(e) = self.try_release_blob(key, now()).await {

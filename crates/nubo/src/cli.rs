@@ -466,12 +466,8 @@ fn iso(ts: i64) -> String {
 
 /// `3600s`, `15m`, `12h`, `30d`; a bare number is seconds.
 fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
-    let raw = raw.trim();
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (num, unit) = raw.split_at(split);
-    let n: u64 = num
-        .parse()
-        .with_context(|| format!("invalid duration {raw:?}"))?;
+    let (n, unit) =
+        crate::config::number_and_unit(raw).with_context(|| format!("invalid duration {raw:?}"))?;
     let secs = match unit {
         "" | "s" => n,
         "m" => n * 60,

@@ -310,10 +310,7 @@ impl Settings {
 
 /// `123`, `64KiB`, `100MiB`, `2GiB` (also `k`, `M`, `G`, `KB`, `MB`, `GB` as binary units).
 pub fn parse_size(raw: &str) -> Option<u64> {
-    let raw = raw.trim();
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (num, unit) = raw.split_at(split);
-    let n: u64 = num.parse().ok()?;
+    let (n, unit) = number_and_unit(raw)?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
@@ -322,6 +319,14 @@ pub fn parse_size(raw: &str) -> Option<u64> {
         _ => return None,
     };
     n.checked_mul(mult)
+}
+
+/// `100MiB` → `(100, "MiB")`: the leading digits and what follows them.
+pub fn number_and_unit(raw: &str) -> Option<(u64, &str)> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (num, unit) = raw.split_at(split);
+    Some((num.parse().ok()?, unit.trim()))
 }
 
 fn redact_url_password(url: &str) -> String {

@@ -128,10 +128,6 @@ impl SqlCatalog {
         })
     }
 
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
-    }
-
     /// Drops a PostgreSQL schema (test clean-up).
     pub async fn drop_schema(&self, schema: &str) -> Result<()> {
         validate_schema_name(schema)?;

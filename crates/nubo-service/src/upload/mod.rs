@@ -125,6 +125,20 @@ struct Identified {
     meta: Map<String, Value>,
 }
 
+impl Identified {
+    /// A file stored as it is, with no media facts.
+    fn raw() -> Self {
+        Identified {
+            resource_type: ResourceType::Raw,
+            format: None,
+            width: None,
+            height: None,
+            pages: None,
+            meta: Map::new(),
+        }
+    }
+}
+
 impl Service {
     /// Runs an upload and returns the JSON response.
     pub async fn upload(&self, req: UploadRequest) -> Result<Value> {
@@ -341,14 +355,7 @@ impl Service {
             }
             (UploadResourceType::Image, _) => return Err(ServiceError::InvalidImage),
             (UploadResourceType::Video, _) => return Err(ServiceError::InvalidVideo),
-            (_, _) => Identified {
-                resource_type: ResourceType::Raw,
-                format: None,
-                width: None,
-                height: None,
-                pages: None,
-                meta: Map::new(),
-            },
+            (_, _) => Identified::raw(),
         };
         let max = self.limits().max_bytes(identified.resource_type);
         let got = file.digest().len;

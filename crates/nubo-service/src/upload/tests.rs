@@ -16,14 +16,7 @@ fn image() -> Identified {
 }
 
 fn raw() -> Identified {
-    Identified {
-        resource_type: ResourceType::Raw,
-        format: None,
-        width: None,
-        height: None,
-        pages: None,
-        meta: Map::new(),
-    }
+    Identified::raw()
 }
 
 #[test]
