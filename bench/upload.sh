@@ -31,7 +31,7 @@ PY
 
 NUBO_DATA_DIR="$work/data" NUBO_LISTEN="127.0.0.1:$port" NUBO_CLOUD_NAME=bench \
 NUBO_API_KEY=111111111111111 NUBO_API_SECRET=benchsecret NUBO_LOG=warn \
-NUBO_MAX_RAW_BYTES=8GiB target/release/nubo serve >/dev/null &
+NUBO_MAX_RAW_BYTES=8GiB "${CARGO_TARGET_DIR:-target}/release/nubo" serve >/dev/null &
 pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 export CLOUDINARY_URL="cloudinary://111111111111111:benchsecret@bench?upload_prefix=http://127.0.0.1:$port&cname=127.0.0.1:$port"

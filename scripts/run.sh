@@ -9,4 +9,4 @@ source scripts/lib.sh
 
 ensure_build_tools
 cargo build --release --locked --bin nubo
-exec target/release/nubo serve "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/nubo" serve "$@"
