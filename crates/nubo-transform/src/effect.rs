@@ -1,0 +1,332 @@
+//! `e_`: effects with their documented ranges and defaults (§9.3). The
+//! canonical form writes every argument, so `e_blur` and `e_blur:100` are
+//! one derived file.
+
+use std::fmt;
+
+use crate::error::{invalid, Result, TransformError};
+use crate::value::{parse_int_in, Color};
+
+/// One effect. Cloudinary allows one `e_` per component; chain components
+/// for more.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Effect {
+    Grayscale,
+    Blackwhite(u8),
+    Sepia(u8),
+    Negate,
+    Blur(u32),
+    Sharpen(u32),
+    UnsharpMask(u32),
+    Brightness(i32),
+    Contrast(i32),
+    Saturation(i32),
+    Hue(i32),
+    Gamma(i32),
+    Vibrance(i32),
+    Red(i32),
+    Green(i32),
+    Blue(i32),
+    Pixelate(u32),
+    /// Blurs the component's `x`,`y`,`w`,`h` region (whole image if absent).
+    BlurRegion(u32),
+    PixelateRegion(u32),
+    /// Blends the whole image towards `co_` (default gray) by the amount.
+    Colorize(u8),
+    Tint(Tint),
+    Vignette(u8),
+    Trim {
+        tolerance: u8,
+        color: Option<Color>,
+    },
+    MakeTransparent(u8),
+    OilPaint(u8),
+    AutoBrightness(u8),
+    AutoContrast(u8),
+    AutoColor(u8),
+    Improve {
+        indoor: bool,
+        blend: u8,
+    },
+}
+
+/// `e_tint:[equalize:]amount:color[:pos]…`
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tint {
+    pub equalize: bool,
+    pub amount: u8,
+    /// Colours with optional positions in percent of luminance.
+    pub stops: Vec<(Color, Option<u8>)>,
+}
+
+/// Names Cloudinary has that this server does not render.
+const UNSUPPORTED: &[&str] = &[
+    "blur_faces",
+    "pixelate_faces",
+    "shadow",
+    "outline",
+    "opacity_threshold",
+    "replace_color",
+    "cartoonify",
+    "vectorize",
+    "art",
+    "redeye",
+    "gradient_fade",
+    "assist_colorblind",
+    "simulate_colorblind",
+    "background_removal",
+    "distort",
+    "shear",
+    "displace",
+    "style_transfer",
+    "upscale",
+    "enhance",
+    "viesus_correct",
+    "fill_light",
+    "light",
+    "theme",
+    "transition",
+    "zoompan",
+    "loop",
+    "boomerang",
+    "accelerate",
+    "reverse",
+    "noise",
+    "volume",
+    "fade",
+    "preview",
+    "cut_out",
+    "mask",
+    "anti_removal",
+    "multiply",
+    "screen",
+    "overlay",
+    "dropshadow",
+];
+
+impl Effect {
+    pub fn parse(v: &str) -> Result<Self> {
+        let mut parts = v.split(':');
+        let name = parts.next().unwrap_or_default();
+        let args = merge_rgb(parts.collect());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let arg = |i: usize, lo: i32, hi: i32, default: i32| -> Result<i32> {
+            match args.get(i) {
+                None => Ok(default),
+                Some(a) => parse_int_in("effect", a, lo, hi).map_err(|_| invalid("effect", v)),
+            }
+        };
+        let max_args = |n: usize| -> Result<()> {
+            if args.len() > n {
+                Err(invalid("effect", v))
+            } else {
+                Ok(())
+            }
+        };
+        let u8_ = |x: i32| x as u8;
+        let e = match name {
+            "grayscale" => max_args(0).map(|_| Effect::Grayscale)?,
+            "negate" => max_args(0).map(|_| Effect::Negate)?,
+            "blackwhite" => Effect::Blackwhite(u8_(arg(0, 0, 100, 50)?)),
+            "sepia" => Effect::Sepia(u8_(arg(0, 1, 100, 80)?)),
+            "blur" => Effect::Blur(arg(0, 1, 2000, 100)? as u32),
+            "sharpen" => Effect::Sharpen(arg(0, 1, 2000, 100)? as u32),
+            "unsharp_mask" => Effect::UnsharpMask(arg(0, 1, 2000, 100)? as u32),
+            "brightness" => Effect::Brightness(arg(0, -99, 100, 80)?),
+            "contrast" => Effect::Contrast(arg(0, -100, 100, 0)?),
+            "saturation" => Effect::Saturation(arg(0, -100, 100, 80)?),
+            "hue" => Effect::Hue(arg(0, -100, 100, 80)?),
+            "gamma" => Effect::Gamma(arg(0, -50, 150, 0)?),
+            "vibrance" => Effect::Vibrance(arg(0, -100, 100, 20)?),
+            "red" => Effect::Red(arg(0, -100, 100, 0)?),
+            "green" => Effect::Green(arg(0, -100, 100, 0)?),
+            "blue" => Effect::Blue(arg(0, -100, 100, 0)?),
+            "pixelate" => Effect::Pixelate(arg(0, 1, 200, 5)? as u32),
+            "blur_region" => Effect::BlurRegion(arg(0, 1, 2000, 100)? as u32),
+            "pixelate_region" => Effect::PixelateRegion(arg(0, 1, 200, 5)? as u32),
+            "colorize" => Effect::Colorize(u8_(arg(0, 0, 100, 100)?)),
+            "vignette" => Effect::Vignette(u8_(arg(0, 0, 100, 20)?)),
+            "make_transparent" => Effect::MakeTransparent(u8_(arg(0, 0, 100, 10)?)),
+            "oil_paint" => Effect::OilPaint(u8_(arg(0, 0, 100, 30)?)),
+            "auto_brightness" => Effect::AutoBrightness(u8_(arg(0, 0, 100, 100)?)),
+            "auto_contrast" => Effect::AutoContrast(u8_(arg(0, 0, 100, 100)?)),
+            "auto_color" => Effect::AutoColor(u8_(arg(0, 0, 100, 100)?)),
+            "improve" => parse_improve(v, &args)?,
+            "trim" => parse_trim(v, &args)?,
+            "tint" => Effect::Tint(parse_tint(v, &args)?),
+            _ if UNSUPPORTED.contains(&name) || name.starts_with("gen_") => {
+                return Err(TransformError::Unsupported(format!("Effect {name}")))
+            }
+            _ => return Err(invalid("effect", v)),
+        };
+        if !matches!(
+            e,
+            Effect::Improve { .. } | Effect::Trim { .. } | Effect::Tint(_)
+        ) {
+            max_args(1)?;
+        }
+        Ok(e)
+    }
+
+    /// Effects whose `w`/`h`/`x`/`y` describe a region instead of a resize.
+    pub fn uses_region(&self) -> bool {
+        matches!(self, Effect::BlurRegion(_) | Effect::PixelateRegion(_))
+    }
+}
+
+/// `rgb:ff0000` inside a `:`-separated argument list arrives as two
+/// tokens; glue them back together.
+fn merge_rgb(tokens: Vec<&str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut iter = tokens.into_iter();
+    while let Some(t) = iter.next() {
+        match (t, iter.clone().next()) {
+            ("rgb", Some(hex)) => {
+                out.push(format!("rgb:{hex}"));
+                iter.next();
+            }
+            _ => out.push(t.to_owned()),
+        }
+    }
+    out
+}
+
+fn parse_improve(v: &str, args: &[&str]) -> Result<Effect> {
+    let mut indoor = false;
+    let mut blend = 100;
+    let mut rest = args;
+    if let Some(&mode) = rest.first() {
+        match mode {
+            "indoor" => {
+                indoor = true;
+                rest = &rest[1..];
+            }
+            "outdoor" => rest = &rest[1..],
+            _ => {}
+        }
+    }
+    if let Some(b) = rest.first() {
+        blend = parse_int_in("effect", b, 0, 100).map_err(|_| invalid("effect", v))? as u8;
+        rest = &rest[1..];
+    }
+    if !rest.is_empty() {
+        return Err(invalid("effect", v));
+    }
+    Ok(Effect::Improve { indoor, blend })
+}
+
+fn parse_trim(v: &str, args: &[&str]) -> Result<Effect> {
+    if args.len() > 2 {
+        return Err(invalid("effect", v));
+    }
+    let tolerance = match args.first() {
+        Some(t) => parse_int_in("effect", t, 0, 100).map_err(|_| invalid("effect", v))? as u8,
+        None => 10,
+    };
+    let color = match args.get(1) {
+        Some(c) => Some(Color::parse("effect", c).map_err(|_| invalid("effect", v))?),
+        None => None,
+    };
+    Ok(Effect::Trim { tolerance, color })
+}
+
+/// Cloudinary's defaults: amount 60, one red stop.
+fn parse_tint(v: &str, args: &[&str]) -> Result<Tint> {
+    let err = || invalid("effect", v);
+    let mut rest = args;
+    let equalize = rest.first() == Some(&"equalize");
+    if equalize {
+        rest = &rest[1..];
+    }
+    let mut amount = 60;
+    if let Some(a) = rest.first() {
+        if a.bytes().all(|b| b.is_ascii_digit()) {
+            amount = parse_int_in("effect", a, 0, 100).map_err(|_| err())? as u8;
+            rest = &rest[1..];
+        }
+    }
+    let mut stops = Vec::new();
+    while let Some(c) = rest.first() {
+        let color = Color::parse("effect", c).map_err(|_| err())?;
+        rest = &rest[1..];
+        let mut pos = None;
+        if let Some(p) = rest.first() {
+            if let Some(num) = p.strip_suffix('p') {
+                pos = Some(parse_int_in("effect", num, 0, 100).map_err(|_| err())? as u8);
+                rest = &rest[1..];
+            }
+        }
+        stops.push((color, pos));
+        if stops.len() > 16 {
+            return Err(err());
+        }
+    }
+    if stops.is_empty() {
+        stops.push((Color::rgb(255, 0, 0), None));
+    }
+    Ok(Tint {
+        equalize,
+        amount,
+        stops,
+    })
+}
+
+impl fmt::Display for Effect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Effect::*;
+        match self {
+            Grayscale => f.write_str("grayscale"),
+            Negate => f.write_str("negate"),
+            Blackwhite(n) => write!(f, "blackwhite:{n}"),
+            Sepia(n) => write!(f, "sepia:{n}"),
+            Blur(n) => write!(f, "blur:{n}"),
+            Sharpen(n) => write!(f, "sharpen:{n}"),
+            UnsharpMask(n) => write!(f, "unsharp_mask:{n}"),
+            Brightness(n) => write!(f, "brightness:{n}"),
+            Contrast(n) => write!(f, "contrast:{n}"),
+            Saturation(n) => write!(f, "saturation:{n}"),
+            Hue(n) => write!(f, "hue:{n}"),
+            Gamma(n) => write!(f, "gamma:{n}"),
+            Vibrance(n) => write!(f, "vibrance:{n}"),
+            Red(n) => write!(f, "red:{n}"),
+            Green(n) => write!(f, "green:{n}"),
+            Blue(n) => write!(f, "blue:{n}"),
+            Pixelate(n) => write!(f, "pixelate:{n}"),
+            BlurRegion(n) => write!(f, "blur_region:{n}"),
+            PixelateRegion(n) => write!(f, "pixelate_region:{n}"),
+            Colorize(n) => write!(f, "colorize:{n}"),
+            Vignette(n) => write!(f, "vignette:{n}"),
+            MakeTransparent(n) => write!(f, "make_transparent:{n}"),
+            OilPaint(n) => write!(f, "oil_paint:{n}"),
+            AutoBrightness(n) => write!(f, "auto_brightness:{n}"),
+            AutoContrast(n) => write!(f, "auto_contrast:{n}"),
+            AutoColor(n) => write!(f, "auto_color:{n}"),
+            Improve { indoor, blend } => write!(
+                f,
+                "improve:{}:{blend}",
+                if *indoor { "indoor" } else { "outdoor" }
+            ),
+            Trim { tolerance, color } => {
+                write!(f, "trim:{tolerance}")?;
+                if let Some(c) = color {
+                    write!(f, ":{c}")?;
+                }
+                Ok(())
+            }
+            Tint(t) => {
+                f.write_str("tint")?;
+                if t.equalize {
+                    f.write_str(":equalize")?;
+                }
+                write!(f, ":{}", t.amount)?;
+                for (c, p) in &t.stops {
+                    write!(f, ":{c}")?;
+                    if let Some(p) = p {
+                        write!(f, ":{p}p")?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}

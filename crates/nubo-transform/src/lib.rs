@@ -1,0 +1,40 @@
+//! Cloudinary's transformation grammar (§8.1, §9), parsed into types.
+//!
+//! Core abstractions:
+//! - [`Component`]: one `/`-separated part of a URL, every key typed
+//!   ([`CropMode`], [`Gravity`], [`Effect`], [`Flag`] …). Unknown keys and
+//!   bad values are [`TransformError`]s naming the part at fault; keys the
+//!   server does not implement are refused, never dropped.
+//! - [`Transformation`]: the chain of components, its named-transformation
+//!   expansion ([`Transformation::expand`]) and its canonical text (the
+//!   `Display` impl), in which item order does not matter.
+//! - [`Resolved`]: the chain with `f_auto` and `dpr_auto` settled from
+//!   [`ClientHints`]; its [`Resolved::cache_key`] keys derived files.
+//! - [`geometry`]: pure sizing maths from a component to a [`Layout`].
+
+mod colors;
+mod component;
+mod effect;
+mod error;
+mod flags;
+pub mod geometry;
+mod params;
+mod plan;
+mod value;
+
+pub use component::{is_known_key, valid_name, AspectRatio, Component};
+pub use effect::{Effect, Tint};
+pub use error::{Result, TransformError};
+pub use flags::{Flag, Progressive};
+pub use geometry::{layout, Layout, Rect, Size, SizeRequest};
+pub use params::{
+    is_encodable, Angle, AutoGravity, AutoQuality, Background, Border, Chroma, ColorSpace, Compass,
+    CropMode, Dpr, FormatChoice, Gravity, Page, Quality, Radius, MAX_DPR,
+};
+pub use plan::{
+    AutoFormat, ClientHints, OutputTarget, Resolved, Transformation, Vary, MAX_COMPONENTS,
+};
+pub use value::{Color, Dim, Offset, MAX_PX};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,265 @@
+//! Chained components, named-transformation expansion, the canonical form
+//! and the request-dependent choices (`f_auto`, `dpr_auto`).
+
+use std::fmt;
+
+use nubo_core::Format;
+
+use crate::component::Component;
+use crate::error::{Result, TransformError};
+use crate::params::{Dpr, FormatChoice, Quality};
+
+/// Most components a chain may have after expansion.
+pub const MAX_COMPONENTS: usize = 32;
+/// How deep named transformations may refer to other named ones.
+pub const MAX_NAMED_DEPTH: usize = 5;
+
+/// A chained transformation: components applied in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transformation {
+    pub components: Vec<Component>,
+}
+
+impl Transformation {
+    /// Parses `c_fill,w_100/e_sepia`. The empty string is the identity.
+    pub fn parse(text: &str) -> Result<Transformation> {
+        if text.is_empty() {
+            return Ok(Transformation::default());
+        }
+        let components = text
+            .split('/')
+            .map(Component::parse)
+            .collect::<Result<Vec<_>>>()?;
+        if components.len() > MAX_COMPONENTS {
+            return Err(TransformError::TooManyComponents(MAX_COMPONENTS));
+        }
+        Ok(Transformation { components })
+    }
+
+    /// Parses the path segments of a delivery URL.
+    pub fn from_segments<S: AsRef<str>>(segments: &[S]) -> Result<Transformation> {
+        let joined: Vec<&str> = segments.iter().map(|s| s.as_ref()).collect();
+        Transformation::parse(&joined.join("/"))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.components.is_empty()
+    }
+
+    /// The names of every `t_` reference, in order.
+    pub fn named_refs(&self) -> Vec<&str> {
+        self.components
+            .iter()
+            .flat_map(|c| c.named.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// Replaces every `t_` with the definition `lookup` returns. A
+    /// component holding other keys beside `t_` keeps them as its own
+    /// component after the named ones.
+    pub fn expand(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Transformation> {
+        let out = self.expand_depth(lookup, 0)?;
+        if out.components.len() > MAX_COMPONENTS {
+            return Err(TransformError::TooManyComponents(MAX_COMPONENTS));
+        }
+        Ok(out)
+    }
+
+    fn expand_depth(
+        &self,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        depth: usize,
+    ) -> Result<Transformation> {
+        let mut out = Vec::new();
+        for c in &self.components {
+            for name in &c.named {
+                if depth >= MAX_NAMED_DEPTH {
+                    return Err(TransformError::NamedTooDeep(name.clone()));
+                }
+                let def = lookup(name).ok_or_else(|| TransformError::UnknownNamed(name.clone()))?;
+                let inner = Transformation::parse(&def)?.expand_depth(lookup, depth + 1)?;
+                out.extend(inner.components);
+                if out.len() > MAX_COMPONENTS {
+                    return Err(TransformError::TooManyComponents(MAX_COMPONENTS));
+                }
+            }
+            let mut rest = c.clone();
+            rest.named.clear();
+            if !rest.is_empty() || c.named.is_empty() {
+                out.push(rest);
+            }
+        }
+        Ok(Transformation { components: out })
+    }
+
+    /// Output format asked by `f_` (the last one wins).
+    pub fn format(&self) -> Option<FormatChoice> {
+        self.components.iter().rev().find_map(|c| c.format)
+    }
+
+    /// Encoder quality asked by `q_` (the last one wins).
+    pub fn quality(&self) -> Option<Quality> {
+        self.components.iter().rev().find_map(|c| c.quality)
+    }
+
+    pub fn uses_auto_dpr(&self) -> bool {
+        self.components.iter().any(|c| c.dpr == Some(Dpr::Auto))
+    }
+
+    /// The first `d_` default image.
+    pub fn default_image(&self) -> Option<&str> {
+        self.components
+            .iter()
+            .find_map(|c| c.default_image.as_deref())
+    }
+
+    pub fn has_flag(&self, flag: &crate::flags::Flag) -> bool {
+        self.components.iter().any(|c| c.has_flag(flag))
+    }
+
+    /// Every flag of the chain.
+    pub fn flags(&self) -> impl Iterator<Item = &crate::flags::Flag> {
+        self.components.iter().flat_map(|c| c.flags.iter())
+    }
+}
+
+/// The canonical text: every component's items sorted, components joined
+/// by `/`. Two spellings with one meaning print the same.
+impl fmt::Display for Transformation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.components.iter().map(|c| c.to_string()).collect();
+        f.write_str(&parts.join("/"))
+    }
+}
+
+/// What the request says about the client: `Accept` and the DPR hint.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ClientHints {
+    pub accepts_avif: bool,
+    pub accepts_webp: bool,
+    /// `Sec-CH-DPR` or `DPR`.
+    pub dpr: Option<f64>,
+}
+
+impl ClientHints {
+    /// Reads an `Accept` header value and a DPR header value.
+    pub fn from_headers(accept: Option<&str>, dpr: Option<&str>) -> ClientHints {
+        let accept = accept.unwrap_or("").to_ascii_lowercase();
+        let has = |mime: &str| {
+            accept.split(',').any(|part| {
+                let mut fields = part.split(';');
+                let m = fields.next().unwrap_or("").trim();
+                let q_zero = fields.any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f64>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+                m == mime && !q_zero
+            })
+        };
+        ClientHints {
+            accepts_avif: has("image/avif"),
+            accepts_webp: has("image/webp"),
+            dpr: dpr
+                .and_then(|d| d.trim().parse::<f64>().ok())
+                .filter(|d| d.is_finite() && *d > 0.0),
+        }
+    }
+}
+
+/// Which encoder `f_auto` may use, from the best format the client takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AutoFormat {
+    Avif,
+    Webp,
+    /// Neither: JPEG, or PNG when the image has alpha, or GIF when animated.
+    Legacy,
+}
+
+/// The output format before pixels are seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutputTarget {
+    Fixed(Format),
+    Auto(AutoFormat),
+}
+
+impl fmt::Display for OutputTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutputTarget::Fixed(x) => f.write_str(x.extension()),
+            OutputTarget::Auto(AutoFormat::Avif) => f.write_str("auto:avif"),
+            OutputTarget::Auto(AutoFormat::Webp) => f.write_str("auto:webp"),
+            OutputTarget::Auto(AutoFormat::Legacy) => f.write_str("auto:legacy"),
+        }
+    }
+}
+
+/// Which request headers a response depends on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Vary {
+    pub accept: bool,
+    pub dpr: bool,
+}
+
+/// A transformation with every request-dependent choice made: what the
+/// engine runs and what the derived-file cache is keyed by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    pub transformation: Transformation,
+    pub target: OutputTarget,
+    pub vary: Vary,
+}
+
+/// Rounds a client DPR the way responsive images need it (whole steps up
+/// to the cap), so a handful of derived files serve every device.
+fn round_dpr(d: f64) -> f64 {
+    d.ceil().clamp(1.0, crate::params::MAX_DPR)
+}
+
+impl Resolved {
+    /// `requested` is the URL's extension, if any; `original` the stored
+    /// format; the last `f_` overrides both.
+    pub fn new(
+        t: &Transformation,
+        requested: Option<Format>,
+        original: Format,
+        hints: &ClientHints,
+    ) -> Resolved {
+        let mut transformation = t.clone();
+        let mut vary = Vary::default();
+        for c in &mut transformation.components {
+            if c.dpr == Some(Dpr::Auto) {
+                c.dpr = Some(Dpr::Value(round_dpr(hints.dpr.unwrap_or(1.0))));
+                vary.dpr = true;
+            }
+        }
+        let target = match t.format() {
+            Some(FormatChoice::Fixed(f)) => OutputTarget::Fixed(f),
+            Some(FormatChoice::Auto) => {
+                vary.accept = true;
+                OutputTarget::Auto(if hints.accepts_avif {
+                    AutoFormat::Avif
+                } else if hints.accepts_webp {
+                    AutoFormat::Webp
+                } else {
+                    AutoFormat::Legacy
+                })
+            }
+            None => OutputTarget::Fixed(requested.unwrap_or(original)),
+        };
+        if matches!(t.quality(), Some(Quality::Auto(_))) {
+            vary.accept = true;
+        }
+        Resolved {
+            transformation,
+            target,
+            vary,
+        }
+    }
+
+    /// The derived-file cache key: canonical chain plus output target.
+    pub fn cache_key(&self) -> String {
+        format!("{}|{}", self.transformation, self.target)
+    }
+}

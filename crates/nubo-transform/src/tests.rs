@@ -1,0 +1,292 @@
+//! Grammar table tests: canonical forms, refusals, expansion, hints.
+
+use super::*;
+
+fn canon(s: &str) -> String {
+    Transformation::parse(s)
+        .unwrap_or_else(|e| panic!("{s}: {e}"))
+        .to_string()
+}
+
+fn err(s: &str) -> String {
+    match Transformation::parse(s) {
+        Ok(t) => panic!("{s} parsed as {t}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn canonical_forms() {
+    let table = [
+        ("w_100,c_fill", "c_fill,w_100"),
+        ("c_fill,w_100", "c_fill,w_100"),
+        (
+            "h_100,w_100,c_fill,g_north_west",
+            "c_fill,g_north_west,h_100,w_100",
+        ),
+        ("w_0.5", "w_0.5"),
+        ("w_1.", "w_1.0"),
+        ("w_1", "w_1"),
+        ("e_blur", "e_blur:100"),
+        ("e_blur:100", "e_blur:100"),
+        ("e_sepia", "e_sepia:80"),
+        ("e_improve:indoor", "e_improve:indoor:100"),
+        ("e_tint", "e_tint:60:rgb:ff0000"),
+        (
+            "e_tint:equalize:80:red:blue:50p",
+            "e_tint:equalize:80:rgb:ff0000:rgb:0000ff:50p",
+        ),
+        ("e_trim:20:white", "e_trim:20:rgb:ffffff"),
+        ("b_red", "b_rgb:ff0000"),
+        ("b_rgb:FFF", "b_rgb:ffffff"),
+        ("b_auto", "b_auto:border"),
+        ("b_blurred", "b_blurred:100:0"),
+        ("co_rgb:00ff0080", "co_rgb:00ff0080"),
+        ("q_auto", "q_auto:good"),
+        ("q_auto:eco", "q_auto:eco"),
+        ("q_80:444", "q_80:444"),
+        ("f_jpeg", "f_jpg"),
+        ("f_auto", "f_auto"),
+        ("dpr_2", "dpr_2.0"),
+        ("dpr_1.5", "dpr_1.5"),
+        ("a_auto_right.hflip", "a_auto_right.hflip"),
+        ("a_-45", "a_-45"),
+        ("r_10:10:10:10", "r_10"),
+        ("r_10:20", "r_10:20:10:20"),
+        ("r_1:2:3", "r_1:2:3:2"),
+        ("bo_4px_solid_rgb:FF0000", "bo_4px_solid_rgb:ff0000"),
+        (
+            "fl_strip_profile.progressive",
+            "fl_progressive.strip_profile",
+        ),
+        ("fl_attachment:my-file", "fl_attachment:my-file"),
+        ("ar_16:9,c_fill,w_400", "ar_16:9,c_fill,w_400"),
+        ("ar_1.5", "ar_1.5"),
+        ("d_folder:ph.png", "d_folder:ph.png"),
+        ("t_thumb", "t_thumb"),
+        ("t_a.b", "t_a.b"),
+        ("pg_2", "pg_2"),
+        ("o_50", "o_50"),
+        (
+            "x_-10,y_0.25,c_crop,w_10,h_10",
+            "c_crop,h_10,w_10,x_-10,y_0.25",
+        ),
+        (
+            "z_1.5,c_thumb,w_10,h_10,g_face",
+            "c_thumb,g_face,h_10,w_10,z_1.5",
+        ),
+        ("g_faces:center", "g_faces:center"),
+        ("cs_srgb", "cs_srgb"),
+        ("dn_300", "dn_300"),
+        ("w_200,c_fill/a_90/e_sepia", "c_fill,w_200/a_90/e_sepia:80"),
+        ("w_100,w_200", "w_200"),
+    ];
+    for (input, want) in table {
+        assert_eq!(canon(input), want, "{input}");
+    }
+}
+
+#[test]
+fn canonical_form_is_a_fixed_point() {
+    // Round trip: printing then parsing again changes nothing.
+    for s in [
+        "c_fill,g_south_east,h_100,w_0.5,x_3,y_-4/e_tint:equalize:10:red:20p:blue/fl_attachment",
+        "a_exif.vflip.17,b_rgb:00000080,bo_2px_solid_black,co_white,o_10,r_max",
+        "c_lpad,dpr_auto,f_auto,q_auto:low,w_300",
+        "ar_4:3,c_crop,e_pixelate_region:20,fl_keep_iptc.lossy.png8,pg_3",
+    ] {
+        let once = canon(s);
+        assert_eq!(canon(&once), once, "{s}");
+        assert_eq!(
+            Transformation::parse(&once).unwrap(),
+            Transformation::parse(s).unwrap()
+        );
+    }
+}
+
+#[test]
+fn bad_values_name_the_parameter() {
+    let table = [
+        ("w_abc", "Invalid width in transformation: abc"),
+        ("h_0", "Invalid height in transformation: 0"),
+        ("c_squash", "Invalid crop in transformation: squash"),
+        ("g_up", "Invalid gravity in transformation: up"),
+        ("q_0", "Invalid quality in transformation: 0"),
+        ("q_101", "Invalid quality in transformation: 101"),
+        ("q_80:411", "Invalid quality in transformation: 80:411"),
+        ("f_exe", "Invalid format in transformation: exe"),
+        ("dpr_9", "Invalid dpr in transformation: 9"),
+        ("e_sparkle", "Invalid effect in transformation: sparkle"),
+        ("e_blur:0", "Invalid effect in transformation: blur:0"),
+        ("e_blur:1:2", "Invalid effect in transformation: blur:1:2"),
+        ("r_1:2:3:4:5", "Invalid radius in transformation: 1:2:3:4:5"),
+        (
+            "bo_4px_dashed_red",
+            "Invalid border in transformation: 4px_dashed_red",
+        ),
+        (
+            "b_notacolour",
+            "Invalid background in transformation: notacolour",
+        ),
+        ("o_101", "Invalid opacity in transformation: 101"),
+        ("fl_bogus", "Invalid flag in transformation: bogus"),
+        (
+            "fl_attachment:a\"b",
+            "Invalid flag in transformation: attachment:a\"b",
+        ),
+        ("ar_0:1", "Invalid aspect_ratio in transformation: 0:1"),
+        ("a_up", "Invalid angle in transformation: up"),
+        ("pg_0", "Invalid page in transformation: 0"),
+        ("zz_1", "Invalid transformation component: zz_1"),
+        ("w100", "Invalid transformation component: w100"),
+        ("w_", "Invalid transformation component: w_"),
+        ("c_fill,,w_1", "Invalid transformation component: "),
+        (
+            "t_a b",
+            "Invalid transformation name in transformation: a b",
+        ),
+    ];
+    for (input, want) in table {
+        assert_eq!(err(input), want, "{input}");
+    }
+}
+
+#[test]
+fn unsupported_keys_are_refused_by_name() {
+    for (input, needle) in [
+        ("l_logo", "Overlays (l_)"),
+        ("u_logo", "Underlays (u_)"),
+        ("if_w_gt_100", "Conditional"),
+        ("$v_10", "variables"),
+        ("w_iw_div_2", "expressions"),
+        ("w_auto", "Automatic width"),
+        ("vc_h264", "Video codec"),
+        ("e_shadow", "Effect shadow"),
+        ("e_gen_remove:prompt_x", "Effect gen_remove"),
+        ("c_imagga_crop", "Imagga"),
+        ("fl_layer_apply", "Flag layer_apply"),
+        ("f_heic", "Output format heic"),
+        ("q_jpegmini", "q_jpegmini"),
+        ("g_ocr_text", "Gravity ocr_text"),
+        ("pg_2-4", "Page selection"),
+        ("cs_keep_cmyk", "Color space keep_cmyk"),
+        ("b_gen_fill", "Background gen_fill"),
+    ] {
+        let e = err(input);
+        assert!(e.contains(needle), "{input}: {e}");
+        assert!(e.ends_with("not supported by this server"), "{input}: {e}");
+    }
+}
+
+#[test]
+fn named_transformations_expand_in_place() {
+    let defs = |n: &str| match n {
+        "thumb" => Some("c_fill,h_100,w_100".to_owned()),
+        "sepia" => Some("e_sepia".to_owned()),
+        "both" => Some("t_thumb/t_sepia".to_owned()),
+        "loop" => Some("t_loop".to_owned()),
+        "bad" => Some("w_abc".to_owned()),
+        _ => None,
+    };
+    let ex = |s: &str| Transformation::parse(s).unwrap().expand(&defs);
+    assert_eq!(ex("t_thumb").unwrap().to_string(), "c_fill,h_100,w_100");
+    assert_eq!(
+        ex("t_thumb.sepia").unwrap().to_string(),
+        "c_fill,h_100,w_100/e_sepia:80"
+    );
+    assert_eq!(
+        ex("t_both/a_90").unwrap().to_string(),
+        "c_fill,h_100,w_100/e_sepia:80/a_90"
+    );
+    assert_eq!(ex("a_90,t_sepia").unwrap().to_string(), "e_sepia:80/a_90");
+    assert_eq!(
+        ex("t_nope").unwrap_err().to_string(),
+        "Unknown transformation nope"
+    );
+    assert!(matches!(ex("t_loop"), Err(TransformError::NamedTooDeep(_))));
+    assert!(ex("t_bad")
+        .unwrap_err()
+        .to_string()
+        .contains("Invalid width"));
+    // Expanded and literal spellings share one cache key.
+    let hints = ClientHints::default();
+    let a = Resolved::new(
+        &ex("t_thumb").unwrap(),
+        None,
+        nubo_core::Format::Jpg,
+        &hints,
+    );
+    let b = Resolved::new(
+        &ex("w_100,h_100,c_fill").unwrap(),
+        None,
+        nubo_core::Format::Jpg,
+        &hints,
+    );
+    assert_eq!(a.cache_key(), b.cache_key());
+}
+
+#[test]
+fn too_many_components() {
+    let long = vec!["e_negate"; MAX_COMPONENTS + 1].join("/");
+    assert!(matches!(
+        Transformation::parse(&long),
+        Err(TransformError::TooManyComponents(_))
+    ));
+}
+
+#[test]
+fn auto_format_follows_accept() {
+    use nubo_core::Format;
+    let t = Transformation::parse("f_auto,w_10").unwrap();
+    let h = |a: &str| ClientHints::from_headers(Some(a), None);
+    let r = |a: &str| Resolved::new(&t, None, Format::Png, &h(a));
+    assert_eq!(
+        r("image/avif,image/webp,*/*").target,
+        OutputTarget::Auto(AutoFormat::Avif)
+    );
+    assert_eq!(
+        r("image/webp,*/*").target,
+        OutputTarget::Auto(AutoFormat::Webp)
+    );
+    assert_eq!(
+        r("image/avif;q=0,image/webp").target,
+        OutputTarget::Auto(AutoFormat::Webp)
+    );
+    assert_eq!(r("*/*").target, OutputTarget::Auto(AutoFormat::Legacy));
+    assert!(r("*/*").vary.accept);
+    let plain = Transformation::parse("w_10").unwrap();
+    let fixed = Resolved::new(&plain, Some(Format::Webp), Format::Png, &h("*/*"));
+    assert_eq!(fixed.target, OutputTarget::Fixed(Format::Webp));
+    assert!(!fixed.vary.accept);
+    // f_ beats the extension.
+    let f = Transformation::parse("f_png").unwrap();
+    let r2 = Resolved::new(&f, Some(Format::Jpg), Format::Jpg, &h("*/*"));
+    assert_eq!(r2.target, OutputTarget::Fixed(Format::Png));
+}
+
+#[test]
+fn auto_dpr_is_rounded_up_and_varies() {
+    let t = Transformation::parse("dpr_auto,w_100").unwrap();
+    let r = |d: Option<&str>| {
+        Resolved::new(
+            &t,
+            None,
+            nubo_core::Format::Jpg,
+            &ClientHints::from_headers(None, d),
+        )
+    };
+    assert_eq!(r(Some("2.625")).cache_key(), "dpr_3.0,w_100|jpg");
+    assert_eq!(r(None).cache_key(), "dpr_1.0,w_100|jpg");
+    assert_eq!(r(Some("100")).cache_key(), "dpr_5.0,w_100|jpg");
+    assert!(r(None).vary.dpr);
+}
+
+#[test]
+fn known_keys() {
+    for k in ["w", "l", "vc", "fl", "t", "cs"] {
+        assert!(is_known_key(k), "{k}");
+    }
+    for k in ["zz", "W", ""] {
+        assert!(!is_known_key(k), "{k}");
+    }
+}
