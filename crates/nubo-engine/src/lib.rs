@@ -1,10 +1,127 @@
-//! The media engine. So far: [`probe`], which reads what an upload is from
-//! its bytes (never from its name or the client's Content-Type) with
-//! memory-safe Rust parsers that look only at headers.
+//! The media engine: reads what uploads are and turns stored originals
+//! into derived files.
 //!
-//! Core abstractions: [`Probe`] (image, video or unknown), [`ImageInfo`],
-//! [`VideoInfo`], and the [`ProbeLimits`] checked before any pixel is decoded.
+//! Core abstractions:
+//! - [`probe`]: what an upload is, from its header bytes only.
+//! - [`Raster`] / [`Picture`]: 8-bit RGB(A) pixels, one frame or many.
+//! - [`decode`]: memory-safe Rust decoders behind pixel and frame limits,
+//!   with EXIF orientation and ICC/CMYK conversion to sRGB.
+//! - [`render`]: a resolved transformation ([`nubo_transform::Resolved`])
+//!   run on pixels, component by component, then [`encode`]d.
+//! - [`Engine`]: the bounded worker pool (one job per core, off the async
+//!   runtime) with a time budget and panic isolation.
 
+mod color;
+pub mod decode;
+mod effects;
+pub mod encode;
+mod error;
+mod geometry_ops;
+mod orient;
+mod pipeline;
 pub mod probe;
+mod raster;
+mod resize;
+mod svg;
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use decode::{DecodeRequest, Decoded};
+pub use encode::EncodeOptions;
+pub use error::{EngineError, Result};
+pub use pipeline::{render, Job, Rendered};
 pub use probe::{probe_file, probe_reader, ImageInfo, Probe, ProbeError, ProbeLimits, VideoInfo};
+pub use raster::{Frame, Picture, Raster};
+
+/// Limits every render obeys; each is a setting.
+#[derive(Debug, Clone)]
+pub struct EngineLimits {
+    /// Pixels of the decoded input (checked from the header first).
+    pub max_input_pixels: u64,
+    /// Pixels of any intermediate or output image.
+    pub max_output_pixels: u64,
+    pub max_frames: u64,
+    /// Frames × pixels, for animations.
+    pub max_frame_pixels: u64,
+    /// Wall time for one render.
+    pub time_budget: Duration,
+}
+
+impl Default for EngineLimits {
+    fn default() -> Self {
+        EngineLimits {
+            max_input_pixels: 100_000_000,
+            max_output_pixels: 50_000_000,
+            max_frames: 1_000,
+            max_frame_pixels: 500_000_000,
+            time_budget: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Runs renders on at most `workers` blocking threads at once.
+#[derive(Clone)]
+pub struct Engine {
+    limits: Arc<EngineLimits>,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl Engine {
+    pub fn new(limits: EngineLimits, workers: usize) -> Engine {
+        Engine {
+            limits: Arc::new(limits),
+            permits: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
+        }
+    }
+
+    /// One worker per core: renders are CPU-bound.
+    pub fn default_workers() -> usize {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    }
+
+    pub fn limits(&self) -> &EngineLimits {
+        &self.limits
+    }
+
+    /// Renders `job` from the original's bytes. The budget covers the
+    /// wait for a worker too.
+    pub async fn render(&self, bytes: bytes::Bytes, job: Job) -> Result<Rendered> {
+        let deadline = Instant::now() + self.limits.time_budget;
+        let budget = self.limits.time_budget;
+        let work = async {
+            let permit = self
+                .permits
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| EngineError::Internal("engine pool closed".into()))?;
+            let limits = self.limits.clone();
+            tokio::task::spawn_blocking(move || {
+                // The permit lives as long as the work, even after a timeout,
+                // so the pool stays bounded.
+                let _permit = permit;
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    render(&bytes, &job, &limits, deadline)
+                }))
+                .unwrap_or_else(|p| Err(EngineError::Internal(panic_text(p))))
+            })
+            .await
+            .map_err(|e| EngineError::Internal(e.to_string()))?
+        };
+        match tokio::time::timeout(budget, work).await {
+            Ok(r) => r,
+            Err(_) => Err(EngineError::Timeout(budget.as_secs())),
+        }
+    }
+}
+
+fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
+
+#[cfg(test)]
+mod tests;

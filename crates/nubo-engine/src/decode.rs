@@ -1,0 +1,341 @@
+//! Decoding uploaded bytes into a [`Picture`], with memory-safe Rust
+//! decoders only: zune-jpeg, png, gif, image-webp, tiff, bmp, ico (through
+//! `image`), resvg for SVG and jxl-oxide for JPEG XL. Every decode checks
+//! the pixel and frame limits from the header first, applies the EXIF
+//! orientation unless asked not to, and converts embedded ICC profiles
+//! (and CMYK) to sRGB.
+
+use std::io::Cursor;
+use std::time::Instant;
+
+use image::{AnimationDecoder, ImageDecoder};
+use nubo_core::Format;
+
+use crate::color;
+use crate::error::{EngineError, Result};
+use crate::orient::{self, Orientation};
+use crate::raster::{Frame, Picture, Raster};
+use crate::EngineLimits;
+
+/// What the pipeline wants from a decode.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeRequest {
+    pub format: Format,
+    /// Keep every frame of an animation (else the `page`-th only).
+    pub all_frames: bool,
+    /// 1-based frame/page to keep when not animated.
+    pub page: u32,
+    /// Apply the EXIF orientation (Cloudinary does by default).
+    pub orient: bool,
+    /// For vector input: how many times the intrinsic size to render.
+    pub vector_scale: f64,
+}
+
+impl DecodeRequest {
+    pub fn new(format: Format) -> DecodeRequest {
+        DecodeRequest {
+            format,
+            all_frames: false,
+            page: 1,
+            orient: true,
+            vector_scale: 1.0,
+        }
+    }
+}
+
+/// A decoded image and what was learnt on the way.
+#[derive(Debug)]
+pub struct Decoded {
+    pub picture: Picture,
+    /// Frames in the source, whether kept or not.
+    pub source_frames: u32,
+}
+
+pub fn decode(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
+    let started = Instant::now();
+    let out = match req.format {
+        Format::Jpg => decode_jpeg(bytes, req, limits),
+        Format::Svg => crate::svg::rasterize(bytes, req, limits),
+        Format::Jxl => decode_jxl(bytes, limits),
+        Format::Gif | Format::Webp | Format::Png if req.all_frames || req.page > 1 => {
+            decode_frames(bytes, req, limits)
+        }
+        Format::Ico => decode_ico(bytes, req, limits),
+        Format::Png | Format::Gif | Format::Webp | Format::Tiff | Format::Bmp => {
+            decode_still(bytes, req, limits)
+        }
+        Format::Avif => Err(EngineError::Unsupported(
+            "AVIF input cannot be decoded: no memory-safe AVIF decoder is available".into(),
+        )),
+        Format::Heic => Err(EngineError::Unsupported(
+            "HEIC input cannot be decoded: no memory-safe HEIC decoder is available".into(),
+        )),
+        other => Err(EngineError::Unsupported(format!(
+            "{} files cannot be transformed as images",
+            other.extension()
+        ))),
+    }?;
+    tracing::debug!(format = ?req.format, ms = started.elapsed().as_millis() as u64, "decoded");
+    Ok(out)
+}
+
+fn check_pixels(w: u32, h: u32, frames: u64, limits: &EngineLimits) -> Result<()> {
+    let px = w as u64 * h as u64;
+    if w == 0 || h == 0 {
+        return Err(EngineError::InvalidImage("image has no pixels".into()));
+    }
+    if px > limits.max_input_pixels {
+        return Err(EngineError::TooLarge(format!(
+            "Image of {w}x{h} pixels is over the limit of {} pixels",
+            limits.max_input_pixels
+        )));
+    }
+    if frames > limits.max_frames || px.saturating_mul(frames) > limits.max_frame_pixels {
+        return Err(EngineError::TooLarge(format!(
+            "Animation of {frames} frames of {w}x{h} is over the limit"
+        )));
+    }
+    Ok(())
+}
+
+fn image_limits(limits: &EngineLimits) -> image::Limits {
+    let mut l = image::Limits::default();
+    let side = limits.max_input_pixels.min(u32::MAX as u64) as u32;
+    l.max_image_width = Some(side);
+    l.max_image_height = Some(side);
+    // RGBA16 of the largest allowed image, plus decoder scratch.
+    l.max_alloc = Some(limits.max_input_pixels.saturating_mul(8).saturating_add(64 << 20));
+    l
+}
+
+fn invalid(e: impl std::fmt::Display + 'static) -> EngineError {
+    let any: &dyn std::any::Any = &e;
+    if let Some(image::ImageError::Limits(l)) = any.downcast_ref::<image::ImageError>() {
+        return EngineError::TooLarge(format!("Image is over the configured limits: {l}"));
+    }
+    EngineError::InvalidImage(e.to_string())
+}
+
+fn decode_jpeg(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
+    use zune_core::bytestream::ZCursor;
+    use zune_core::colorspace::ColorSpace;
+    use zune_core::options::DecoderOptions;
+
+    // JPEG's own ceiling; the pixel limit is checked after the header.
+    let options = DecoderOptions::default()
+        .set_max_width(65_535)
+        .set_max_height(65_535)
+        .set_strict_mode(false)
+        // Progressive files with hundreds of scans are a CPU bomb.
+        .jpeg_set_max_scans(100);
+    let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    d.decode_headers().map_err(invalid)?;
+    let info = d.info().ok_or_else(|| invalid("no JPEG header"))?;
+    check_pixels(info.width as u32, info.height as u32, 1, limits)?;
+    let cmyk = matches!(
+        d.input_colorspace(),
+        Some(ColorSpace::CMYK | ColorSpace::YCCK)
+    );
+    let out_cs = if cmyk { ColorSpace::CMYK } else { ColorSpace::RGB };
+    d.set_options(options.jpeg_set_out_colorspace(out_cs));
+    let icc = d.icc_profile();
+    let orientation = d
+        .exif()
+        .map(|e| orient::from_exif(e))
+        .unwrap_or(Orientation::Normal);
+    let pixels = d.decode().map_err(invalid)?;
+    let (w, h) = (info.width as u32, info.height as u32);
+    let raster = if cmyk {
+        color::cmyk_to_srgb(&pixels, w, h, icc.as_deref())
+    } else {
+        let r = Raster::new(w, h, 3, pixels);
+        color::to_srgb(r, icc.as_deref())
+    };
+    let raster = if req.orient {
+        orient::apply(raster, orientation)
+    } else {
+        raster
+    };
+    Ok(Decoded {
+        picture: Picture::still(raster),
+        source_frames: 1,
+    })
+}
+
+fn image_format(f: Format) -> image::ImageFormat {
+    match f {
+        Format::Png => image::ImageFormat::Png,
+        Format::Gif => image::ImageFormat::Gif,
+        Format::Webp => image::ImageFormat::WebP,
+        Format::Tiff => image::ImageFormat::Tiff,
+        Format::Bmp => image::ImageFormat::Bmp,
+        Format::Ico => image::ImageFormat::Ico,
+        _ => image::ImageFormat::Jpeg,
+    }
+}
+
+fn from_dynamic(img: image::DynamicImage) -> Raster {
+    let (w, h) = (img.width(), img.height());
+    if img.color().has_alpha() {
+        Raster::new(w, h, 4, img.into_rgba8().into_raw())
+    } else {
+        Raster::new(w, h, 3, img.into_rgb8().into_raw())
+    }
+}
+
+fn decode_still(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image_format(req.format));
+    reader.limits(image_limits(limits));
+    let mut decoder = reader.into_decoder().map_err(invalid)?;
+    let (w, h) = decoder.dimensions();
+    check_pixels(w, h, 1, limits)?;
+    let icc = decoder.icc_profile().ok().flatten();
+    let orientation = decoder
+        .orientation()
+        .map(orient::from_image)
+        .unwrap_or(Orientation::Normal);
+    let img = image::DynamicImage::from_decoder(decoder).map_err(invalid)?;
+    let raster = color::to_srgb(from_dynamic(img), icc.as_deref());
+    let raster = if req.orient {
+        orient::apply(raster, orientation)
+    } else {
+        raster
+    };
+    Ok(Decoded {
+        picture: Picture::still(raster),
+        source_frames: 1,
+    })
+}
+
+/// ICO through `image`, except PNG entries that are not RGBA, which it
+/// refuses: those are decoded as the PNG they are.
+fn decode_ico(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
+    match decode_still(bytes, req, limits) {
+        Err(EngineError::InvalidImage(_)) => {
+            let png = largest_ico_png(bytes).ok_or_else(|| invalid("ICO has no usable image"))?;
+            let req = DecodeRequest {
+                format: Format::Png,
+                ..*req
+            };
+            decode_still(png, &req, limits)
+        }
+        other => other,
+    }
+}
+
+fn largest_ico_png(bytes: &[u8]) -> Option<&[u8]> {
+    let count = u16::from_le_bytes([*bytes.get(4)?, *bytes.get(5)?]) as usize;
+    let mut best: Option<(u32, &[u8])> = None;
+    for i in 0..count.min(256) {
+        let e = bytes.get(6 + i * 16..6 + i * 16 + 16)?;
+        let side = |b: u8| if b == 0 { 256 } else { b as u32 };
+        let area = side(e[0]) * side(e[1]);
+        let size = u32::from_le_bytes([e[8], e[9], e[10], e[11]]) as usize;
+        let off = u32::from_le_bytes([e[12], e[13], e[14], e[15]]) as usize;
+        let data = bytes.get(off..off.checked_add(size)?)?;
+        if data.starts_with(b"\x89PNG") && best.is_none_or(|(a, _)| area > a) {
+            best = Some((area, data));
+        }
+    }
+    best.map(|(_, d)| d)
+}
+
+/// Animated GIF, WebP and APNG: every frame composited to the full canvas.
+fn decode_frames(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
+    let frames: Box<dyn Iterator<Item = image::ImageResult<image::Frame>>> = match req.format {
+        Format::Gif => {
+            let mut d = image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(invalid)?;
+            d.set_limits(image_limits(limits)).map_err(invalid)?;
+            let (w, h) = d.dimensions();
+            check_pixels(w, h, 1, limits)?;
+            Box::new(d.into_frames().into_iter())
+        }
+        Format::Webp => {
+            let mut d =
+                image::codecs::webp::WebPDecoder::new(Cursor::new(bytes)).map_err(invalid)?;
+            d.set_limits(image_limits(limits)).map_err(invalid)?;
+            if !d.has_animation() {
+                return decode_still(bytes, req, limits);
+            }
+            let (w, h) = d.dimensions();
+            check_pixels(w, h, 1, limits)?;
+            Box::new(d.into_frames().into_iter())
+        }
+        _ => {
+            let mut d = image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map_err(invalid)?;
+            d.set_limits(image_limits(limits)).map_err(invalid)?;
+            if !d.is_apng().map_err(invalid)? {
+                return decode_still(bytes, req, limits);
+            }
+            let (w, h) = d.dimensions();
+            check_pixels(w, h, 1, limits)?;
+            Box::new(d.apng().map_err(invalid)?.into_frames().into_iter())
+        }
+    };
+    let mut out = Vec::new();
+    let mut count = 0u32;
+    for frame in frames {
+        let frame = frame.map_err(invalid)?;
+        count += 1;
+        let (w, h) = frame.buffer().dimensions();
+        check_pixels(w, h, count as u64, limits)?;
+        let keep = req.all_frames || count == req.page;
+        if keep {
+            let (n, d) = frame.delay().numer_denom_ms();
+            let delay_ms = if d == 0 { 0 } else { n / d };
+            let raster = Raster::new(w, h, 4, frame.into_buffer().into_raw());
+            out.push(Frame { raster, delay_ms });
+        }
+        if !req.all_frames && count >= req.page {
+            break;
+        }
+    }
+    if out.is_empty() {
+        return Err(EngineError::InvalidImage(format!(
+            "page {} does not exist (the image has {count})",
+            req.page
+        )));
+    }
+    Ok(Decoded {
+        picture: Picture {
+            frames: out,
+            loop_count: 0,
+        },
+        source_frames: count,
+    })
+}
+
+fn decode_jxl(bytes: &[u8], limits: &EngineLimits) -> Result<Decoded> {
+    let mut img = jxl_oxide::JxlImage::builder()
+        .read(Cursor::new(bytes))
+        .map_err(invalid)?;
+    check_pixels(img.width(), img.height(), 1, limits)?;
+    img.request_color_encoding(jxl_oxide::EnumColourEncoding::srgb(
+        jxl_oxide::RenderingIntent::Relative,
+    ));
+    let render = img.render_frame(0).map_err(invalid)?;
+    let fb = render.image_all_channels();
+    let (w, h, ch) = (fb.width() as u32, fb.height() as u32, fb.channels());
+    let to8 = |v: f32| (v.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
+    let buf = fb.buf();
+    let (channels, data): (u8, Vec<u8>) = match ch {
+        1 => (3, buf.iter().flat_map(|&g| [to8(g); 3]).collect()),
+        2 => (
+            4,
+            buf.chunks_exact(2)
+                .flat_map(|p| [to8(p[0]), to8(p[0]), to8(p[0]), to8(p[1])])
+                .collect(),
+        ),
+        3 => (3, buf.iter().map(|&v| to8(v)).collect()),
+        _ => (
+            4,
+            buf.chunks_exact(ch)
+                .flat_map(|p| [to8(p[0]), to8(p[1]), to8(p[2]), to8(p[3])])
+                .collect(),
+        ),
+    };
+    Ok(Decoded {
+        picture: Picture::still(Raster::new(w, h, channels, data)),
+        source_frames: 1,
+    })
+}

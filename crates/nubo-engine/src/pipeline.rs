@@ -1,0 +1,349 @@
+//! Runs a resolved transformation on decoded pixels: decode once, apply
+//! each component in order, pick the output format, encode.
+
+use std::time::Instant;
+
+use nubo_core::Format;
+use nubo_transform::{
+    layout, Angle, AutoFormat, AutoQuality, Background, Color, Component, Effect, Flag,
+    OutputTarget, Progressive, Quality, Resolved, Size, SizeRequest,
+};
+
+use crate::decode::{decode, DecodeRequest};
+use crate::encode::{encode, EncodeOptions};
+use crate::error::{EngineError, Result};
+use crate::raster::{Picture, Raster};
+use crate::{effects, geometry_ops as ops, orient, resize, EngineLimits};
+
+/// What to render.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub input_format: Format,
+    pub plan: Resolved,
+}
+
+/// A rendered derived file.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub bytes: Vec<u8>,
+    /// `None` for `fl_getinfo`, whose body is JSON.
+    pub format: Option<Format>,
+    pub width: u32,
+    pub height: u32,
+}
+
+struct Run<'a> {
+    limits: &'a EngineLimits,
+    deadline: Instant,
+}
+
+impl Run<'_> {
+    fn check_time(&self) -> Result<()> {
+        if Instant::now() > self.deadline {
+            Err(EngineError::Timeout(self.limits.time_budget.as_secs()))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn check_output(&self, w: u32, h: u32, frames: usize) -> Result<()> {
+        let px = w as u64 * h as u64;
+        if px > self.limits.max_output_pixels
+            || px.saturating_mul(frames as u64) > self.limits.max_frame_pixels
+        {
+            return Err(EngineError::TooLarge(format!(
+                "Output of {w}x{h} pixels is over the limit of {} pixels",
+                self.limits.max_output_pixels
+            )));
+        }
+        Ok(())
+    }
+}
+
+pub fn render(bytes: &[u8], job: &Job, limits: &EngineLimits, deadline: Instant) -> Result<Rendered> {
+    let run = Run { limits, deadline };
+    let t = &job.plan.transformation;
+    let mut req = DecodeRequest::new(job.input_format);
+    req.orient = !t.components.iter().any(|c| c.angle.contains(&Angle::Ignore));
+    let page = t.components.iter().find_map(|c| c.page);
+    req.page = page.map_or(1, |p| p.0);
+    req.all_frames = page.is_none() && may_animate(&job.plan.target);
+    if let Some(dn) = t.components.iter().find_map(|c| c.density) {
+        req.vector_scale = dn as f64 / 72.0;
+    }
+    let decoded = decode(bytes, &req, limits)?;
+    let input = Size::new(decoded.picture.width(), decoded.picture.height());
+    let mut pic = decoded.picture;
+    run.check_time()?;
+    for c in &t.components {
+        pic = apply(pic, c, &run)?;
+        run.check_time()?;
+    }
+    if t.has_flag(&Flag::Getinfo) {
+        return Ok(getinfo(input, &pic, job.input_format));
+    }
+    let opts = encode_options(job, &pic);
+    let bytes = encode(&pic, &opts)?;
+    Ok(Rendered {
+        bytes,
+        format: Some(opts.format),
+        width: pic.width(),
+        height: pic.height(),
+    })
+}
+
+fn may_animate(target: &OutputTarget) -> bool {
+    matches!(
+        target,
+        OutputTarget::Fixed(Format::Gif | Format::Webp) | OutputTarget::Auto(_)
+    )
+}
+
+fn getinfo(input: Size, pic: &Picture, fmt: Format) -> Rendered {
+    let body = format!(
+        "{{\"input\":{{\"width\":{},\"height\":{},\"format\":\"{}\"}},\"output\":{{\"width\":{},\"height\":{}}}}}",
+        input.w,
+        input.h,
+        fmt.extension(),
+        pic.width(),
+        pic.height()
+    );
+    Rendered {
+        bytes: body.into_bytes(),
+        format: None,
+        width: pic.width(),
+        height: pic.height(),
+    }
+}
+
+/// The encoder and its settings for this picture.
+fn encode_options(job: &Job, pic: &Picture) -> EncodeOptions {
+    let t = &job.plan.transformation;
+    let alpha = pic.frames.iter().any(|f| f.raster.uses_alpha());
+    let format = match job.plan.target {
+        OutputTarget::Fixed(f) if nubo_transform::is_encodable(f) => f,
+        // SVG, HEIC and friends cannot be written: deliver a PNG.
+        OutputTarget::Fixed(_) => Format::Png,
+        OutputTarget::Auto(AutoFormat::Avif) if pic.is_animated() => Format::Webp,
+        OutputTarget::Auto(AutoFormat::Avif) => Format::Avif,
+        OutputTarget::Auto(AutoFormat::Webp) => Format::Webp,
+        OutputTarget::Auto(AutoFormat::Legacy) if pic.is_animated() => Format::Gif,
+        OutputTarget::Auto(AutoFormat::Legacy) if alpha => Format::Png,
+        OutputTarget::Auto(AutoFormat::Legacy) => Format::Jpg,
+    };
+    let mut o = EncodeOptions::new(format);
+    let (quality, chroma) = match t.quality() {
+        Some(Quality::Fixed { value, chroma }) => (value, chroma),
+        Some(Quality::Auto(level)) => (auto_quality(format, level), None),
+        None => (default_quality(format), None),
+    };
+    o.quality = quality;
+    o.chroma = chroma;
+    o.progressive = t
+        .flags()
+        .any(|f| matches!(f, Flag::Progressive(p) if *p != Progressive::None));
+    o.lossless = format == Format::Webp && quality == 100;
+    o.png8 = t.has_flag(&Flag::Png8);
+    o.background = last_background(t).unwrap_or(Color::WHITE);
+    o
+}
+
+fn default_quality(f: Format) -> u8 {
+    match f {
+        Format::Avif => 60,
+        _ => 80,
+    }
+}
+
+/// Fixed per-level qualities; a perceptual search replaces this later.
+fn auto_quality(f: Format, level: AutoQuality) -> u8 {
+    let (best, good, eco, low) = match f {
+        Format::Avif => (75, 63, 55, 45),
+        _ => (90, 80, 70, 60),
+    };
+    match level {
+        AutoQuality::Best => best,
+        AutoQuality::Good => good,
+        AutoQuality::Eco => eco,
+        AutoQuality::Low => low,
+    }
+}
+
+fn last_background(t: &nubo_transform::Transformation) -> Option<Color> {
+    t.components.iter().rev().find_map(|c| match c.background {
+        Some(Background::Color(col)) => Some(col),
+        _ => None,
+    })
+}
+
+/// One component, in Cloudinary's order: trim, size, effect, rotate,
+/// round, border, opacity, background.
+fn apply(pic: Picture, c: &Component, run: &Run) -> Result<Picture> {
+    if let Some(e) = c.effect.as_ref().filter(|e| e.uses_region()) {
+        return pic.try_map(|r| Ok(region_effect(r, c, e)));
+    }
+    let mut pic = pic;
+    if let Some(Effect::Trim { tolerance, color }) = c.effect {
+        if let Some((x, y, w, h)) = effects::trim_box(pic.first(), tolerance, color) {
+            pic = pic.try_map(|r| Ok::<_, EngineError>(r.crop(x, y, w, h)))?;
+        }
+    }
+    pic = size(pic, c, run)?;
+    run.check_time()?;
+    if let Some(e) = c.effect.as_ref().filter(|e| !matches!(e, Effect::Trim { .. })) {
+        pic = pic.try_map(|mut r| {
+            effects::apply(&mut r, e, c.color);
+            Ok::<_, EngineError>(r)
+        })?;
+    }
+    let frames = pic.frames.len();
+    pic = pic.try_map(|r| finish(r, c, run, frames))?;
+    Ok(pic)
+}
+
+/// Rotation, corners, border, opacity and background of one frame.
+fn finish(mut r: Raster, c: &Component, run: &Run, frames: usize) -> Result<Raster> {
+    let bg = match c.background {
+        Some(Background::Color(col)) => col,
+        _ => Color::TRANSPARENT,
+    };
+    for a in &c.angle {
+        r = match *a {
+            Angle::Degrees(d) => ops::rotate(&r, d, bg),
+            Angle::Hflip => orient::flip_h(r),
+            Angle::Vflip => orient::flip_v(r),
+            Angle::AutoRight | Angle::AutoLeft => auto_rotate(r, c, *a),
+            Angle::Exif | Angle::Ignore => r,
+        };
+        run.check_output(r.width, r.height, frames)?;
+    }
+    if let Some(rad) = c.radius {
+        r = ops::round_corners(&r, rad);
+    }
+    if let Some(b) = c.border {
+        r = ops::border(&r, b.width, b.color, c.radius);
+        run.check_output(r.width, r.height, frames)?;
+    }
+    if let Some(o) = c.opacity.filter(|&o| o < 100) {
+        r = ops::opacity(&r, o);
+    }
+    let pads = matches!(
+        c.crop,
+        Some(nubo_transform::CropMode::Pad | nubo_transform::CropMode::Lpad | nubo_transform::CropMode::Mpad)
+    );
+    if let Some(Background::Color(col)) = c.background {
+        // b_ fills transparency, unless it already served as a canvas.
+        if r.has_alpha() && col.is_opaque() && !pads && c.radius.is_none() {
+            r = r.flatten(col);
+        }
+    }
+    Ok(r)
+}
+
+/// `a_auto_right` / `a_auto_left`: turn by 90° only when the requested
+/// box and the image disagree on portrait versus landscape.
+fn auto_rotate(r: Raster, c: &Component, a: Angle) -> Raster {
+    let (Some(w), Some(h)) = (c.width, c.height) else {
+        return r;
+    };
+    let px = |d: nubo_transform::Dim, full: u32| match d {
+        nubo_transform::Dim::Px(n) => n as f64,
+        nubo_transform::Dim::Rel(f) => f * full as f64,
+    };
+    let box_landscape = px(w, r.width) > px(h, r.height);
+    let img_landscape = r.width > r.height;
+    if box_landscape == img_landscape || r.width == r.height {
+        return r;
+    }
+    if a == Angle::AutoRight {
+        orient::rotate90(&r)
+    } else {
+        orient::rotate270(&r)
+    }
+}
+
+fn region_effect(mut r: Raster, c: &Component, e: &Effect) -> Raster {
+    let req = SizeRequest::from_component(c, Size::new(r.width, r.height), 1.0);
+    let w = req.width.map_or(r.width, |v| (v.round() as u32).clamp(1, r.width));
+    let h = req.height.map_or(r.height, |v| (v.round() as u32).clamp(1, r.height));
+    let x = (req.x.max(0.0) as u32).min(r.width - 1);
+    let y = (req.y.max(0.0) as u32).min(r.height - 1);
+    let mut region = r.crop(x, y, w, h);
+    effects::apply(&mut region, e, c.color);
+    let c = r.channels as usize;
+    for row in 0..region.height {
+        let dst = ((y + row) as usize * r.width as usize + x as usize) * c;
+        let src = row as usize * region.stride();
+        r.data[dst..dst + region.stride()]
+            .copy_from_slice(&region.data[src..src + region.stride()]);
+    }
+    r
+}
+
+/// Crop, resample and pad by the component's sizing keys.
+fn size(pic: Picture, c: &Component, run: &Run) -> Result<Picture> {
+    let input = Size::new(pic.width(), pic.height());
+    let dpr = match c.dpr {
+        Some(nubo_transform::Dpr::Value(d)) => d,
+        _ => 1.0,
+    };
+    let req = SizeRequest::from_component(c, input, dpr);
+    let l = layout(&req, input);
+    if l == nubo_transform::Layout::NONE {
+        return Ok(pic);
+    }
+    let out = l.output(input);
+    run.check_output(out.w, out.h, pic.frames.len())?;
+    let canvas = match l.pad {
+        Some((canvas, _, _)) => Some(pad_canvas(&pic, c, canvas, l.resize)?),
+        None => None,
+    };
+    pic.try_map(|r| {
+        let mut r = match (l.crop, l.resize) {
+            (crop, Some(to)) => resize::resample(
+                &r,
+                crop.map(|k| [k.x as f64, k.y as f64, k.w as f64, k.h as f64]),
+                to.w,
+                to.h,
+            )?,
+            (Some(k), None) => r.crop(k.x, k.y, k.w, k.h),
+            (None, None) => r,
+        };
+        if let (Some((size, x, y)), Some(bg)) = (l.pad, canvas.as_ref()) {
+            r = ops::pad(&r, size.w, size.h, x, y, bg);
+        }
+        Ok(r)
+    })
+}
+
+/// The canvas a pad mode draws on: `b_` colour, a colour taken from the
+/// image, or a blurred cover copy; white, or transparent for images with
+/// alpha, by default.
+fn pad_canvas(pic: &Picture, c: &Component, canvas: Size, resize: Option<Size>) -> Result<Raster> {
+    let first = pic.first();
+    let color = match c.background {
+        Some(Background::Color(col)) => col,
+        Some(Background::AutoBorder) => ops::border_color(first),
+        Some(Background::AutoPredominant) => ops::predominant_color(first),
+        Some(Background::Blurred {
+            intensity,
+            brightness,
+        }) => return blurred_canvas(first, canvas, intensity, brightness),
+        None if first.has_alpha() => Color::TRANSPARENT,
+        None => Color::WHITE,
+    };
+    let _ = resize;
+    Ok(Raster::filled(canvas.w, canvas.h, color))
+}
+
+fn blurred_canvas(src: &Raster, canvas: Size, intensity: u32, brightness: i32) -> Result<Raster> {
+    // Cover the canvas (like c_fill), then blur and shade.
+    let (iw, ih) = (src.width as f64, src.height as f64);
+    let s = (canvas.w as f64 / iw).max(canvas.h as f64 / ih);
+    let (cw, ch) = (canvas.w as f64 / s, canvas.h as f64 / s);
+    let crop = [(iw - cw) / 2.0, (ih - ch) / 2.0, cw, ch];
+    let mut bg = resize::resample(src, Some(crop), canvas.w, canvas.h)?;
+    effects::gaussian(&mut bg, intensity as f32 / 20.0);
+    effects::apply(&mut bg, &Effect::Brightness(brightness.clamp(-99, 100)), None);
+    Ok(bg)
+}

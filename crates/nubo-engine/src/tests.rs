@@ -1,0 +1,192 @@
+//! End-to-end engine tests on the committed fixtures.
+
+use std::time::{Duration, Instant};
+
+use nubo_core::Format;
+use nubo_transform::{ClientHints, Resolved, Transformation};
+
+use super::*;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/");
+    std::fs::read(format!("{path}{name}")).unwrap()
+}
+
+fn run(bytes: &[u8], input: Format, t: &str, ext: Option<Format>, accept: &str) -> Result<Rendered> {
+    let plan = Resolved::new(
+        &Transformation::parse(t).unwrap(),
+        ext,
+        input,
+        &ClientHints::from_headers(Some(accept), None),
+    );
+    render(
+        bytes,
+        &Job {
+            input_format: input,
+            plan,
+        },
+        &EngineLimits::default(),
+        Instant::now() + Duration::from_secs(30),
+    )
+}
+
+fn dims(r: &Rendered) -> (u32, u32) {
+    let img = image::load_from_memory(&r.bytes).unwrap();
+    (img.width(), img.height())
+}
+
+#[test]
+fn resize_and_convert_every_input_format() {
+    for (name, fmt) in [
+        ("photo.jpg", Format::Jpg),
+        ("alpha.png", Format::Png),
+        ("anim.gif", Format::Gif),
+        ("still.webp", Format::Webp),
+        ("anim.webp", Format::Webp),
+        ("image.bmp", Format::Bmp),
+        ("icon.ico", Format::Ico),
+        ("pages.tiff", Format::Tiff),
+        ("drawing.svg", Format::Svg),
+    ] {
+        let out = run(&fixture(name), fmt, "c_scale,w_10,h_8", Some(Format::Png), "*/*")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(out.format, Some(Format::Png), "{name}");
+        assert_eq!(dims(&out), (10, 8), "{name}");
+    }
+}
+
+#[test]
+fn every_output_format_decodes_back() {
+    let src = fixture("photo.jpg");
+    for fmt in [
+        Format::Jpg,
+        Format::Png,
+        Format::Webp,
+        Format::Gif,
+        Format::Bmp,
+        Format::Tiff,
+        Format::Ico,
+    ] {
+        let out = run(&src, Format::Jpg, "w_16,h_12,c_fill", Some(fmt), "*/*").unwrap();
+        assert_eq!(out.format, Some(fmt));
+        assert_eq!(dims(&out), (16, 12), "{fmt:?}");
+    }
+    let avif = run(&src, Format::Jpg, "w_16", Some(Format::Avif), "*/*").unwrap();
+    assert_eq!(&avif.bytes[4..12], b"ftypavif");
+}
+
+#[test]
+fn exif_orientation_is_applied_unless_ignored() {
+    let src = fixture("rotated.jpg");
+    let probe = probe_reader(&mut std::io::Cursor::new(&src), ProbeLimits { max_pixels: 1 << 30, max_frames: 1000 }).unwrap();
+    let Probe::Image(info) = probe else { panic!() };
+    let upright = run(&src, Format::Jpg, "e_negate", None, "*/*").unwrap();
+    assert_eq!(dims(&upright), (info.width, info.height));
+    let raw = run(&src, Format::Jpg, "a_ignore", None, "*/*").unwrap();
+    assert_eq!(dims(&raw), (info.height, info.width));
+}
+
+fn transparent_png() -> Vec<u8> {
+    let img = image::RgbaImage::from_fn(8, 8, |x, _| image::Rgba([255, 0, 0, (x * 30) as u8]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn auto_format_picks_from_accept_and_alpha() {
+    let jpg = fixture("photo.jpg");
+    let png = transparent_png();
+    let f = |b: &[u8], i, a| run(b, i, "f_auto,w_8", None, a).unwrap().format.unwrap();
+    assert_eq!(f(&jpg, Format::Jpg, "image/avif,image/webp"), Format::Avif);
+    assert_eq!(f(&jpg, Format::Jpg, "image/webp"), Format::Webp);
+    assert_eq!(f(&jpg, Format::Jpg, "*/*"), Format::Jpg);
+    assert_eq!(f(&png, Format::Png, "*/*"), Format::Png);
+}
+
+#[test]
+fn animation_survives_gif_to_webp() {
+    let out = run(&fixture("anim.gif"), Format::Gif, "w_8", Some(Format::Webp), "*/*").unwrap();
+    let d = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&out.bytes)).unwrap();
+    assert!(d.has_animation());
+    use image::AnimationDecoder;
+    let frames = d.into_frames().collect_frames().unwrap();
+    assert!(frames.len() > 1);
+    // pg_ picks one frame and the result is still.
+    let still = run(&fixture("anim.gif"), Format::Gif, "pg_2", Some(Format::Webp), "*/*").unwrap();
+    let d = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&still.bytes)).unwrap();
+    assert!(!d.has_animation());
+}
+
+#[test]
+fn limits_refuse_before_decoding() {
+    let limits = EngineLimits {
+        max_input_pixels: 10,
+        ..EngineLimits::default()
+    };
+    let plan = Resolved::new(
+        &Transformation::default(),
+        None,
+        Format::Jpg,
+        &ClientHints::default(),
+    );
+    let job = Job {
+        input_format: Format::Jpg,
+        plan,
+    };
+    let err = render(&fixture("photo.jpg"), &job, &limits, Instant::now() + Duration::from_secs(5))
+        .unwrap_err();
+    assert!(matches!(err, EngineError::TooLarge(_)), "{err}");
+    let out = run(&fixture("photo.jpg"), Format::Jpg, "w_60000,h_60000", None, "*/*").unwrap_err();
+    assert!(matches!(out, EngineError::TooLarge(_)), "{out}");
+}
+
+#[test]
+fn garbage_and_unsupported_inputs_are_errors_not_panics() {
+    let err = run(b"\xff\xd8\xff\xe0garbage", Format::Jpg, "w_10", None, "*/*").unwrap_err();
+    assert!(matches!(err, EngineError::InvalidImage(_)), "{err}");
+    let err = run(&fixture("image.avif"), Format::Avif, "w_10", None, "*/*").unwrap_err();
+    assert!(matches!(err, EngineError::Unsupported(_)), "{err}");
+}
+
+#[test]
+fn getinfo_returns_json() {
+    let out = run(&fixture("photo.jpg"), Format::Jpg, "w_10,fl_getinfo", None, "*/*").unwrap();
+    assert!(out.format.is_none());
+    let v: serde_json::Value = serde_json::from_slice(&out.bytes).unwrap();
+    assert_eq!(v["output"]["width"], 10);
+}
+
+#[test]
+fn svg_hrefs_to_files_are_not_followed() {
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="20" height="20"><image width="20" height="20" xlink:href="/etc/passwd"/><image width="20" height="20" xlink:href="file:///tmp/x.png"/></svg>"#;
+    let out = run(svg, Format::Svg, "w_20", Some(Format::Png), "*/*").unwrap();
+    let img = image::load_from_memory(&out.bytes).unwrap().to_rgba8();
+    assert!(img.pixels().all(|p| p[3] == 0), "nothing may be drawn");
+}
+
+#[tokio::test]
+async fn the_pool_times_out_and_survives() {
+    let engine = Engine::new(
+        EngineLimits {
+            time_budget: Duration::from_millis(1),
+            ..EngineLimits::default()
+        },
+        1,
+    );
+    let plan = Resolved::new(
+        &Transformation::parse("e_oil_paint:100/e_oil_paint:100/e_oil_paint:100").unwrap(),
+        None,
+        Format::Jpg,
+        &ClientHints::default(),
+    );
+    let job = Job {
+        input_format: Format::Jpg,
+        plan,
+    };
+    let err = engine
+        .render(bytes::Bytes::from(fixture("photo.jpg")), job)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EngineError::Timeout(_)), "{err}");
+}
