@@ -4,12 +4,13 @@
 //! - [`Catalog`]: the storage-neutral trait the service layer depends on.
 //! - [`SqlCatalog`]: its one implementation, speaking SQLite (the embedded
 //!   default) or PostgreSQL (for several nodes) through [`Dialect`].
-//! - The records: [`Asset`], [`ApiKeyRecord`], [`TokenRecord`], [`PresetRecord`].
+//! - The records: [`Asset`], [`ApiKeyRecord`], [`TokenRecord`], [`PresetRecord`],
+//!   [`Derived`] (derived files) and [`NamedTransformation`].
 //! - Expected outcomes are values ([`CommitOutcome`], [`RenameOutcome`],
 //!   [`Created`]), never errors to match on.
 //!
 //! Blob references are counted by query, not by a stored counter: a blob row
-//! may be collected only when no asset names it and its *pin* (taken before
+//! may be collected only when no asset or derived file names it and its *pin* (taken before
 //! bytes are written) has expired. See [`Catalog::pin_blob`].
 
 mod edit;
@@ -119,4 +120,26 @@ pub trait Catalog: Send + Sync + 'static {
         hash_hex: &str,
         now: i64,
     ) -> Result<Option<AssetLocator>>;
+
+    // --- derived files ---
+    async fn derived(&self, asset_id: &str, version: i64, key: &str) -> Result<Option<Derived>>;
+    /// Records a derived file; if another writer got there first, returns
+    /// theirs (the caller then releases its own blob).
+    async fn put_derived(&self, d: &Derived) -> Result<Derived>;
+    async fn list_derived(&self, asset_id: &str) -> Result<Vec<Derived>>;
+    /// Forgets every derived file of an asset; returns their blob keys.
+    async fn delete_derived(&self, asset_id: &str) -> Result<Vec<String>>;
+    /// Forgets up to `limit` derived files of versions no longer current.
+    async fn sweep_stale_derived(&self, limit: i64) -> Result<Vec<String>>;
+
+    // --- named transformations ---
+    async fn put_named_transformation(&self, n: &NamedTransformation) -> Result<Created>;
+    async fn named_transformation(
+        &self,
+        cloud: &CloudName,
+        name: &str,
+    ) -> Result<Option<NamedTransformation>>;
+    async fn list_named_transformations(&self, cloud: &CloudName)
+        -> Result<Vec<NamedTransformation>>;
+    async fn delete_named_transformation(&self, cloud: &CloudName, name: &str) -> Result<bool>;
 }

@@ -15,7 +15,39 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
+const MIGRATIONS: &[Migration] = &[FOUNDATION, DERIVED];
+
+const DERIVED: Migration = Migration {
+    version: 2,
+    name: "derived files and named transformations",
+    sql: r#"
+CREATE TABLE derived (
+    asset_id TEXT NOT NULL,
+    asset_version BIGINT NOT NULL,
+    cache_key TEXT NOT NULL,
+    transformation TEXT NOT NULL,
+    format TEXT NOT NULL,
+    bytes BIGINT NOT NULL,
+    width BIGINT NOT NULL,
+    height BIGINT NOT NULL,
+    blob_key TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (asset_id, asset_version, cache_key)
+);
+CREATE INDEX derived_blob_key ON derived (blob_key);
+CREATE TABLE named_transformations (
+    cloud TEXT NOT NULL,
+    name TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    allowed_for_strict BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (cloud, name)
+);
+"#,
+};
+
+const FOUNDATION: Migration = Migration {
     version: 1,
     name: "foundation",
     sql: r#"
@@ -99,7 +131,7 @@ CREATE TABLE delete_tokens (
     expires_at BIGINT NOT NULL
 );
 "#,
-}];
+};
 
 /// Brings the schema up to date. Safe to call from several nodes at once.
 pub async fn run(pool: &AnyPool, dialect: Dialect) -> Result<()> {

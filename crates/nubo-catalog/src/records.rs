@@ -136,3 +136,34 @@ pub enum RenameOutcome {
     SourceMissing,
     TargetExists,
 }
+
+/// A derived file: one rendering of one asset version, keyed by the
+/// canonical transformation and output target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derived {
+    pub asset_id: String,
+    pub asset_version: i64,
+    pub cache_key: String,
+    /// The canonical transformation text, for listings.
+    pub transformation: String,
+    /// Extension of the output (`json` for `fl_getinfo`).
+    pub format: String,
+    pub bytes: i64,
+    pub width: i64,
+    pub height: i64,
+    pub blob_key: String,
+    pub created_at: i64,
+}
+
+/// A named transformation (`t_<name>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedTransformation {
+    pub cloud: CloudName,
+    pub name: String,
+    /// The transformation text, as given.
+    pub definition: String,
+    /// Usable in URLs when strict transformations are on.
+    pub allowed_for_strict: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}

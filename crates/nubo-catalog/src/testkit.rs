@@ -62,6 +62,94 @@ pub async fn run_all(cat: &dyn Catalog) {
     rename(cat).await;
     edits_and_tag_index(cat).await;
     delete_tokens(cat).await;
+    derived_files(cat).await;
+    named_transformations(cat).await;
+}
+
+fn derived_row(asset: &Asset, key: &str, blob: &str) -> Derived {
+    Derived {
+        asset_id: asset.asset_id.clone(),
+        asset_version: asset.version,
+        cache_key: key.into(),
+        transformation: "c_fill,w_10".into(),
+        format: "webp".into(),
+        bytes: 5,
+        width: 10,
+        height: 10,
+        blob_key: blob.into(),
+        created_at: 7,
+    }
+}
+
+async fn derived_files(cat: &dyn Catalog) {
+    let now = 50_000;
+    let later = now + 10 * 3600 * 10;
+    let orig = pinned(cat, 40, now).await;
+    let CommitOutcome::Created(asset) = cat
+        .commit_asset(new_asset("derived/a", &orig, now), OverwritePolicy::Replace)
+        .await
+        .unwrap()
+    else {
+        panic!("new asset")
+    };
+    let first = pinned(cat, 41, now).await;
+    let second = pinned(cat, 42, now).await;
+    let stored = cat.put_derived(&derived_row(&asset, "k|webp", &first)).await.unwrap();
+    assert_eq!(stored.blob_key, first);
+    // A racing writer of the same key gets the first one's row back.
+    let raced = cat.put_derived(&derived_row(&asset, "k|webp", &second)).await.unwrap();
+    assert_eq!(raced.blob_key, first);
+    assert_eq!(
+        cat.derived(&asset.asset_id, asset.version, "k|webp").await.unwrap(),
+        Some(stored.clone())
+    );
+    assert_eq!(cat.derived(&asset.asset_id, asset.version + 1, "k|webp").await.unwrap(), None);
+    assert_eq!(cat.list_derived(&asset.asset_id).await.unwrap(), vec![stored]);
+    // A derived file keeps its blob alive; the loser's blob is collectable.
+    assert!(!cat.collect_blob(&first, later).await.unwrap());
+    assert!(cat.collect_blob(&second, later).await.unwrap());
+    // Overwriting the asset makes the old version's derived files stale.
+    let newer = pinned(cat, 43, now).await;
+    cat.commit_asset(new_asset("derived/a", &newer, now + 1), OverwritePolicy::Replace)
+        .await
+        .unwrap();
+    assert_eq!(cat.sweep_stale_derived(100).await.unwrap(), vec![first.clone()]);
+    assert!(cat.sweep_stale_derived(100).await.unwrap().is_empty());
+    assert!(cat.collect_blob(&first, later).await.unwrap());
+    // delete_derived forgets every rendering of the asset.
+    let current = cat.asset(&loc("derived/a")).await.unwrap().unwrap();
+    let third = pinned(cat, 44, now).await;
+    cat.put_derived(&derived_row(&current, "x|jpg", &third)).await.unwrap();
+    assert_eq!(cat.delete_derived(&current.asset_id).await.unwrap(), vec![third]);
+    assert!(cat.list_derived(&current.asset_id).await.unwrap().is_empty());
+}
+
+async fn named_transformations(cat: &dyn Catalog) {
+    let n = NamedTransformation {
+        cloud: cloud(),
+        name: "thumb".into(),
+        definition: "c_fill,h_100,w_100".into(),
+        allowed_for_strict: true,
+        created_at: 1,
+        updated_at: 1,
+    };
+    assert_eq!(cat.put_named_transformation(&n).await.unwrap(), Created::New);
+    let changed = NamedTransformation {
+        definition: "c_fit,w_50".into(),
+        created_at: 2,
+        updated_at: 2,
+        ..n.clone()
+    };
+    assert_eq!(
+        cat.put_named_transformation(&changed).await.unwrap(),
+        Created::AlreadyExisted
+    );
+    let got = cat.named_transformation(&cloud(), "thumb").await.unwrap().unwrap();
+    assert_eq!((got.definition.as_str(), got.created_at, got.updated_at), ("c_fit,w_50", 1, 2));
+    assert_eq!(cat.list_named_transformations(&cloud()).await.unwrap().len(), 1);
+    assert!(cat.delete_named_transformation(&cloud(), "thumb").await.unwrap());
+    assert!(!cat.delete_named_transformation(&cloud(), "thumb").await.unwrap());
+    assert_eq!(cat.named_transformation(&cloud(), "thumb").await.unwrap(), None);
 }
 
 async fn clouds_and_keys(cat: &dyn Catalog) {

@@ -15,6 +15,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::*;
 
+mod derived;
 mod rows;
 use rows::*;
 
@@ -512,7 +513,8 @@ impl Catalog for SqlCatalog {
         let (_guard, mut tx) = self.begin_write().await?;
         let sql = self.q(
             "DELETE FROM blobs WHERE blob_key = $1 AND pinned_until < $2 \
-             AND NOT EXISTS (SELECT 1 FROM assets WHERE assets.blob_key = $1)",
+             AND NOT EXISTS (SELECT 1 FROM assets WHERE assets.blob_key = $1) \
+             AND NOT EXISTS (SELECT 1 FROM derived WHERE derived.blob_key = $1)",
         );
         let done = sqlx::query(&sql)
             .bind(key.to_owned())
@@ -526,7 +528,9 @@ impl Catalog for SqlCatalog {
     async fn unreferenced_blobs(&self, now: i64, limit: i64) -> Result<Vec<String>> {
         let sql = self.q(
             "SELECT blob_key FROM blobs WHERE pinned_until < $1 \
-             AND NOT EXISTS (SELECT 1 FROM assets WHERE assets.blob_key = blobs.blob_key) LIMIT $2",
+             AND NOT EXISTS (SELECT 1 FROM assets WHERE assets.blob_key = blobs.blob_key) \
+             AND NOT EXISTS (SELECT 1 FROM derived WHERE derived.blob_key = blobs.blob_key) \
+             LIMIT $2",
         );
         Ok(sqlx::query_scalar(&sql)
             .bind(now)
@@ -746,6 +750,41 @@ impl Catalog for SqlCatalog {
             },
             public_id: PublicId::parse(&r.try_get::<String, _>("public_id")?).map_err(corrupt)?,
         }))
+    }
+
+    async fn derived(&self, asset_id: &str, version: i64, key: &str) -> Result<Option<Derived>> {
+        self.derived_impl(asset_id, version, key).await
+    }
+    async fn put_derived(&self, d: &Derived) -> Result<Derived> {
+        self.put_derived_impl(d).await
+    }
+    async fn list_derived(&self, asset_id: &str) -> Result<Vec<Derived>> {
+        self.list_derived_impl(asset_id).await
+    }
+    async fn delete_derived(&self, asset_id: &str) -> Result<Vec<String>> {
+        self.delete_derived_impl(asset_id).await
+    }
+    async fn sweep_stale_derived(&self, limit: i64) -> Result<Vec<String>> {
+        self.sweep_stale_derived_impl(limit).await
+    }
+    async fn put_named_transformation(&self, n: &NamedTransformation) -> Result<Created> {
+        self.put_named_impl(n).await
+    }
+    async fn named_transformation(
+        &self,
+        cloud: &CloudName,
+        name: &str,
+    ) -> Result<Option<NamedTransformation>> {
+        self.named_impl(cloud, name).await
+    }
+    async fn list_named_transformations(
+        &self,
+        cloud: &CloudName,
+    ) -> Result<Vec<NamedTransformation>> {
+        self.list_named_impl(cloud).await
+    }
+    async fn delete_named_transformation(&self, cloud: &CloudName, name: &str) -> Result<bool> {
+        self.delete_named_impl(cloud, name).await
     }
 }
 
