@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use nubo_blob::ByteRange;
 use nubo_core::CloudName;
-use nubo_service::deliver::{parse_delivery_url, Delivery};
+use nubo_service::deliver::{parse_delivery_url, ClientHints, Delivery};
 
 use crate::{ApiError, AppState};
 
@@ -36,9 +36,13 @@ async fn serve_delivery(
         .ok_or_else(|| ApiError::not_found("Not found"))?;
     let cloud = CloudName::parse(cloud_raw).map_err(|_| ApiError::not_found("Not found"))?;
     let url = parse_delivery_url(rest)?;
-    let d = state.service.deliver(&cloud, &url).await?;
-    let etag = format!("\"{}\"", d.asset.etag);
-    let modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(d.asset.created_at).unwrap_or(0));
+    let hints = ClientHints::from_headers(
+        header_str(headers, header::ACCEPT),
+        header_str(headers, "sec-ch-dpr").or_else(|| header_str(headers, "dpr")),
+    );
+    let d = state.service.deliver(&cloud, &url, &hints).await?;
+    let etag = format!("\"{}\"", d.etag);
+    let modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(d.modified).unwrap_or(0));
 
     let mut resp = Response::builder();
     let h = resp.headers_mut().expect("builder is fresh");
@@ -49,6 +53,12 @@ async fn serve_delivery(
     );
     h.insert(header::CACHE_CONTROL, value(&d.cache_control));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Some(v) = &d.vary {
+        h.insert(header::VARY, value(v));
+    }
+    if let Some(v) = &d.disposition {
+        h.insert(header::CONTENT_DISPOSITION, value(v));
+    }
     crate::error::delivery_cors(h);
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -66,7 +76,7 @@ async fn serve_delivery(
             .body(Body::empty())
             .expect("valid response"));
     }
-    let total = u64::try_from(d.asset.bytes).unwrap_or(0);
+    let total = u64::try_from(d.bytes).unwrap_or(0);
     let range = match requested_range(headers, &etag, modified, total) {
         RangeRequest::Whole => None,
         RangeRequest::Part(r) => Some(r),
@@ -110,6 +120,10 @@ async fn respond(
         Body::from_stream(read.body)
     };
     Ok(resp.body(body).expect("valid response"))
+}
+
+fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 fn value(s: &str) -> HeaderValue {

@@ -229,6 +229,60 @@ impl Service {
     }
 }
 
+impl Service {
+    /// Creates or replaces a named transformation (`t_<name>`). The
+    /// definition is parsed now, and its own `t_` references expanded, so a
+    /// broken one never reaches delivery.
+    pub async fn put_named_transformation(
+        &self,
+        cloud: &CloudName,
+        name: &str,
+        definition: &str,
+        allowed_for_strict: bool,
+    ) -> Result<Created> {
+        self.require_existing_cloud(cloud).await?;
+        if !nubo_transform::valid_name(name) {
+            return Err(ServiceError::InvalidParam(format!(
+                "Invalid transformation name {name:?}"
+            )));
+        }
+        let parsed = nubo_transform::Transformation::parse(definition)?;
+        if parsed.named_refs().contains(&name) {
+            return Err(ServiceError::InvalidParam(format!(
+                "Transformation {name} cannot refer to itself"
+            )));
+        }
+        self.expand_named(cloud, &parsed).await?;
+        let existing = self.catalog.named_transformation(cloud, name).await?;
+        let at = now();
+        let record = nubo_catalog::NamedTransformation {
+            cloud: cloud.clone(),
+            name: name.to_owned(),
+            definition: definition.to_owned(),
+            allowed_for_strict,
+            created_at: existing.map_or(at, |e| e.created_at),
+            updated_at: at,
+        };
+        Ok(self.catalog.put_named_transformation(&record).await?)
+    }
+
+    pub async fn list_named_transformations(
+        &self,
+        cloud: &CloudName,
+    ) -> Result<Vec<nubo_catalog::NamedTransformation>> {
+        self.require_existing_cloud(cloud).await?;
+        Ok(self.catalog.list_named_transformations(cloud).await?)
+    }
+
+    pub async fn delete_named_transformation(&self, cloud: &CloudName, name: &str) -> Result<()> {
+        if self.catalog.delete_named_transformation(cloud, name).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound(format!("transformation {name}")))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,21 +1,16 @@
-//! Delivery of stored originals: `/{cloud}/{rt}/{type}/[s--sig--/][v{n}/]{id}.{ext}`.
-//! Transformation components are recognised (so they are never mistaken
-//! for folders) and refused until the transformation engine lands.
+//! Delivery: `/{cloud}/{rt}/{type}/[s--sig--/][{transformation}/]*[v{n}/]{id}[.{ext}]`.
+//! Originals are served as stored; anything else becomes a derived file
+//! (see [`crate::derive`]), rendered once and served from the blob store
+//! afterwards.
 
 use nubo_blob::{BlobKey, BlobRead, ByteRange};
-use nubo_catalog::{Asset, AssetLocator, AssetScope};
+use nubo_catalog::{Asset, AssetLocator, AssetScope, Derived};
 use nubo_core::{CloudName, DeliveryType, Format, PublicId, ResourceType};
+pub use nubo_transform::ClientHints;
+use nubo_transform::{Flag, Resolved, Transformation};
 
 use crate::signing::verify_url_signature;
 use crate::{Result, Service, ServiceError};
-
-/// URL keys of Cloudinary's transformation grammar (§9.1). A path segment
-/// made only of `key_value` items with these keys is a transformation.
-const TRANSFORMATION_KEYS: &[&str] = &[
-    "w", "h", "c", "g", "x", "y", "z", "ar", "q", "f", "dpr", "a", "e", "r", "bo", "b", "co", "o",
-    "fl", "t", "l", "u", "d", "pg", "dn", "cs", "if", "fn", "p", "dl", "vc", "ac", "br", "so",
-    "eo", "du", "fps", "ki", "sp", "vs", "af",
-];
 
 /// A delivery URL, parsed. Text fields keep the URL's escaping where the
 /// signature needs it.
@@ -32,13 +27,15 @@ pub struct DeliveryUrl {
     pub tail: String,
 }
 
+/// A path segment made only of `key_value` items with grammar keys (or
+/// variables and conditions) is a transformation, never a folder.
 fn is_transformation(segment: &str) -> bool {
     !segment.is_empty()
         && segment.split(',').all(|item| {
             item.starts_with('$')
                 || item
                     .split_once('_')
-                    .is_some_and(|(key, _)| TRANSFORMATION_KEYS.contains(&key))
+                    .is_some_and(|(key, _)| nubo_transform::is_known_key(key))
         })
 }
 
@@ -117,54 +114,171 @@ pub fn parse_delivery_url(raw: &str) -> Result<DeliveryUrl> {
 /// What to send for a delivery request.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    pub asset: Asset,
     pub content_type: String,
     pub cache_control: String,
+    /// Strong validator: the content hash of the bytes served.
+    pub etag: String,
+    /// Unix seconds, for Last-Modified.
+    pub modified: i64,
+    pub bytes: i64,
+    /// Request headers the response depends on.
+    pub vary: Option<String>,
+    /// `Content-Disposition` for `fl_attachment`.
+    pub disposition: Option<String>,
     blob: BlobKey,
 }
 
 impl Service {
-    /// Resolves a delivery URL to an asset the caller may read.
-    pub async fn deliver(&self, cloud: &CloudName, url: &DeliveryUrl) -> Result<Delivery> {
+    /// Resolves a delivery URL to the bytes the caller may read, rendering
+    /// a derived file when the URL asks for one.
+    pub async fn deliver(
+        &self,
+        cloud: &CloudName,
+        url: &DeliveryUrl,
+        hints: &ClientHints,
+    ) -> Result<Delivery> {
         if !self.catalog.cloud_exists(cloud).await? {
             return Err(ServiceError::NotFound(url.tail.clone()));
         }
-        if url.signature.is_some() || !url.delivery_type.is_public() {
-            self.check_url_signature(cloud, url).await?;
-        }
-        if !url.transformations.is_empty() {
-            return Err(ServiceError::Unsupported(format!(
-                "Transformations are not supported yet by this server: {}",
-                url.transformations.join("/")
-            )));
-        }
+        let parsed = Transformation::from_segments(&url.transformations)?;
+        let signed = match &url.signature {
+            Some(_) => {
+                self.check_url_signature(cloud, url).await?;
+                true
+            }
+            None => false,
+        };
+        self.check_access(cloud, url, &parsed, signed).await?;
+        let t = self.expand_named(cloud, &parsed).await?;
         let scope = AssetScope {
             cloud: cloud.clone(),
             resource_type: url.resource_type,
             delivery_type: url.delivery_type,
         };
-        let (asset, ext) = self.lookup(&scope, &url.tail).await?;
+        let (asset, ext) = match self.lookup(&scope, &url.tail).await {
+            Err(ServiceError::NotFound(missing)) => match t.default_image() {
+                Some(d) => self.lookup(&scope, d).await.map_err(|_| ServiceError::NotFound(missing))?,
+                None => return Err(ServiceError::NotFound(missing)),
+            },
+            other => other?,
+        };
+        let requested = match ext.as_deref() {
+            Some(e) => Some(Format::from_extension(e).ok_or_else(|| {
+                ServiceError::InvalidParam(format!("Invalid extension in URL: {e}"))
+            })?),
+            None => None,
+        };
         let stored = asset.format.as_deref().and_then(Format::from_extension);
-        if let (Some(ext), Some(stored)) = (ext.as_deref(), stored) {
-            if Format::from_extension(ext) != Some(stored) {
-                return Err(ServiceError::Unsupported(format!(
-                    "Format conversion ({} to {ext}) is not supported yet by this server",
-                    stored.extension()
-                )));
-            }
+        let disposition = attachment(&t, &asset, requested.or(stored));
+        let neutral = is_pixel_neutral(&t) && (requested.is_none() || requested == stored);
+        if neutral {
+            return self.original(url, &asset, stored, disposition);
         }
+        if url.resource_type != ResourceType::Image {
+            return Err(ServiceError::Unsupported(format!(
+                "Transformations of {} files are not supported by this server",
+                url.resource_type.as_str()
+            )));
+        }
+        let Some(original) = stored else {
+            return Err(ServiceError::Unsupported("This asset has no image format".into()));
+        };
+        let plan = Resolved::new(&t, requested, original, hints);
+        let derived = self.derived_file(&asset, &plan).await?;
+        let mut vary = Vec::new();
+        if plan.vary.accept {
+            vary.push("Accept");
+        }
+        if plan.vary.dpr {
+            vary.push("DPR, Sec-CH-DPR");
+        }
+        derived_delivery(url, &asset, derived, vary, disposition)
+    }
+
+    fn original(
+        &self,
+        url: &DeliveryUrl,
+        asset: &Asset,
+        stored: Option<Format>,
+        disposition: Option<String>,
+    ) -> Result<Delivery> {
         let content_type = match stored {
             Some(f) => f.mime().to_owned(),
             None => raw_content_type(asset.loc.public_id.as_str()).to_owned(),
         };
-        let cache_control = cache_control(url, &asset);
-        let blob = BlobKey::parse(&asset.blob_key)?;
         Ok(Delivery {
-            asset,
             content_type,
-            cache_control,
-            blob,
+            cache_control: cache_control(url, asset),
+            etag: asset.etag.clone(),
+            modified: asset.created_at,
+            bytes: asset.bytes,
+            vary: None,
+            disposition,
+            blob: BlobKey::parse(&asset.blob_key)?,
         })
+    }
+
+    /// Private originals and everything `authenticated` need a signature;
+    /// with strict transformations, so does any transformation that is not
+    /// a named one marked for strict use.
+    async fn check_access(
+        &self,
+        cloud: &CloudName,
+        url: &DeliveryUrl,
+        t: &Transformation,
+        signed: bool,
+    ) -> Result<()> {
+        if signed {
+            return Ok(());
+        }
+        let needs_signature = match url.delivery_type {
+            DeliveryType::Authenticated => true,
+            DeliveryType::Private => t.is_empty(),
+            DeliveryType::Upload => false,
+        };
+        if needs_signature {
+            return Err(ServiceError::Unauthorized("Resource requires a signed URL".into()));
+        }
+        if self.settings.strict_transformations && !t.is_empty() {
+            let only_named = t.components.iter().all(|c| {
+                let mut rest = c.clone();
+                rest.named.clear();
+                !c.named.is_empty() && rest.is_empty()
+            });
+            let mut allowed = only_named;
+            for name in t.named_refs() {
+                allowed &= self
+                    .catalog
+                    .named_transformation(cloud, name)
+                    .await?
+                    .is_some_and(|n| n.allowed_for_strict);
+            }
+            if !allowed {
+                return Err(ServiceError::Unauthorized(format!(
+                    "Transformation {t} is not allowed: strict transformations are enabled"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Expands `t_` references from the cloud's named transformations.
+    pub(crate) async fn expand_named(
+        &self,
+        cloud: &CloudName,
+        t: &Transformation,
+    ) -> Result<Transformation> {
+        if t.named_refs().is_empty() {
+            return Ok(t.clone());
+        }
+        let defs: std::collections::HashMap<String, String> = self
+            .catalog
+            .list_named_transformations(cloud)
+            .await?
+            .into_iter()
+            .map(|n| (n.name, n.definition))
+            .collect();
+        Ok(t.expand(&|name| defs.get(name).cloned())?)
     }
 
     /// Opens the bytes of a delivery, whole or a range.
@@ -225,6 +339,59 @@ impl Service {
             .ok_or_else(not_found)?;
         Ok((asset, Some(ext.to_owned())))
     }
+}
+
+fn derived_delivery(
+    url: &DeliveryUrl,
+    asset: &Asset,
+    d: Derived,
+    vary: Vec<&str>,
+    disposition: Option<String>,
+) -> Result<Delivery> {
+    let content_type = match Format::from_extension(&d.format) {
+        Some(f) => f.mime().to_owned(),
+        None => "application/json".to_owned(),
+    };
+    let blob = BlobKey::parse(&d.blob_key)?;
+    Ok(Delivery {
+        content_type,
+        cache_control: cache_control(url, asset),
+        etag: blob.sha256_hex()[..32].to_owned(),
+        modified: d.created_at,
+        bytes: d.bytes,
+        vary: (!vary.is_empty()).then(|| vary.join(", ")),
+        disposition,
+        blob,
+    })
+}
+
+/// True when the transformation changes no byte: only delivery flags.
+fn is_pixel_neutral(t: &Transformation) -> bool {
+    t.components.iter().all(|c| {
+        let mut rest = c.clone();
+        rest.flags
+            .retain(|f| !matches!(f, Flag::Attachment(_) | Flag::ImmutableCache));
+        rest.is_empty()
+    })
+}
+
+/// `fl_attachment[:name]` as a `Content-Disposition` value.
+fn attachment(t: &Transformation, asset: &Asset, format: Option<Format>) -> Option<String> {
+    let name = t.flags().find_map(|f| match f {
+        Flag::Attachment(n) => Some(n.clone()),
+        _ => None,
+    })?;
+    let id = asset.loc.public_id.as_str();
+    let base = id.rsplit('/').next().unwrap_or(id);
+    let stem = name.unwrap_or_else(|| base.to_owned());
+    let file = match (format, asset.loc.scope.resource_type) {
+        (_, ResourceType::Raw) => stem,
+        (Some(f), _) => format!("{stem}.{}", f.extension()),
+        (None, _) => stem,
+    };
+    // Quotes and controls cannot reach here (ids and flag names forbid
+    // them); escape backslashes anyway.
+    Some(format!("attachment; filename=\"{}\"", file.replace('\\', "_")))
 }
 
 /// A URL naming the asset's current version never changes meaning, so it

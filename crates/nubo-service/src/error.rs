@@ -58,6 +58,11 @@ pub enum ServiceError {
     Blob(BlobError),
     #[error("Internal error: {0}")]
     Internal(String),
+    #[error(transparent)]
+    Transform(#[from] nubo_transform::TransformError),
+    /// A render failed: the input's fault (bad_request) or ours.
+    #[error("{message}")]
+    Render { bad_request: bool, message: String },
 }
 
 impl ServiceError {
@@ -68,6 +73,10 @@ impl ServiceError {
             Unauthorized(_) => ErrorKind::Unauthorized,
             Catalog(CatalogError::BlobGone(_)) => ErrorKind::Internal,
             Catalog(_) | Internal(_) => ErrorKind::Internal,
+            Render {
+                bad_request: false,
+                ..
+            } => ErrorKind::Internal,
             Blob(BlobError::TooLarge { .. }) => ErrorKind::BadRequest,
             Blob(_) => ErrorKind::Internal,
             Probe(ProbeError::Io(_)) => ErrorKind::Internal,

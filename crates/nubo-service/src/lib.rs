@@ -4,7 +4,8 @@
 //! - [`Service`]: holds the [`Catalog`] and [`BlobStore`] traits (never an
 //!   adapter), the remote fetcher and [`ServiceSettings`]; its methods are the
 //!   use cases: authorise ([`auth`]), ingest ([`upload`]), manage
-//!   ([`manage`]), deliver ([`deliver`]) and administer accounts ([`accounts`]).
+//!   ([`manage`]), deliver ([`deliver`], rendering derived files through the
+//!   [`Engine`] once per key) and administer accounts ([`accounts`]).
 //! - [`Params`]: request fields as they arrived (signatures need them raw);
 //!   each use case parses them into a typed command first.
 //! - [`ServiceError`]: one typed error whose [`ErrorKind`] the HTTP edge maps
@@ -13,6 +14,8 @@
 pub mod accounts;
 pub mod auth;
 pub mod deliver;
+mod derive;
+mod eager;
 mod error;
 pub mod manage;
 mod params;
@@ -26,6 +29,7 @@ use std::sync::Arc;
 use nubo_blob::BlobStore;
 use nubo_catalog::Catalog;
 use nubo_core::Limits;
+use nubo_engine::Engine;
 use nubo_fetch::RemoteFetcher;
 
 pub use auth::{Caller, Credentials};
@@ -39,6 +43,9 @@ pub struct ServiceSettings {
     pub limits: Limits,
     /// Base of `url` / `secure_url` in responses.
     pub public_url: String,
+    /// Only signed URLs and named transformations marked for strict use
+    /// may create derived files.
+    pub strict_transformations: bool,
 }
 
 /// The use cases, over whichever catalog and blob store were wired in.
@@ -49,6 +56,8 @@ pub struct Service {
     fetcher: RemoteFetcher,
     settings: Arc<ServiceSettings>,
     urls: PublicUrls,
+    engine: Engine,
+    flights: Arc<derive::Flights>,
 }
 
 impl Service {
@@ -56,6 +65,7 @@ impl Service {
         catalog: Arc<dyn Catalog>,
         blobs: Arc<dyn BlobStore>,
         fetcher: RemoteFetcher,
+        engine: Engine,
         settings: ServiceSettings,
     ) -> Self {
         let urls = PublicUrls::new(&settings.public_url);
@@ -65,6 +75,8 @@ impl Service {
             fetcher,
             settings: Arc::new(settings),
             urls,
+            engine,
+            flights: Arc::default(),
         }
     }
 
@@ -97,6 +109,14 @@ impl Service {
     /// what crashes and overwrites inside the pin window leave. Returns how
     /// many were deleted.
     pub async fn sweep_blobs(&self, now: i64) -> Result<usize> {
+        // Derived files of replaced or deleted versions first: that
+        // unreferences their blobs for the loop below.
+        loop {
+            let stale = self.catalog.sweep_stale_derived(500).await?;
+            if stale.is_empty() {
+                break;
+            }
+        }
         let mut deleted = 0;
         loop {
             let keys = self.catalog.unreferenced_blobs(now, 500).await?;

@@ -66,6 +66,7 @@ impl Service {
         Ok(match self.catalog.delete_asset(&loc).await? {
             Some(asset) => {
                 self.release_blob(&asset.blob_key).await;
+                self.drop_derived(&asset.asset_id).await?;
                 json!({ "result": "ok" })
             }
             None => json!({ "result": "not found" }),
@@ -115,16 +116,16 @@ impl Service {
         }
     }
 
-    /// `explicit`: replaces tags and context given; eager needs the engine.
+    /// `explicit`: replaces tags and context given, drops derived files
+    /// on `invalidate`, and renders `eager` ones.
     pub async fn explicit(&self, req: ManageRequest) -> Result<Value> {
         let caller = self
             .authorize_upload(&req.cloud, "explicit", &req.params, &req.creds)
             .await?;
-        if req.params.contains("eager") {
-            return Err(ServiceError::Unsupported(
-                "The eager parameter is not supported yet by this server".into(),
-            ));
-        }
+        let eager = self
+            .prepare_eager(&req.cloud, req.params.get("eager"))
+            .await?;
+        let invalidate = req.params.flag("invalidate")?.unwrap_or(false);
         let loc = AssetLocator {
             scope: req.scope("type")?,
             public_id: req.public_id("public_id")?,
@@ -153,8 +154,15 @@ impl Service {
             .asset(&loc)
             .await?
             .ok_or_else(|| ServiceError::NotFound(loc.public_id.to_string()))?;
+        if invalidate {
+            self.drop_derived(&asset.asset_id).await?;
+        }
         let signer = self.signing_key(&req.cloud, &caller).await?;
-        Ok(Value::Object(self.asset_json(&asset, signer.as_ref())))
+        let mut body = self.asset_json(&asset, signer.as_ref());
+        if !eager.is_empty() {
+            body.insert("eager".into(), self.render_eager(&asset, &eager).await?);
+        }
+        Ok(Value::Object(body))
     }
 
     /// `tags`: add, remove, replace, remove_all and set_exclusive.

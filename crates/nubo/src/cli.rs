@@ -69,8 +69,37 @@ enum Command {
         #[command(subcommand)]
         action: PresetAction,
     },
+    /// Manage named transformations (`t_<name>` in URLs) of a cloud.
+    Transformation {
+        #[command(subcommand)]
+        action: NamedAction,
+    },
     /// Delete stored bytes that no asset references any more.
     Gc,
+}
+
+#[derive(Subcommand, Debug)]
+enum NamedAction {
+    /// Create or replace a named transformation.
+    Create {
+        #[command(flatten)]
+        cloud: CloudArg,
+        name: String,
+        /// The transformation, e.g. c_fill,h_100,w_100/e_sepia
+        definition: String,
+        /// Usable without a signature when strict transformations are on.
+        #[arg(long)]
+        allowed_for_strict: bool,
+    },
+    List {
+        #[command(flatten)]
+        cloud: CloudArg,
+    },
+    Delete {
+        #[command(flatten)]
+        cloud: CloudArg,
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -234,6 +263,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Key { action } => key(&service, &settings, action, cloud_of).await?,
         Command::Token { action } => token(&service, action, cloud_of).await?,
         Command::Preset { action } => preset(&service, action, cloud_of).await?,
+        Command::Transformation { action } => named(&service, action, cloud_of).await?,
         Command::Gc => {
             let n = service.sweep_blobs(nubo_service::now()).await?;
             println!("deleted {n} unreferenced blobs");
@@ -311,6 +341,42 @@ async fn token(
         TokenAction::Revoke { cloud, id } => {
             service.revoke_token(&cloud_of(&cloud)?, &id).await?;
             println!("revoked token {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn named(
+    service: &Service,
+    action: NamedAction,
+    cloud_of: impl Fn(&CloudArg) -> anyhow::Result<CloudName>,
+) -> anyhow::Result<()> {
+    match action {
+        NamedAction::Create {
+            cloud,
+            name,
+            definition,
+            allowed_for_strict,
+        } => {
+            let outcome = service
+                .put_named_transformation(&cloud_of(&cloud)?, &name, &definition, allowed_for_strict)
+                .await?;
+            let verb = match outcome {
+                nubo_catalog::Created::New => "created",
+                nubo_catalog::Created::AlreadyExisted => "replaced",
+            };
+            println!("{verb} transformation t_{name} = {definition}");
+        }
+        NamedAction::List { cloud } => {
+            println!("{:<24} {:<7} definition", "name", "strict");
+            for n in service.list_named_transformations(&cloud_of(&cloud)?).await? {
+                let strict = if n.allowed_for_strict { "yes" } else { "no" };
+                println!("{:<24} {strict:<7} {}", n.name, n.definition);
+            }
+        }
+        NamedAction::Delete { cloud, name } => {
+            service.delete_named_transformation(&cloud_of(&cloud)?, &name).await?;
+            println!("deleted transformation {name}");
         }
     }
     Ok(())

@@ -29,6 +29,11 @@ const KEYS: &[(&str, &str)] = &[
     ("max_image_pixels", "100000000"),
     ("max_image_frames", "1000"),
     ("max_field_bytes", "80MiB"),
+    ("max_output_pixels", "50000000"),
+    ("max_animation_pixels", "500000000"),
+    ("render_timeout_secs", "30"),
+    ("render_workers", "0"),
+    ("strict_transformations", "false"),
     ("header_timeout_secs", "30"),
     ("body_timeout_secs", "3600"),
     ("log", "info"),
@@ -209,6 +214,10 @@ pub struct Settings {
     pub fetch_timeout: Duration,
     pub cors_origins: Vec<String>,
     pub limits: Limits,
+    pub render: nubo_engine::EngineLimits,
+    /// 0 = one per core.
+    pub render_workers: usize,
+    pub strict_transformations: bool,
     pub log: String,
 }
 
@@ -283,6 +292,15 @@ impl Settings {
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
                 .collect(),
+            render: nubo_engine::EngineLimits {
+                max_input_pixels: limits.max_image_pixels,
+                max_output_pixels: raw.parse("max_output_pixels")?,
+                max_frames: limits.max_image_frames,
+                max_frame_pixels: raw.parse("max_animation_pixels")?,
+                time_budget: raw.secs("render_timeout_secs")?,
+            },
+            render_workers: raw.parse("render_workers")?,
+            strict_transformations: raw.flag("strict_transformations")?,
             limits,
             log: raw.get("log").to_owned(),
         })

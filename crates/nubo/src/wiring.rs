@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use nubo_blob::{BlobStore, FsBlobStore};
 use nubo_catalog::SqlCatalog;
+use nubo_engine::Engine;
 use nubo_fetch::{FetchPolicy, RemoteFetcher};
 use nubo_service::{Service, ServiceSettings};
 
@@ -34,11 +35,18 @@ pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
     let service_settings = ServiceSettings {
         limits: settings.limits.clone(),
         public_url: settings.public_url.clone(),
+        strict_transformations: settings.strict_transformations,
     };
+    let workers = match settings.render_workers {
+        0 => Engine::default_workers(),
+        n => n,
+    };
+    let engine = Engine::new(settings.render.clone(), workers);
     Ok(Service::new(
         Arc::new(catalog),
         Arc::new(blobs),
         fetcher,
+        engine,
         service_settings,
     ))
 }

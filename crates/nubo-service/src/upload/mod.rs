@@ -10,6 +10,7 @@ use nubo_core::{
     UploadResourceType,
 };
 use nubo_engine::{Probe, ProbeLimits};
+use nubo_transform::Transformation;
 use serde_json::{json, Map, Value};
 
 use crate::{now, Caller, Credentials, Params, Result, Service, ServiceError};
@@ -56,9 +57,6 @@ const UNSIGNED_ALLOWED: &[&str] = &[
     "timestamp",
 ];
 
-/// Parameters that need the transformation engine, which is not built yet.
-const NEEDS_ENGINE: &[&str] = &["eager", "transformation"];
-
 /// How long a delete token from `return_delete_token` stays valid.
 const DELETE_TOKEN_SECONDS: i64 = 600;
 
@@ -78,17 +76,12 @@ struct UploadCommand {
     tags: Tags,
     context: Context,
     return_delete_token: bool,
+    /// Incoming transformation, applied before storing.
+    transformation: Transformation,
 }
 
 impl UploadCommand {
     fn parse(p: &Params, unsigned: bool) -> Result<Self> {
-        for name in NEEDS_ENGINE {
-            if p.contains(name) {
-                return Err(ServiceError::Unsupported(format!(
-                    "The {name} parameter is not supported yet by this server"
-                )));
-            }
-        }
         let delivery_type = match p.get("type") {
             Some(t) => DeliveryType::parse(t)?,
             None => DeliveryType::Upload,
@@ -111,6 +104,7 @@ impl UploadCommand {
             tags: Tags::from_vec(p.list("tags")),
             context: Context::parse(p.get("context").unwrap_or(""))?,
             return_delete_token: p.flag("return_delete_token")?.unwrap_or(false),
+            transformation: Transformation::parse(p.get("transformation").unwrap_or(""))?,
         })
     }
 }
@@ -148,11 +142,23 @@ impl Service {
         let params = self
             .effective_params(&req.cloud, &req.params, &caller)
             .await?;
-        let cmd = UploadCommand::parse(&params, caller.is_unsigned())?;
+        let mut cmd = UploadCommand::parse(&params, caller.is_unsigned())?;
+        cmd.transformation = self.expand_named(&req.cloud, &cmd.transformation).await?;
+        let eager = self.prepare_eager(&req.cloud, params.get("eager")).await?;
         let (spooled, source_name) = self.spool_source(req.file).await?;
         let identified = self.identify(&spooled, req.resource_type).await?;
         let original = original_filename(&cmd, source_name.as_deref());
         check_format(&cmd, &identified)?;
+        let (spooled, identified) = match incoming(&cmd, &identified)? {
+            Some((input, out)) => {
+                let converted = self
+                    .apply_incoming(&spooled, input, &cmd.transformation, out)
+                    .await?;
+                let id = self.identify(&converted, req.resource_type).await?;
+                (converted, id)
+            }
+            None => (spooled, identified),
+        };
         let public_id = resolve_public_id(&cmd, &identified, source_name.as_deref())?;
         let loc = AssetLocator {
             scope: AssetScope {
@@ -199,6 +205,8 @@ impl Service {
                 previous_blob,
             } => {
                 self.release_blob(&previous_blob).await;
+                // Renderings of the replaced version can never be served.
+                self.drop_derived(&asset.asset_id).await?;
                 (asset, true)
             }
             CommitOutcome::Existing(a) => {
@@ -208,6 +216,9 @@ impl Service {
         let mut body = self.asset_json(&asset, signer.as_ref());
         if overwritten {
             body.insert("overwritten".into(), json!(true));
+        }
+        if !eager.is_empty() {
+            body.insert("eager".into(), self.render_eager(&asset, &eager).await?);
         }
         if cmd.return_delete_token {
             let token = hex::encode(rand::random::<[u8; 20]>());
@@ -370,7 +381,7 @@ impl Service {
 
     /// Pins the content's blob row, then stores the bytes unless a blob
     /// with the same content is already there.
-    async fn store_blob(&self, file: SpooledFile) -> Result<String> {
+    pub(crate) async fn store_blob(&self, file: SpooledFile) -> Result<String> {
         let sha = file.digest().sha256_hex.clone();
         let proposed = BlobKey::new_generation(&sha);
         let until = now() + 3600;
@@ -437,13 +448,35 @@ fn check_format(cmd: &UploadCommand, id: &Identified) -> Result<()> {
         });
     }
     if let Some(wanted) = &cmd.format {
-        if !same(wanted) {
-            return Err(ServiceError::Unsupported(format!(
-                "Converting to format {wanted} on upload is not supported yet by this server"
-            )));
+        match Format::from_extension(wanted) {
+            Some(f) if nubo_transform::is_encodable(f) => {}
+            _ => {
+                return Err(ServiceError::InvalidParam(format!(
+                    "Invalid format for conversion: {wanted}"
+                )))
+            }
         }
     }
     Ok(())
+}
+
+/// When the upload must be rendered before storing: the input format and
+/// the output format asked (if any).
+fn incoming(cmd: &UploadCommand, id: &Identified) -> Result<Option<(Format, Option<Format>)>> {
+    let wanted = cmd.format.as_deref().and_then(Format::from_extension);
+    let Some(input) = id.format.filter(|_| id.resource_type == ResourceType::Image) else {
+        if !cmd.transformation.is_empty() || wanted.is_some() {
+            return Err(ServiceError::Unsupported(
+                "Incoming transformations and format conversion need an image".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let converts = wanted.is_some_and(|w| w != input);
+    if cmd.transformation.is_empty() && !converts {
+        return Ok(None);
+    }
+    Ok(Some((input, wanted)))
 }
 
 /// Basename without extension; `file` for anonymous data.

@@ -94,52 +94,11 @@ fn original_filename_rules() {
 }
 
 #[test]
-fn unsupported_engine_params_are_refused_by_name() {
-    let err =
-        UploadCommand::parse(&Params::from_pairs([("eager", "c_fill,w_100")]), false).unwrap_err();
-    assert!(err.to_string().contains("eager"));
-    let err =
-        UploadCommand::parse(&Params::from_pairs([("transformation", "w_10")]), false).unwrap_err();
-    assert!(err.to_string().contains("transformation"));
-}
-
-#[test]
-fn unsigned_uploads_never_overwrite() {
-    let p = Params::from_pairs([("overwrite", "1")]);
-    assert!(!UploadCommand::parse(&p, true).unwrap().overwrite);
-    assert!(UploadCommand::parse(&p, false).unwrap().overwrite);
-    assert!(
-        UploadCommand::parse(&Params::new(), false)
-            .unwrap()
-            .overwrite
-    );
-}
-
-#[test]
-fn format_checks() {
-    let c = cmd(&[("allowed_formats", "jpg,gif")]);
-    assert!(matches!(
-        check_format(&c, &image()),
-        Err(ServiceError::FormatNotAllowed { .. })
-    ));
-    assert!(check_format(&cmd(&[("allowed_formats", "jpeg,png")]), &image()).is_ok());
-    assert!(check_format(&cmd(&[("allowed_formats", "jpg")]), &raw()).is_ok());
-}
-
-#[test]
-fn data_uris() {
-    assert_eq!(
-        decode_data_uri("data:image/png;base64,aGVsbG8=").unwrap(),
-        b"hello"
-    );
-    assert_eq!(decode_data_uri("data:;base64,aGVsbG8").unwrap(), b"hello");
-    assert!(decode_data_uri("data:text/plain,hello").is_err());
-    assert!(decode_data_uri("data:image/png;base64,!!!").is_err());
-}
-
-#[test]
-fn sanitizing_and_decoding_names() {
-    assert_eq!(sanitize_filename("a b?c#d"), "a_b_c_d");
-    assert_eq!(sanitize_filename("???").len(), 6);
-    assert_eq!(percent_decode("a%20b%zz%"), "a b%zz%");
+fn incoming_transformations_are_parsed_and_checked() {
+    let ok = UploadCommand::parse(&Params::from_pairs([("transformation", "w_10,c_fit")]), false)
+        .unwrap();
+    assert_eq!(ok.transformation.to_string(), "c_fit,w_10");
+    let err = UploadCommand::parse(&Params::from_pairs([("transformation", "w_abc")]), false)
+        .unwrap_err();
+    assert_eq!(err.to_string(), "Invalid width in transformation: abc");
 }

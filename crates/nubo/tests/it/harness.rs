@@ -75,8 +75,10 @@ impl TestApp {
         let settings = ServiceSettings {
             limits: limits.clone(),
             public_url: "http://media.test".into(),
+            strict_transformations: false,
         };
-        let service = Service::new(Arc::new(catalog), Arc::new(blobs), fetcher, settings);
+        let engine = nubo_engine::Engine::new(nubo_engine::EngineLimits::default(), 2);
+        let service = Service::new(Arc::new(catalog), Arc::new(blobs), fetcher, engine, settings);
         let boot = BootstrapConfig {
             cloud: Some(CloudName::parse("demo").unwrap()),
             key: Some(KEY.into()),

@@ -8,4 +8,5 @@ mod catalog_backends;
 mod harness;
 mod http_delivery;
 mod http_manage;
+mod http_transform;
 mod http_upload;

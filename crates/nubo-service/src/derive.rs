@@ -1,0 +1,171 @@
+//! Derived files: rendered on first request, stored in the blob store,
+//! recorded in the catalog, and generated once per key even under
+//! concurrent requests (single flight in this process; across nodes the
+//! catalog's primary key makes the first writer win and later writers
+//! drop their copy).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use nubo_blob::BlobKey;
+use nubo_catalog::{Asset, Derived};
+use nubo_core::Format;
+use nubo_engine::{EngineError, Job};
+use nubo_transform::Resolved;
+use tokio::sync::OnceCell;
+
+use crate::{now, Result, Service, ServiceError};
+
+type Flight = Arc<OnceCell<Result<Derived, SharedError>>>;
+
+/// Renders in progress, by (asset, version, cache key).
+#[derive(Default)]
+pub(crate) struct Flights {
+    inner: Mutex<HashMap<String, Flight>>,
+}
+
+/// A failure shared by every waiter of one flight.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedError {
+    bad_request: bool,
+    message: String,
+}
+
+impl From<SharedError> for ServiceError {
+    fn from(e: SharedError) -> Self {
+        ServiceError::Render {
+            bad_request: e.bad_request,
+            message: e.message,
+        }
+    }
+}
+
+impl From<&ServiceError> for SharedError {
+    fn from(e: &ServiceError) -> Self {
+        SharedError {
+            bad_request: e.kind() == crate::ErrorKind::BadRequest,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<EngineError> for ServiceError {
+    fn from(e: EngineError) -> Self {
+        ServiceError::Render {
+            bad_request: !matches!(e, EngineError::Internal(_)),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Service {
+    /// The derived file of `asset` for `plan`, rendering it if needed.
+    pub(crate) async fn derived_file(&self, asset: &Asset, plan: &Resolved) -> Result<Derived> {
+        let key = plan.cache_key();
+        if let Some(d) = self.catalog.derived(&asset.asset_id, asset.version, &key).await? {
+            return Ok(d);
+        }
+        let flight_key = format!("{}/{}/{}", asset.asset_id, asset.version, key);
+        let cell: Flight = {
+            let mut map = self.flights.inner.lock().expect("flight map");
+            map.entry(flight_key.clone()).or_default().clone()
+        };
+        let result = cell
+            .get_or_init(|| async {
+                self.render_and_store(asset, plan, &key)
+                    .await
+                    .map_err(|e| SharedError::from(&e))
+            })
+            .await
+            .clone();
+        {
+            // Later requests read the catalog (or retry after a failure).
+            let mut map = self.flights.inner.lock().expect("flight map");
+            if map.get(&flight_key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+                map.remove(&flight_key);
+            }
+        }
+        result.map_err(ServiceError::from)
+    }
+
+    async fn render_and_store(&self, asset: &Asset, plan: &Resolved, key: &str) -> Result<Derived> {
+        // Another node may have finished while we waited for the flight.
+        if let Some(d) = self.catalog.derived(&asset.asset_id, asset.version, key).await? {
+            return Ok(d);
+        }
+        let input_format = asset
+            .format
+            .as_deref()
+            .and_then(Format::from_extension)
+            .ok_or_else(|| ServiceError::Unsupported("This asset has no image format".into()))?;
+        let original = self.read_original(asset).await?;
+        let job = Job {
+            input_format,
+            plan: plan.clone(),
+        };
+        let started = std::time::Instant::now();
+        let rendered = self.engine.render(original, job).await?;
+        tracing::info!(
+            asset = %asset.asset_id,
+            transformation = %plan.transformation,
+            ms = started.elapsed().as_millis() as u64,
+            bytes = rendered.bytes.len(),
+            "rendered derived file"
+        );
+        let format = rendered
+            .format
+            .map_or("json", |f| f.extension())
+            .to_owned();
+        let bytes = rendered.bytes.len() as i64;
+        let blob = self.store_bytes(rendered.bytes).await?;
+        let row = Derived {
+            asset_id: asset.asset_id.clone(),
+            asset_version: asset.version,
+            cache_key: key.to_owned(),
+            transformation: plan.transformation.to_string(),
+            format,
+            bytes,
+            width: rendered.width as i64,
+            height: rendered.height as i64,
+            blob_key: blob.clone(),
+            created_at: now(),
+        };
+        let stored = self.catalog.put_derived(&row).await?;
+        if stored.blob_key != blob {
+            self.release_blob(&blob).await;
+        }
+        Ok(stored)
+    }
+
+    /// The original's bytes, in memory: decoders need random access.
+    async fn read_original(&self, asset: &Asset) -> Result<Bytes> {
+        let key = BlobKey::parse(&asset.blob_key)?;
+        let read = self.blobs.open(&key, None).await?;
+        let mut buf = BytesMut::with_capacity(read.total as usize);
+        let mut body = read.body;
+        while let Some(chunk) = body.next().await {
+            buf.extend_from_slice(&chunk.map_err(|e| ServiceError::Internal(e.to_string()))?);
+        }
+        Ok(buf.freeze())
+    }
+
+    /// Writes rendered bytes to the blob store, content-addressed.
+    async fn store_bytes(&self, bytes: Vec<u8>) -> Result<String> {
+        let mut w = self.blobs.spool().writer(bytes.len() as u64 + 1).await?;
+        w.write(bytes).await?;
+        let file = w.finish().await?;
+        self.store_blob(file).await
+    }
+
+    /// Drops every derived file of an asset (`invalidate`, overwrite,
+    /// destroy); their blobs are collected when nothing else uses them.
+    pub(crate) async fn drop_derived(&self, asset_id: &str) -> Result<usize> {
+        let keys = self.catalog.delete_derived(asset_id).await?;
+        for k in &keys {
+            self.release_blob(k).await;
+        }
+        Ok(keys.len())
+    }
+}

@@ -1,0 +1,234 @@
+//! Derived files over HTTP: rendering, the cache, single flight, headers,
+//! access rules, and transformations at upload.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+
+use crate::harness::*;
+
+fn dims(body: &[u8]) -> (u32, u32) {
+    let img = image::load_from_memory(body).expect("an image");
+    (img.width(), img.height())
+}
+
+async fn upload_photo(app: &TestApp, id: &str) -> serde_json::Value {
+    let r = app
+        .call("image/upload", &[("public_id", id)], Some(("p.jpg", &fixture("photo.jpg"))))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+    r.json()
+}
+
+#[tokio::test]
+async fn first_request_renders_second_is_served_from_the_cache() {
+    let app = TestApp::new().await;
+    let up = upload_photo(&app, "cat").await;
+    let v = up["version"].as_i64().unwrap();
+    let blobs_before = app.blob_files();
+    let url = format!("/demo/image/upload/c_fill,h_20,w_30/v{v}/cat.png");
+    let first = app.get(&url).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.headers["content-type"], "image/png");
+    assert_eq!(dims(&first.body), (30, 20));
+    assert_eq!(first.headers["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(app.blob_files(), blobs_before + 1);
+    // Same parameters in another order: the same derived file.
+    let again = app
+        .get(&format!("/demo/image/upload/w_30,c_fill,h_20/v{v}/cat.png"))
+        .await;
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.headers["etag"], first.headers["etag"]);
+    assert_eq!(app.blob_files(), blobs_before + 1, "no second rendering");
+
+    // Conditional, ranged and HEAD requests work on derived files too.
+    let cond = Request::get(&url)
+        .header("if-none-match", first.headers["etag"].clone())
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(cond).await.status, StatusCode::NOT_MODIFIED);
+    let ranged = Request::get(&url).header("range", "bytes=0-3").body(Body::empty()).unwrap();
+    let r = app.send(ranged).await;
+    assert_eq!((r.status, r.body.as_slice()), (StatusCode::PARTIAL_CONTENT, &first.body[..4]));
+    let head = app.send(Request::head(&url).body(Body::empty()).unwrap()).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(head.headers["content-length"], first.body.len().to_string());
+    assert!(head.body.is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_requests_render_once() {
+    let app = TestApp::new().await;
+    upload_photo(&app, "busy").await;
+    let blobs_before = app.blob_files();
+    let url = "/demo/image/upload/c_fit,w_13,e_sepia/v1/busy.webp";
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let router = app.router.clone();
+            tokio::spawn(async move {
+                use tower::ServiceExt;
+                let resp = router
+                    .oneshot(Request::get(url).body(Body::empty()).unwrap())
+                    .await
+                    .unwrap();
+                (resp.status(), resp.headers()["etag"].clone())
+            })
+        })
+        .collect();
+    let mut etags = Vec::new();
+    for t in tasks {
+        let (status, etag) = t.await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        etags.push(etag);
+    }
+    assert!(etags.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(app.blob_files(), blobs_before + 1, "one rendering for twelve requests");
+}
+
+#[tokio::test]
+async fn auto_format_varies_on_accept() {
+    let app = TestApp::new().await;
+    upload_photo(&app, "auto").await;
+    let get = |accept: &'static str| {
+        Request::get("/demo/image/upload/f_auto,q_auto,w_16/auto.jpg")
+            .header("accept", accept)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let webp = app.send(get("image/webp,*/*")).await;
+    assert_eq!(webp.headers["content-type"], "image/webp");
+    assert_eq!(webp.headers["vary"], "Accept");
+    let avif = app.send(get("image/avif,image/webp,*/*")).await;
+    assert_eq!(avif.headers["content-type"], "image/avif");
+    let plain = app.send(get("*/*")).await;
+    assert_eq!(plain.headers["content-type"], "image/jpeg");
+    assert_eq!(dims(&plain.body).0, 16);
+    let dpr = Request::get("/demo/image/upload/dpr_auto,w_10/auto.jpg")
+        .header("sec-ch-dpr", "2")
+        .body(Body::empty())
+        .unwrap();
+    let r = app.send(dpr).await;
+    assert_eq!(dims(&r.body).0, 20);
+    assert_eq!(r.headers["vary"], "DPR, Sec-CH-DPR");
+}
+
+#[tokio::test]
+async fn errors_are_400_with_x_cld_error() {
+    let app = TestApp::new().await;
+    upload_photo(&app, "err").await;
+    for (url, msg) in [
+        ("/demo/image/upload/w_abc/err.jpg", "Invalid width in transformation: abc"),
+        ("/demo/image/upload/t_nope/err.jpg", "Unknown transformation nope"),
+        ("/demo/image/upload/l_logo/err.jpg", "Overlays (l_) is not supported by this server"),
+        ("/demo/image/upload/e_sparkle/err.jpg", "Invalid effect in transformation: sparkle"),
+        ("/demo/image/upload/w_60000,h_60000/err.jpg", "Output of 60000x60000 pixels is over the limit of 50000000 pixels"),
+    ] {
+        let r = app.get(url).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}");
+        assert_eq!(r.headers["x-cld-error"], msg, "{url}");
+        assert_eq!(r.error_message(), msg);
+    }
+    let r = app.get("/demo/image/upload/w_10/missing.jpg").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn named_transformations_and_default_images() {
+    let app = TestApp::new().await;
+    upload_photo(&app, "named").await;
+    upload_photo(&app, "fallback").await;
+    let demo = nubo_core::CloudName::parse("demo").unwrap();
+    app.service
+        .put_named_transformation(&demo, "thumb", "c_fill,h_8,w_8/e_grayscale", false)
+        .await
+        .unwrap();
+    let r = app.get("/demo/image/upload/t_thumb/named.png").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(dims(&r.body), (8, 8));
+    let img = image::load_from_memory(&r.body).unwrap().to_rgb8();
+    assert!(img.pixels().all(|p| p[0] == p[1] && p[1] == p[2]), "grayscale");
+    // Same pixels as the literal chain: one derived file.
+    let literal = app.get("/demo/image/upload/c_fill,h_8,w_8/e_grayscale/named.png").await;
+    assert_eq!(literal.headers["etag"], r.headers["etag"]);
+    // d_ delivers the default image when the asset is missing.
+    let d = app.get("/demo/image/upload/d_fallback.jpg,w_9/nothing-here.jpg").await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert_eq!(dims(&d.body).0, 9);
+}
+
+#[tokio::test]
+async fn attachment_flag_and_private_assets() {
+    let app = TestApp::new().await;
+    let r = app
+        .call(
+            "image/upload",
+            &[("public_id", "secret"), ("type", "private")],
+            Some(("p.jpg", &fixture("photo.jpg"))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // The original needs a signature; derived files do not.
+    assert_eq!(app.get("/demo/image/private/secret.jpg").await.status, StatusCode::UNAUTHORIZED);
+    let r = app.get("/demo/image/private/w_10/secret.jpg").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app.get("/demo/image/private/fl_attachment:holiday,w_10/secret.jpg").await;
+    assert_eq!(r.headers["content-disposition"], "attachment; filename=\"holiday.jpg\"");
+    upload_photo(&app, "pub").await;
+    let r = app.get("/demo/image/upload/fl_attachment/pub.jpg").await;
+    assert_eq!(r.headers["content-disposition"], "attachment; filename=\"pub.jpg\"");
+    assert_eq!(r.body, fixture("photo.jpg"), "attachment alone serves the original");
+}
+
+#[tokio::test]
+async fn eager_incoming_and_explicit() {
+    let app = TestApp::new().await;
+    let r = app
+        .call(
+            "image/upload",
+            &[
+                ("public_id", "eager"),
+                ("eager", "c_scale,w_10|c_fill,h_5,w_5/png"),
+                ("transformation", "c_scale,w_20"),
+            ],
+            Some(("p.jpg", &fixture("photo.jpg"))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+    let body = r.json();
+    assert_eq!(body["width"], 20, "incoming transformation applied before storing");
+    let eager = body["eager"].as_array().unwrap();
+    assert_eq!(eager.len(), 2);
+    assert_eq!(eager[0]["transformation"], "c_scale,w_10");
+    assert_eq!(eager[0]["width"], 10);
+    assert_eq!(eager[1]["format"], "png");
+    assert_eq!((eager[1]["width"].as_i64(), eager[1]["height"].as_i64()), (Some(5), Some(5)));
+    // The eager URL is served without rendering again.
+    let blobs = app.blob_files();
+    let r = app.get(&path_of(&eager[1]["secure_url"])).await;
+    assert_eq!((r.status, dims(&r.body)), (StatusCode::OK, (5, 5)));
+    assert_eq!(app.blob_files(), blobs);
+
+    // Conversion on upload stores the converted original.
+    let r = app
+        .call("image/upload", &[("public_id", "conv"), ("format", "png")], Some(("p.jpg", &fixture("photo.jpg"))))
+        .await;
+    assert_eq!(r.json()["format"], "png");
+
+    // explicit renders eager ones, and invalidate drops derived files.
+    let r = app
+        .call("image/explicit", &[("public_id", "eager"), ("type", "upload"), ("eager", "w_7")], None)
+        .await;
+    assert_eq!(r.json()["eager"][0]["width"], 7);
+    // Blobs outlive their last reference by the pin window; sweep after it.
+    let later = now() + 7200;
+    let before = app.blob_files();
+    app.call("image/explicit", &[("public_id", "eager"), ("type", "upload"), ("invalidate", "true")], None)
+        .await;
+    app.service.sweep_blobs(later).await.unwrap();
+    assert_eq!(app.blob_files(), before - 3, "three derived files dropped");
+    // destroy drops the rest with the original.
+    app.get("/demo/image/upload/w_3/eager.jpg").await;
+    let before = app.blob_files();
+    app.call("image/destroy", &[("public_id", "eager")], None).await;
+    app.service.sweep_blobs(later).await.unwrap();
+    assert_eq!(app.blob_files(), before - 2);
+}
