@@ -15,11 +15,17 @@ fuzz_target!(|data: &[u8]| {
     let canonical = t.to_string();
     let again = Transformation::parse(&canonical).expect("canonical text parses");
     assert_eq!(again.to_string(), canonical, "canonical form is stable");
-    let input = Size::new(1 + (data.len() as u32 % 4000), 1 + (data.len() as u32 * 7 % 3000));
+    let input = Size::new(
+        1 + (data.len() as u32 % 4000),
+        1 + (data.len() as u32 * 7 % 3000),
+    );
     for c in &t.components {
         let l = layout(&SizeRequest::from_component(c, input, 1.0), input);
         if let Some(r) = l.crop {
-            assert!(r.x + r.w <= input.w && r.y + r.h <= input.h, "crop inside the input");
+            assert!(
+                r.x + r.w <= input.w && r.y + r.h <= input.h,
+                "crop inside the input"
+            );
         }
         let out = l.output(input);
         assert!(out.w >= 1 && out.h >= 1);

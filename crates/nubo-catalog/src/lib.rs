@@ -139,7 +139,9 @@ pub trait Catalog: Send + Sync + 'static {
         cloud: &CloudName,
         name: &str,
     ) -> Result<Option<NamedTransformation>>;
-    async fn list_named_transformations(&self, cloud: &CloudName)
-        -> Result<Vec<NamedTransformation>>;
+    async fn list_named_transformations(
+        &self,
+        cloud: &CloudName,
+    ) -> Result<Vec<NamedTransformation>>;
     async fn delete_named_transformation(&self, cloud: &CloudName, name: &str) -> Result<bool>;
 }

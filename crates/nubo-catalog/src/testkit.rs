@@ -94,34 +94,65 @@ async fn derived_files(cat: &dyn Catalog) {
     };
     let first = pinned(cat, 41, now).await;
     let second = pinned(cat, 42, now).await;
-    let stored = cat.put_derived(&derived_row(&asset, "k|webp", &first)).await.unwrap();
+    let stored = cat
+        .put_derived(&derived_row(&asset, "k|webp", &first))
+        .await
+        .unwrap();
     assert_eq!(stored.blob_key, first);
     // A racing writer of the same key gets the first one's row back.
-    let raced = cat.put_derived(&derived_row(&asset, "k|webp", &second)).await.unwrap();
+    let raced = cat
+        .put_derived(&derived_row(&asset, "k|webp", &second))
+        .await
+        .unwrap();
     assert_eq!(raced.blob_key, first);
     assert_eq!(
-        cat.derived(&asset.asset_id, asset.version, "k|webp").await.unwrap(),
+        cat.derived(&asset.asset_id, asset.version, "k|webp")
+            .await
+            .unwrap(),
         Some(stored.clone())
     );
-    assert_eq!(cat.derived(&asset.asset_id, asset.version + 1, "k|webp").await.unwrap(), None);
-    assert_eq!(cat.list_derived(&asset.asset_id).await.unwrap(), vec![stored]);
+    assert_eq!(
+        cat.derived(&asset.asset_id, asset.version + 1, "k|webp")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        cat.list_derived(&asset.asset_id).await.unwrap(),
+        vec![stored]
+    );
     // A derived file keeps its blob alive; the loser's blob is collectable.
     assert!(!cat.collect_blob(&first, later).await.unwrap());
     assert!(cat.collect_blob(&second, later).await.unwrap());
     // Overwriting the asset makes the old version's derived files stale.
     let newer = pinned(cat, 43, now).await;
-    cat.commit_asset(new_asset("derived/a", &newer, now + 1), OverwritePolicy::Replace)
-        .await
-        .unwrap();
-    assert_eq!(cat.sweep_stale_derived(100).await.unwrap(), vec![first.clone()]);
+    cat.commit_asset(
+        new_asset("derived/a", &newer, now + 1),
+        OverwritePolicy::Replace,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        cat.sweep_stale_derived(100).await.unwrap(),
+        vec![first.clone()]
+    );
     assert!(cat.sweep_stale_derived(100).await.unwrap().is_empty());
     assert!(cat.collect_blob(&first, later).await.unwrap());
     // delete_derived forgets every rendering of the asset.
     let current = cat.asset(&loc("derived/a")).await.unwrap().unwrap();
     let third = pinned(cat, 44, now).await;
-    cat.put_derived(&derived_row(&current, "x|jpg", &third)).await.unwrap();
-    assert_eq!(cat.delete_derived(&current.asset_id).await.unwrap(), vec![third]);
-    assert!(cat.list_derived(&current.asset_id).await.unwrap().is_empty());
+    cat.put_derived(&derived_row(&current, "x|jpg", &third))
+        .await
+        .unwrap();
+    assert_eq!(
+        cat.delete_derived(&current.asset_id).await.unwrap(),
+        vec![third]
+    );
+    assert!(cat
+        .list_derived(&current.asset_id)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn named_transformations(cat: &dyn Catalog) {
@@ -133,7 +164,10 @@ async fn named_transformations(cat: &dyn Catalog) {
         created_at: 1,
         updated_at: 1,
     };
-    assert_eq!(cat.put_named_transformation(&n).await.unwrap(), Created::New);
+    assert_eq!(
+        cat.put_named_transformation(&n).await.unwrap(),
+        Created::New
+    );
     let changed = NamedTransformation {
         definition: "c_fit,w_50".into(),
         created_at: 2,
@@ -144,12 +178,34 @@ async fn named_transformations(cat: &dyn Catalog) {
         cat.put_named_transformation(&changed).await.unwrap(),
         Created::AlreadyExisted
     );
-    let got = cat.named_transformation(&cloud(), "thumb").await.unwrap().unwrap();
-    assert_eq!((got.definition.as_str(), got.created_at, got.updated_at), ("c_fit,w_50", 1, 2));
-    assert_eq!(cat.list_named_transformations(&cloud()).await.unwrap().len(), 1);
-    assert!(cat.delete_named_transformation(&cloud(), "thumb").await.unwrap());
-    assert!(!cat.delete_named_transformation(&cloud(), "thumb").await.unwrap());
-    assert_eq!(cat.named_transformation(&cloud(), "thumb").await.unwrap(), None);
+    let got = cat
+        .named_transformation(&cloud(), "thumb")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (got.definition.as_str(), got.created_at, got.updated_at),
+        ("c_fit,w_50", 1, 2)
+    );
+    assert_eq!(
+        cat.list_named_transformations(&cloud())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(cat
+        .delete_named_transformation(&cloud(), "thumb")
+        .await
+        .unwrap());
+    assert!(!cat
+        .delete_named_transformation(&cloud(), "thumb")
+        .await
+        .unwrap());
+    assert_eq!(
+        cat.named_transformation(&cloud(), "thumb").await.unwrap(),
+        None
+    );
 }
 
 async fn clouds_and_keys(cat: &dyn Catalog) {

@@ -28,8 +28,7 @@ pub fn to_srgb(r: Raster, icc: Option<&[u8]>) -> Raster {
         Layout::Rgb
     };
     let dst = ColorProfile::new_srgb();
-    let Ok(t) = src.create_transform_8bit(layout, &dst, layout, TransformOptions::default())
-    else {
+    let Ok(t) = src.create_transform_8bit(layout, &dst, layout, TransformOptions::default()) else {
         return r;
     };
     let mut out = vec![0u8; r.data.len()];

@@ -104,7 +104,12 @@ fn image_limits(limits: &EngineLimits) -> image::Limits {
     l.max_image_width = Some(side);
     l.max_image_height = Some(side);
     // RGBA16 of the largest allowed image, plus decoder scratch.
-    l.max_alloc = Some(limits.max_input_pixels.saturating_mul(8).saturating_add(64 << 20));
+    l.max_alloc = Some(
+        limits
+            .max_input_pixels
+            .saturating_mul(8)
+            .saturating_add(64 << 20),
+    );
     l
 }
 
@@ -136,7 +141,11 @@ fn decode_jpeg(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Resu
         d.input_colorspace(),
         Some(ColorSpace::CMYK | ColorSpace::YCCK)
     );
-    let out_cs = if cmyk { ColorSpace::CMYK } else { ColorSpace::RGB };
+    let out_cs = if cmyk {
+        ColorSpace::CMYK
+    } else {
+        ColorSpace::RGB
+    };
     d.set_options(options.jpeg_set_out_colorspace(out_cs));
     let icc = d.icc_profile();
     let orientation = d

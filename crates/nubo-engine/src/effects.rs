@@ -31,11 +31,7 @@ pub fn apply(r: &mut Raster, e: &Effect, co: Option<Color>) {
                     0.349 * rf + 0.686 * gf + 0.168 * bf,
                     0.272 * rf + 0.534 * gf + 0.131 * bf,
                 ];
-                [
-                    mix(rf, s[0], a),
-                    mix(gf, s[1], a),
-                    mix(bf, s[2], a),
-                ]
+                [mix(rf, s[0], a), mix(gf, s[1], a), mix(bf, s[2], a)]
             })
         }
         Negate => map_rgb(r, |[r, g, b]| [255 - r, 255 - g, 255 - b]),
@@ -215,7 +211,15 @@ fn box_sizes(sigma: f32, n: usize) -> Vec<usize> {
 
 /// One running-sum box blur along rows (`horizontal`) or columns, with
 /// edges clamped.
-fn box_pass(src: &[u8], dst: &mut [u8], w: usize, h: usize, c: usize, rad: usize, horizontal: bool) {
+fn box_pass(
+    src: &[u8],
+    dst: &mut [u8],
+    w: usize,
+    h: usize,
+    c: usize,
+    rad: usize,
+    horizontal: bool,
+) {
     let (len, lines) = if horizontal { (w, h) } else { (h, w) };
     let idx = |line: usize, i: usize| {
         if horizontal {
@@ -288,11 +292,19 @@ fn tint(r: &mut Raster, t: &Tint) {
         .iter()
         .enumerate()
         .map(|(i, (c, p))| {
-            let default = if n == 1 { 0.0 } else { i as f32 / (n - 1) as f32 };
+            let default = if n == 1 {
+                0.0
+            } else {
+                i as f32 / (n - 1) as f32
+            };
             (p.map_or(default, |p| p as f32 / 100.0), *c)
         })
         .collect();
-    let (lo, hi) = if t.equalize { luma_range(r) } else { (0.0, 255.0) };
+    let (lo, hi) = if t.equalize {
+        luma_range(r)
+    } else {
+        (0.0, 255.0)
+    };
     let a = t.amount as f32 / 100.0;
     map_rgb(r, |[rr, g, b]| {
         let y = ((luma(rr, g, b) as f32 - lo) / (hi - lo).max(1.0)).clamp(0.0, 1.0);
@@ -479,9 +491,12 @@ fn auto_levels(r: &mut Raster, blend: u8, mode: Levels) {
             .collect(),
         Levels::Brightness => {
             let total: u64 = hists[3].iter().sum::<u64>().max(1);
-            let mean: f32 =
-                hists[3].iter().enumerate().map(|(i, n)| i as f32 * *n as f32).sum::<f32>()
-                    / total as f32;
+            let mean: f32 = hists[3]
+                .iter()
+                .enumerate()
+                .map(|(i, n)| i as f32 * *n as f32)
+                .sum::<f32>()
+                / total as f32;
             // A gamma that moves the mean luminance to the middle grey.
             let g = ((mean / 255.0).max(0.01).ln() / 0.5f32.ln()).clamp(0.3, 3.0);
             let lut: Vec<u8> = (0..256)
@@ -534,7 +549,11 @@ mod tests {
         apply(&mut red, &Effect::Red(50), None);
         assert_eq!(red.pixel(0, 0)[..3], [150, 100, 100]);
         let mut col = solid([0, 0, 0]);
-        apply(&mut col, &Effect::Colorize(100), Some(Color::rgb(10, 20, 30)));
+        apply(
+            &mut col,
+            &Effect::Colorize(100),
+            Some(Color::rgb(10, 20, 30)),
+        );
         assert_eq!(col.pixel(0, 0)[..3], [10, 20, 30]);
     }
 
@@ -564,7 +583,10 @@ mod tests {
             }
         }
         assert_eq!(trim_box(&r, 10, None), Some((4, 3, 5, 3)));
-        assert_eq!(trim_box(&Raster::filled(5, 5, Color::WHITE), 10, None), None);
+        assert_eq!(
+            trim_box(&Raster::filled(5, 5, Color::WHITE), 10, None),
+            None
+        );
     }
 
     #[test]

@@ -70,7 +70,9 @@ pub fn encode(pic: &Picture, o: &EncodeOptions) -> Result<Vec<u8>> {
 fn jpeg(r: &Raster, o: &EncodeOptions) -> Result<Vec<u8>> {
     use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
     if r.width > 65_535 || r.height > 65_535 {
-        return Err(EngineError::TooLarge("JPEG output is limited to 65535 pixels a side".into()));
+        return Err(EngineError::TooLarge(
+            "JPEG output is limited to 65535 pixels a side".into(),
+        ));
     }
     let mut out = Vec::new();
     let mut e = Encoder::new(&mut out, o.quality);
@@ -147,7 +149,9 @@ fn webp_config(o: &EncodeOptions) -> Result<webp::WebPConfig> {
 
 fn webp(r: &Raster, o: &EncodeOptions) -> Result<Vec<u8>> {
     if r.width > 16_383 || r.height > 16_383 {
-        return Err(EngineError::TooLarge("WebP output is limited to 16383 pixels a side".into()));
+        return Err(EngineError::TooLarge(
+            "WebP output is limited to 16383 pixels a side".into(),
+        ));
     }
     let enc = if r.channels == 4 {
         webp::Encoder::from_rgba(&r.data, r.width, r.height)
@@ -180,12 +184,14 @@ fn webp_animated(pic: &Picture, o: &EncodeOptions) -> Result<Vec<u8>> {
 fn gif(pic: &Picture, o: &EncodeOptions) -> Result<Vec<u8>> {
     let (w, h) = (pic.width(), pic.height());
     if w > 65_535 || h > 65_535 {
-        return Err(EngineError::TooLarge("GIF output is limited to 65535 pixels a side".into()));
+        return Err(EngineError::TooLarge(
+            "GIF output is limited to 65535 pixels a side".into(),
+        ));
     }
     let mut out = Vec::new();
     {
-        let mut e = gif::Encoder::new(&mut out, w as u16, h as u16, &[])
-            .map_err(|e| failed("GIF", e))?;
+        let mut e =
+            gif::Encoder::new(&mut out, w as u16, h as u16, &[]).map_err(|e| failed("GIF", e))?;
         if pic.is_animated() && o.animated {
             e.set_repeat(gif::Repeat::Infinite)
                 .map_err(|e| failed("GIF", e))?;
@@ -255,6 +261,7 @@ fn via_image(r: &Raster, o: &EncodeOptions) -> Result<Vec<u8>> {
     }
     .ok_or_else(|| failed("image", "buffer size"))?;
     let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, fmt).map_err(|e| failed("image", e))?;
+    img.write_to(&mut out, fmt)
+        .map_err(|e| failed("image", e))?;
     Ok(out.into_inner())
 }

@@ -20,7 +20,11 @@ pub fn rotate(r: &Raster, deg: i32, bg: Color) -> Raster {
 }
 
 fn rotate_free(r: &Raster, deg: f64, bg: Color) -> Raster {
-    let src = if bg.is_opaque() { r.clone() } else { r.to_rgba() };
+    let src = if bg.is_opaque() {
+        r.clone()
+    } else {
+        r.to_rgba()
+    };
     let (s, c) = deg.to_radians().sin_cos();
     let (w, h) = (src.width as f64, src.height as f64);
     let nw = (w * c.abs() + h * s.abs()).round().max(1.0) as u32;
@@ -56,7 +60,12 @@ fn bilinear(r: &Raster, x: f64, y: f64) -> [u8; 4] {
     let y1 = (y0 + 1).min(r.height - 1);
     let fx = (x - x0 as f64).clamp(0.0, 1.0);
     let fy = (y - y0 as f64).clamp(0.0, 1.0);
-    let (a, b, c, d) = (r.pixel(x0, y0), r.pixel(x1, y0), r.pixel(x0, y1), r.pixel(x1, y1));
+    let (a, b, c, d) = (
+        r.pixel(x0, y0),
+        r.pixel(x1, y0),
+        r.pixel(x0, y1),
+        r.pixel(x1, y1),
+    );
     let mut out = [0u8; 4];
     for k in 0..4 {
         let top = a[k] as f64 * (1.0 - fx) + b[k] as f64 * fx;

@@ -60,11 +60,19 @@ impl Run<'_> {
     }
 }
 
-pub fn render(bytes: &[u8], job: &Job, limits: &EngineLimits, deadline: Instant) -> Result<Rendered> {
+pub fn render(
+    bytes: &[u8],
+    job: &Job,
+    limits: &EngineLimits,
+    deadline: Instant,
+) -> Result<Rendered> {
     let run = Run { limits, deadline };
     let t = &job.plan.transformation;
     let mut req = DecodeRequest::new(job.input_format);
-    req.orient = !t.components.iter().any(|c| c.angle.contains(&Angle::Ignore));
+    req.orient = !t
+        .components
+        .iter()
+        .any(|c| c.angle.contains(&Angle::Ignore));
     let page = t.components.iter().find_map(|c| c.page);
     req.page = page.map_or(1, |p| p.0);
     req.all_frames = page.is_none() && may_animate(&job.plan.target);
@@ -190,7 +198,11 @@ fn apply(pic: Picture, c: &Component, run: &Run) -> Result<Picture> {
     }
     pic = size(pic, c, run)?;
     run.check_time()?;
-    if let Some(e) = c.effect.as_ref().filter(|e| !matches!(e, Effect::Trim { .. })) {
+    if let Some(e) = c
+        .effect
+        .as_ref()
+        .filter(|e| !matches!(e, Effect::Trim { .. }))
+    {
         pic = pic.try_map(|mut r| {
             effects::apply(&mut r, e, c.color);
             Ok::<_, EngineError>(r)
@@ -229,7 +241,11 @@ fn finish(mut r: Raster, c: &Component, run: &Run, frames: usize) -> Result<Rast
     }
     let pads = matches!(
         c.crop,
-        Some(nubo_transform::CropMode::Pad | nubo_transform::CropMode::Lpad | nubo_transform::CropMode::Mpad)
+        Some(
+            nubo_transform::CropMode::Pad
+                | nubo_transform::CropMode::Lpad
+                | nubo_transform::CropMode::Mpad
+        )
     );
     if let Some(Background::Color(col)) = c.background {
         // b_ fills transparency, unless it already served as a canvas.
@@ -264,8 +280,12 @@ fn auto_rotate(r: Raster, c: &Component, a: Angle) -> Raster {
 
 fn region_effect(mut r: Raster, c: &Component, e: &Effect) -> Raster {
     let req = SizeRequest::from_component(c, Size::new(r.width, r.height), 1.0);
-    let w = req.width.map_or(r.width, |v| (v.round() as u32).clamp(1, r.width));
-    let h = req.height.map_or(r.height, |v| (v.round() as u32).clamp(1, r.height));
+    let w = req
+        .width
+        .map_or(r.width, |v| (v.round() as u32).clamp(1, r.width));
+    let h = req
+        .height
+        .map_or(r.height, |v| (v.round() as u32).clamp(1, r.height));
     let x = (req.x.max(0.0) as u32).min(r.width - 1);
     let y = (req.y.max(0.0) as u32).min(r.height - 1);
     let mut region = r.crop(x, y, w, h);
@@ -344,6 +364,10 @@ fn blurred_canvas(src: &Raster, canvas: Size, intensity: u32, brightness: i32) -
     let crop = [(iw - cw) / 2.0, (ih - ch) / 2.0, cw, ch];
     let mut bg = resize::resample(src, Some(crop), canvas.w, canvas.h)?;
     effects::gaussian(&mut bg, intensity as f32 / 20.0);
-    effects::apply(&mut bg, &Effect::Brightness(brightness.clamp(-99, 100)), None);
+    effects::apply(
+        &mut bg,
+        &Effect::Brightness(brightness.clamp(-99, 100)),
+        None,
+    );
     Ok(bg)
 }

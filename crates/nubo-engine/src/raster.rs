@@ -15,7 +15,11 @@ pub struct Raster {
 
 impl std::fmt::Debug for Raster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Raster({}x{}x{})", self.width, self.height, self.channels)
+        write!(
+            f,
+            "Raster({}x{}x{})",
+            self.width, self.height, self.channels
+        )
     }
 }
 

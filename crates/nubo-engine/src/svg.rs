@@ -53,10 +53,7 @@ pub fn rasterize(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Re
         .ok_or_else(|| EngineError::InvalidImage("SVG has no drawable size".into()))?;
     resvg::render(
         &tree,
-        tiny_skia::Transform::from_scale(
-            w as f32 / size.width(),
-            h as f32 / size.height(),
-        ),
+        tiny_skia::Transform::from_scale(w as f32 / size.width(), h as f32 / size.height()),
         &mut pixmap.as_mut(),
     );
     let mut data = Vec::with_capacity(w as usize * h as usize * 4);

@@ -12,7 +12,13 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{path}{name}")).unwrap()
 }
 
-fn run(bytes: &[u8], input: Format, t: &str, ext: Option<Format>, accept: &str) -> Result<Rendered> {
+fn run(
+    bytes: &[u8],
+    input: Format,
+    t: &str,
+    ext: Option<Format>,
+    accept: &str,
+) -> Result<Rendered> {
     let plan = Resolved::new(
         &Transformation::parse(t).unwrap(),
         ext,
@@ -48,8 +54,14 @@ fn resize_and_convert_every_input_format() {
         ("pages.tiff", Format::Tiff),
         ("drawing.svg", Format::Svg),
     ] {
-        let out = run(&fixture(name), fmt, "c_scale,w_10,h_8", Some(Format::Png), "*/*")
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out = run(
+            &fixture(name),
+            fmt,
+            "c_scale,w_10,h_8",
+            Some(Format::Png),
+            "*/*",
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(out.format, Some(Format::Png), "{name}");
         assert_eq!(dims(&out), (10, 8), "{name}");
     }
@@ -78,7 +90,14 @@ fn every_output_format_decodes_back() {
 #[test]
 fn exif_orientation_is_applied_unless_ignored() {
     let src = fixture("rotated.jpg");
-    let probe = probe_reader(&mut std::io::Cursor::new(&src), ProbeLimits { max_pixels: 1 << 30, max_frames: 1000 }).unwrap();
+    let probe = probe_reader(
+        &mut std::io::Cursor::new(&src),
+        ProbeLimits {
+            max_pixels: 1 << 30,
+            max_frames: 1000,
+        },
+    )
+    .unwrap();
     let Probe::Image(info) = probe else { panic!() };
     let upright = run(&src, Format::Jpg, "e_negate", None, "*/*").unwrap();
     assert_eq!(dims(&upright), (info.width, info.height));
@@ -106,14 +125,28 @@ fn auto_format_picks_from_accept_and_alpha() {
 
 #[test]
 fn animation_survives_gif_to_webp() {
-    let out = run(&fixture("anim.gif"), Format::Gif, "w_8", Some(Format::Webp), "*/*").unwrap();
+    let out = run(
+        &fixture("anim.gif"),
+        Format::Gif,
+        "w_8",
+        Some(Format::Webp),
+        "*/*",
+    )
+    .unwrap();
     let d = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&out.bytes)).unwrap();
     assert!(d.has_animation());
     use image::AnimationDecoder;
     let frames = d.into_frames().collect_frames().unwrap();
     assert!(frames.len() > 1);
     // pg_ picks one frame and the result is still.
-    let still = run(&fixture("anim.gif"), Format::Gif, "pg_2", Some(Format::Webp), "*/*").unwrap();
+    let still = run(
+        &fixture("anim.gif"),
+        Format::Gif,
+        "pg_2",
+        Some(Format::Webp),
+        "*/*",
+    )
+    .unwrap();
     let d = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&still.bytes)).unwrap();
     assert!(!d.has_animation());
 }
@@ -134,10 +167,22 @@ fn limits_refuse_before_decoding() {
         input_format: Format::Jpg,
         plan,
     };
-    let err = render(&fixture("photo.jpg"), &job, &limits, Instant::now() + Duration::from_secs(5))
-        .unwrap_err();
+    let err = render(
+        &fixture("photo.jpg"),
+        &job,
+        &limits,
+        Instant::now() + Duration::from_secs(5),
+    )
+    .unwrap_err();
     assert!(matches!(err, EngineError::TooLarge(_)), "{err}");
-    let out = run(&fixture("photo.jpg"), Format::Jpg, "w_60000,h_60000", None, "*/*").unwrap_err();
+    let out = run(
+        &fixture("photo.jpg"),
+        Format::Jpg,
+        "w_60000,h_60000",
+        None,
+        "*/*",
+    )
+    .unwrap_err();
     assert!(matches!(out, EngineError::TooLarge(_)), "{out}");
 }
 
@@ -151,7 +196,14 @@ fn garbage_and_unsupported_inputs_are_errors_not_panics() {
 
 #[test]
 fn getinfo_returns_json() {
-    let out = run(&fixture("photo.jpg"), Format::Jpg, "w_10,fl_getinfo", None, "*/*").unwrap();
+    let out = run(
+        &fixture("photo.jpg"),
+        Format::Jpg,
+        "w_10,fl_getinfo",
+        None,
+        "*/*",
+    )
+    .unwrap();
     assert!(out.format.is_none());
     let v: serde_json::Value = serde_json::from_slice(&out.bytes).unwrap();
     assert_eq!(v["output"]["width"], 10);

@@ -275,7 +275,11 @@ impl Service {
     }
 
     pub async fn delete_named_transformation(&self, cloud: &CloudName, name: &str) -> Result<()> {
-        if self.catalog.delete_named_transformation(cloud, name).await? {
+        if self
+            .catalog
+            .delete_named_transformation(cloud, name)
+            .await?
+        {
             Ok(())
         } else {
             Err(ServiceError::NotFound(format!("transformation {name}")))

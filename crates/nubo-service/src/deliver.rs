@@ -157,7 +157,10 @@ impl Service {
         };
         let (asset, ext) = match self.lookup(&scope, &url.tail).await {
             Err(ServiceError::NotFound(missing)) => match t.default_image() {
-                Some(d) => self.lookup(&scope, d).await.map_err(|_| ServiceError::NotFound(missing))?,
+                Some(d) => self
+                    .lookup(&scope, d)
+                    .await
+                    .map_err(|_| ServiceError::NotFound(missing))?,
                 None => return Err(ServiceError::NotFound(missing)),
             },
             other => other?,
@@ -181,7 +184,9 @@ impl Service {
             )));
         }
         let Some(original) = stored else {
-            return Err(ServiceError::Unsupported("This asset has no image format".into()));
+            return Err(ServiceError::Unsupported(
+                "This asset has no image format".into(),
+            ));
         };
         let plan = Resolved::new(&t, requested, original, hints);
         let derived = self.derived_file(&asset, &plan).await?;
@@ -237,7 +242,9 @@ impl Service {
             DeliveryType::Upload => false,
         };
         if needs_signature {
-            return Err(ServiceError::Unauthorized("Resource requires a signed URL".into()));
+            return Err(ServiceError::Unauthorized(
+                "Resource requires a signed URL".into(),
+            ));
         }
         if self.settings.strict_transformations && !t.is_empty() {
             let only_named = t.components.iter().all(|c| {
@@ -391,7 +398,10 @@ fn attachment(t: &Transformation, asset: &Asset, format: Option<Format>) -> Opti
     };
     // Quotes and controls cannot reach here (ids and flag names forbid
     // them); escape backslashes anyway.
-    Some(format!("attachment; filename=\"{}\"", file.replace('\\', "_")))
+    Some(format!(
+        "attachment; filename=\"{}\"",
+        file.replace('\\', "_")
+    ))
 }
 
 /// A URL naming the asset's current version never changes meaning, so it

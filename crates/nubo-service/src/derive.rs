@@ -64,7 +64,11 @@ impl Service {
     /// The derived file of `asset` for `plan`, rendering it if needed.
     pub(crate) async fn derived_file(&self, asset: &Asset, plan: &Resolved) -> Result<Derived> {
         let key = plan.cache_key();
-        if let Some(d) = self.catalog.derived(&asset.asset_id, asset.version, &key).await? {
+        if let Some(d) = self
+            .catalog
+            .derived(&asset.asset_id, asset.version, &key)
+            .await?
+        {
             return Ok(d);
         }
         let flight_key = format!("{}/{}/{}", asset.asset_id, asset.version, key);
@@ -92,7 +96,11 @@ impl Service {
 
     async fn render_and_store(&self, asset: &Asset, plan: &Resolved, key: &str) -> Result<Derived> {
         // Another node may have finished while we waited for the flight.
-        if let Some(d) = self.catalog.derived(&asset.asset_id, asset.version, key).await? {
+        if let Some(d) = self
+            .catalog
+            .derived(&asset.asset_id, asset.version, key)
+            .await?
+        {
             return Ok(d);
         }
         let input_format = asset
@@ -114,10 +122,7 @@ impl Service {
             bytes = rendered.bytes.len(),
             "rendered derived file"
         );
-        let format = rendered
-            .format
-            .map_or("json", |f| f.extension())
-            .to_owned();
+        let format = rendered.format.map_or("json", |f| f.extension()).to_owned();
         let bytes = rendered.bytes.len() as i64;
         let blob = self.store_bytes(rendered.bytes).await?;
         let row = Derived {

@@ -45,12 +45,13 @@ fn parse_one(entry: &str) -> Result<EagerSpec> {
         _ if !entry.contains('_') => ("", Some(entry)),
         _ => (entry, None),
     };
-    let format = match format {
-        Some(ext) => Some(Format::from_extension(ext).ok_or_else(|| {
-            ServiceError::InvalidParam(format!("Invalid eager format: {ext}"))
-        })?),
-        None => None,
-    };
+    let format =
+        match format {
+            Some(ext) => Some(Format::from_extension(ext).ok_or_else(|| {
+                ServiceError::InvalidParam(format!("Invalid eager format: {ext}"))
+            })?),
+            None => None,
+        };
     Ok(EagerSpec {
         text: text.to_owned(),
         transformation: Transformation::parse(text)?,
@@ -85,7 +86,12 @@ impl Service {
         };
         let mut out = Vec::new();
         for s in specs {
-            let plan = Resolved::new(&s.transformation, s.format, original, &ClientHints::default());
+            let plan = Resolved::new(
+                &s.transformation,
+                s.format,
+                original,
+                &ClientHints::default(),
+            );
             let d = self.derived_file(asset, &plan).await?;
             let mut shown = asset.clone();
             shown.format = Some(d.format.clone());

@@ -74,8 +74,7 @@ impl ServiceError {
             Catalog(CatalogError::BlobGone(_)) => ErrorKind::Internal,
             Catalog(_) | Internal(_) => ErrorKind::Internal,
             Render {
-                bad_request: false,
-                ..
+                bad_request: false, ..
             } => ErrorKind::Internal,
             Blob(BlobError::TooLarge { .. }) => ErrorKind::BadRequest,
             Blob(_) => ErrorKind::Internal,

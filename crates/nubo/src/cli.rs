@@ -359,7 +359,12 @@ async fn named(
             allowed_for_strict,
         } => {
             let outcome = service
-                .put_named_transformation(&cloud_of(&cloud)?, &name, &definition, allowed_for_strict)
+                .put_named_transformation(
+                    &cloud_of(&cloud)?,
+                    &name,
+                    &definition,
+                    allowed_for_strict,
+                )
                 .await?;
             let verb = match outcome {
                 nubo_catalog::Created::New => "created",
@@ -369,13 +374,18 @@ async fn named(
         }
         NamedAction::List { cloud } => {
             println!("{:<24} {:<7} definition", "name", "strict");
-            for n in service.list_named_transformations(&cloud_of(&cloud)?).await? {
+            for n in service
+                .list_named_transformations(&cloud_of(&cloud)?)
+                .await?
+            {
                 let strict = if n.allowed_for_strict { "yes" } else { "no" };
                 println!("{:<24} {strict:<7} {}", n.name, n.definition);
             }
         }
         NamedAction::Delete { cloud, name } => {
-            service.delete_named_transformation(&cloud_of(&cloud)?, &name).await?;
+            service
+                .delete_named_transformation(&cloud_of(&cloud)?, &name)
+                .await?;
             println!("deleted transformation {name}");
         }
     }

@@ -90,7 +90,8 @@ impl SqlCatalog {
     }
 
     pub(super) async fn list_derived_impl(&self, asset_id: &str) -> Result<Vec<Derived>> {
-        let sql = self.q("SELECT * FROM derived WHERE asset_id = $1 ORDER BY created_at, cache_key");
+        let sql =
+            self.q("SELECT * FROM derived WHERE asset_id = $1 ORDER BY created_at, cache_key");
         let rows = sqlx::query(&sql)
             .bind(asset_id.to_owned())
             .fetch_all(&self.pool)
@@ -130,14 +131,12 @@ impl SqlCatalog {
 
     pub(super) async fn put_named_impl(&self, n: &NamedTransformation) -> Result<Created> {
         let (_guard, mut tx) = self.begin_write().await?;
-        let sql = self.q(
-            "INSERT INTO named_transformations \
+        let sql = self.q("INSERT INTO named_transformations \
              (cloud, name, definition, allowed_for_strict, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (cloud, name) DO UPDATE SET definition = excluded.definition, \
                allowed_for_strict = excluded.allowed_for_strict, updated_at = excluded.updated_at \
-             RETURNING created_at",
-        );
+             RETURNING created_at");
         let created_at: i64 = sqlx::query_scalar(&sql)
             .bind(n.cloud.as_str().to_owned())
             .bind(n.name.clone())
@@ -169,7 +168,10 @@ impl SqlCatalog {
         row.as_ref().map(named_from_row).transpose()
     }
 
-    pub(super) async fn list_named_impl(&self, cloud: &CloudName) -> Result<Vec<NamedTransformation>> {
+    pub(super) async fn list_named_impl(
+        &self,
+        cloud: &CloudName,
+    ) -> Result<Vec<NamedTransformation>> {
         let sql = self.q("SELECT * FROM named_transformations WHERE cloud = $1 ORDER BY name");
         let rows = sqlx::query(&sql)
             .bind(cloud.as_str().to_owned())

@@ -526,12 +526,10 @@ impl Catalog for SqlCatalog {
     }
 
     async fn unreferenced_blobs(&self, now: i64, limit: i64) -> Result<Vec<String>> {
-        let sql = self.q(
-            "SELECT blob_key FROM blobs WHERE pinned_until < $1 \
+        let sql = self.q("SELECT blob_key FROM blobs WHERE pinned_until < $1 \
              AND NOT EXISTS (SELECT 1 FROM assets WHERE assets.blob_key = blobs.blob_key) \
              AND NOT EXISTS (SELECT 1 FROM derived WHERE derived.blob_key = blobs.blob_key) \
-             LIMIT $2",
-        );
+             LIMIT $2");
         Ok(sqlx::query_scalar(&sql)
             .bind(now)
             .bind(limit)

@@ -464,7 +464,10 @@ fn check_format(cmd: &UploadCommand, id: &Identified) -> Result<()> {
 /// the output format asked (if any).
 fn incoming(cmd: &UploadCommand, id: &Identified) -> Result<Option<(Format, Option<Format>)>> {
     let wanted = cmd.format.as_deref().and_then(Format::from_extension);
-    let Some(input) = id.format.filter(|_| id.resource_type == ResourceType::Image) else {
+    let Some(input) = id
+        .format
+        .filter(|_| id.resource_type == ResourceType::Image)
+    else {
         if !cmd.transformation.is_empty() || wanted.is_some() {
             return Err(ServiceError::Unsupported(
                 "Incoming transformations and format conversion need an image".into(),

@@ -95,8 +95,11 @@ fn original_filename_rules() {
 
 #[test]
 fn incoming_transformations_are_parsed_and_checked() {
-    let ok = UploadCommand::parse(&Params::from_pairs([("transformation", "w_10,c_fit")]), false)
-        .unwrap();
+    let ok = UploadCommand::parse(
+        &Params::from_pairs([("transformation", "w_10,c_fit")]),
+        false,
+    )
+    .unwrap();
     assert_eq!(ok.transformation.to_string(), "c_fit,w_10");
     let err = UploadCommand::parse(&Params::from_pairs([("transformation", "w_abc")]), false)
         .unwrap_err();

@@ -148,6 +148,14 @@ impl Server {
             "--set",
             "tags=preset_tag",
         ]);
+        // Named transformations used by the SDK delivery tests.
+        let created = self.cli(&["transformation", "create", "sdk_thumb", "c_fill,h_20,w_20"]);
+        assert!(
+            created.contains("created transformation t_sdk_thumb"),
+            "{created}"
+        );
+        let listed = self.cli(&["transformation", "list"]);
+        assert!(listed.contains("sdk_thumb"), "{listed}");
         let listed = self.cli(&["preset", "list"]);
         assert!(
             listed.contains("unsigned_web\tunsigned\tfolder=web"),

@@ -78,7 +78,13 @@ impl TestApp {
             strict_transformations: false,
         };
         let engine = nubo_engine::Engine::new(nubo_engine::EngineLimits::default(), 2);
-        let service = Service::new(Arc::new(catalog), Arc::new(blobs), fetcher, engine, settings);
+        let service = Service::new(
+            Arc::new(catalog),
+            Arc::new(blobs),
+            fetcher,
+            engine,
+            settings,
+        );
         let boot = BootstrapConfig {
             cloud: Some(CloudName::parse("demo").unwrap()),
             key: Some(KEY.into()),

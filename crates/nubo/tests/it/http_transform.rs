@@ -13,9 +13,18 @@ fn dims(body: &[u8]) -> (u32, u32) {
 
 async fn upload_photo(app: &TestApp, id: &str) -> serde_json::Value {
     let r = app
-        .call("image/upload", &[("public_id", id)], Some(("p.jpg", &fixture("photo.jpg"))))
+        .call(
+            "image/upload",
+            &[("public_id", id)],
+            Some(("p.jpg", &fixture("photo.jpg"))),
+        )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     r.json()
 }
 
@@ -30,7 +39,10 @@ async fn first_request_renders_second_is_served_from_the_cache() {
     assert_eq!(first.status, StatusCode::OK);
     assert_eq!(first.headers["content-type"], "image/png");
     assert_eq!(dims(&first.body), (30, 20));
-    assert_eq!(first.headers["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(
+        first.headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(app.blob_files(), blobs_before + 1);
     // Same parameters in another order: the same derived file.
     let again = app
@@ -46,10 +58,18 @@ async fn first_request_renders_second_is_served_from_the_cache() {
         .body(Body::empty())
         .unwrap();
     assert_eq!(app.send(cond).await.status, StatusCode::NOT_MODIFIED);
-    let ranged = Request::get(&url).header("range", "bytes=0-3").body(Body::empty()).unwrap();
+    let ranged = Request::get(&url)
+        .header("range", "bytes=0-3")
+        .body(Body::empty())
+        .unwrap();
     let r = app.send(ranged).await;
-    assert_eq!((r.status, r.body.as_slice()), (StatusCode::PARTIAL_CONTENT, &first.body[..4]));
-    let head = app.send(Request::head(&url).body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (StatusCode::PARTIAL_CONTENT, &first.body[..4])
+    );
+    let head = app
+        .send(Request::head(&url).body(Body::empty()).unwrap())
+        .await;
     assert_eq!(head.status, StatusCode::OK);
     assert_eq!(head.headers["content-length"], first.body.len().to_string());
     assert!(head.body.is_empty());
@@ -81,7 +101,11 @@ async fn concurrent_requests_render_once() {
         etags.push(etag);
     }
     assert!(etags.windows(2).all(|w| w[0] == w[1]));
-    assert_eq!(app.blob_files(), blobs_before + 1, "one rendering for twelve requests");
+    assert_eq!(
+        app.blob_files(),
+        blobs_before + 1,
+        "one rendering for twelve requests"
+    );
 }
 
 #[tokio::test]
@@ -116,11 +140,26 @@ async fn errors_are_400_with_x_cld_error() {
     let app = TestApp::new().await;
     upload_photo(&app, "err").await;
     for (url, msg) in [
-        ("/demo/image/upload/w_abc/err.jpg", "Invalid width in transformation: abc"),
-        ("/demo/image/upload/t_nope/err.jpg", "Unknown transformation nope"),
-        ("/demo/image/upload/l_logo/err.jpg", "Overlays (l_) is not supported by this server"),
-        ("/demo/image/upload/e_sparkle/err.jpg", "Invalid effect in transformation: sparkle"),
-        ("/demo/image/upload/w_60000,h_60000/err.jpg", "Output of 60000x60000 pixels is over the limit of 50000000 pixels"),
+        (
+            "/demo/image/upload/w_abc/err.jpg",
+            "Invalid width in transformation: abc",
+        ),
+        (
+            "/demo/image/upload/t_nope/err.jpg",
+            "Unknown transformation nope",
+        ),
+        (
+            "/demo/image/upload/l_logo/err.jpg",
+            "Overlays (l_) is not supported by this server",
+        ),
+        (
+            "/demo/image/upload/e_sparkle/err.jpg",
+            "Invalid effect in transformation: sparkle",
+        ),
+        (
+            "/demo/image/upload/w_60000,h_60000/err.jpg",
+            "Output of 60000x60000 pixels is over the limit of 50000000 pixels",
+        ),
     ] {
         let r = app.get(url).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}");
@@ -145,12 +184,19 @@ async fn named_transformations_and_default_images() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(dims(&r.body), (8, 8));
     let img = image::load_from_memory(&r.body).unwrap().to_rgb8();
-    assert!(img.pixels().all(|p| p[0] == p[1] && p[1] == p[2]), "grayscale");
+    assert!(
+        img.pixels().all(|p| p[0] == p[1] && p[1] == p[2]),
+        "grayscale"
+    );
     // Same pixels as the literal chain: one derived file.
-    let literal = app.get("/demo/image/upload/c_fill,h_8,w_8/e_grayscale/named.png").await;
+    let literal = app
+        .get("/demo/image/upload/c_fill,h_8,w_8/e_grayscale/named.png")
+        .await;
     assert_eq!(literal.headers["etag"], r.headers["etag"]);
     // d_ delivers the default image when the asset is missing.
-    let d = app.get("/demo/image/upload/d_fallback.jpg,w_9/nothing-here.jpg").await;
+    let d = app
+        .get("/demo/image/upload/d_fallback.jpg,w_9/nothing-here.jpg")
+        .await;
     assert_eq!(d.status, StatusCode::OK);
     assert_eq!(dims(&d.body).0, 9);
 }
@@ -167,15 +213,30 @@ async fn attachment_flag_and_private_assets() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     // The original needs a signature; derived files do not.
-    assert_eq!(app.get("/demo/image/private/secret.jpg").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/demo/image/private/secret.jpg").await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let r = app.get("/demo/image/private/w_10/secret.jpg").await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = app.get("/demo/image/private/fl_attachment:holiday,w_10/secret.jpg").await;
-    assert_eq!(r.headers["content-disposition"], "attachment; filename=\"holiday.jpg\"");
+    let r = app
+        .get("/demo/image/private/fl_attachment:holiday,w_10/secret.jpg")
+        .await;
+    assert_eq!(
+        r.headers["content-disposition"],
+        "attachment; filename=\"holiday.jpg\""
+    );
     upload_photo(&app, "pub").await;
     let r = app.get("/demo/image/upload/fl_attachment/pub.jpg").await;
-    assert_eq!(r.headers["content-disposition"], "attachment; filename=\"pub.jpg\"");
-    assert_eq!(r.body, fixture("photo.jpg"), "attachment alone serves the original");
+    assert_eq!(
+        r.headers["content-disposition"],
+        "attachment; filename=\"pub.jpg\""
+    );
+    assert_eq!(
+        r.body,
+        fixture("photo.jpg"),
+        "attachment alone serves the original"
+    );
 }
 
 #[tokio::test]
@@ -192,15 +253,26 @@ async fn eager_incoming_and_explicit() {
             Some(("p.jpg", &fixture("photo.jpg"))),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     let body = r.json();
-    assert_eq!(body["width"], 20, "incoming transformation applied before storing");
+    assert_eq!(
+        body["width"], 20,
+        "incoming transformation applied before storing"
+    );
     let eager = body["eager"].as_array().unwrap();
     assert_eq!(eager.len(), 2);
     assert_eq!(eager[0]["transformation"], "c_scale,w_10");
     assert_eq!(eager[0]["width"], 10);
     assert_eq!(eager[1]["format"], "png");
-    assert_eq!((eager[1]["width"].as_i64(), eager[1]["height"].as_i64()), (Some(5), Some(5)));
+    assert_eq!(
+        (eager[1]["width"].as_i64(), eager[1]["height"].as_i64()),
+        (Some(5), Some(5))
+    );
     // The eager URL is served without rendering again.
     let blobs = app.blob_files();
     let r = app.get(&path_of(&eager[1]["secure_url"])).await;
@@ -209,26 +281,43 @@ async fn eager_incoming_and_explicit() {
 
     // Conversion on upload stores the converted original.
     let r = app
-        .call("image/upload", &[("public_id", "conv"), ("format", "png")], Some(("p.jpg", &fixture("photo.jpg"))))
+        .call(
+            "image/upload",
+            &[("public_id", "conv"), ("format", "png")],
+            Some(("p.jpg", &fixture("photo.jpg"))),
+        )
         .await;
     assert_eq!(r.json()["format"], "png");
 
     // explicit renders eager ones, and invalidate drops derived files.
     let r = app
-        .call("image/explicit", &[("public_id", "eager"), ("type", "upload"), ("eager", "w_7")], None)
+        .call(
+            "image/explicit",
+            &[("public_id", "eager"), ("type", "upload"), ("eager", "w_7")],
+            None,
+        )
         .await;
     assert_eq!(r.json()["eager"][0]["width"], 7);
     // Blobs outlive their last reference by the pin window; sweep after it.
     let later = now() + 7200;
     let before = app.blob_files();
-    app.call("image/explicit", &[("public_id", "eager"), ("type", "upload"), ("invalidate", "true")], None)
-        .await;
+    app.call(
+        "image/explicit",
+        &[
+            ("public_id", "eager"),
+            ("type", "upload"),
+            ("invalidate", "true"),
+        ],
+        None,
+    )
+    .await;
     app.service.sweep_blobs(later).await.unwrap();
     assert_eq!(app.blob_files(), before - 3, "three derived files dropped");
     // destroy drops the rest with the original.
     app.get("/demo/image/upload/w_3/eager.jpg").await;
     let before = app.blob_files();
-    app.call("image/destroy", &[("public_id", "eager")], None).await;
+    app.call("image/destroy", &[("public_id", "eager")], None)
+        .await;
     app.service.sweep_blobs(later).await.unwrap();
     assert_eq!(app.blob_files(), before - 2);
 }

@@ -1,0 +1,70 @@
+// Transformation URLs built by the official Node SDK, fetched from Nubo.
+const test = require('node:test');
+const assert = require('node:assert');
+const path = require('node:path');
+const cloudinary = require('cloudinary').v2;
+
+const fixture = (name) => path.join(process.env.NUBO_FIXTURES, name);
+
+async function get(url, headers = {}) {
+  const resp = await fetch(url, { headers });
+  return { status: resp.status, headers: resp.headers, body: Buffer.from(await resp.arrayBuffer()) };
+}
+
+// Width and height from a PNG's IHDR chunk.
+function pngSize(buf) {
+  assert.equal(buf.toString('latin1', 1, 4), 'PNG');
+  return [buf.readUInt32BE(16), buf.readUInt32BE(20)];
+}
+
+test('cloudinary.url with crop, chain, signature and named transformation', async () => {
+  const r = await cloudinary.uploader.upload(fixture('photo.jpg'), { public_id: 'node/deliver', overwrite: true });
+  const url = cloudinary.url(r.public_id, {
+    width: 24, height: 12, crop: 'fill', gravity: 'north', format: 'png', version: r.version, secure: false,
+  });
+  assert.match(url, /\/c_fill,g_north,h_12,w_24\//);
+  const first = await get(url);
+  assert.equal(first.status, 200);
+  assert.equal(first.headers.get('content-type'), 'image/png');
+  assert.deepEqual(pngSize(first.body), [24, 12]);
+  const second = await get(url);
+  assert.equal(second.headers.get('etag'), first.headers.get('etag'));
+  assert.ok(second.body.equals(first.body));
+
+  const chained = cloudinary.url(r.public_id, {
+    transformation: [{ width: 20, crop: 'scale' }, { radius: 'max' }], format: 'png', secure: false,
+  });
+  assert.match(chained, /\/c_scale,w_20\/r_max\//);
+  const c = await get(chained);
+  assert.equal(c.status, 200);
+  assert.equal(c.body[25], 6, 'rounded corners need RGBA');
+
+  const signed = cloudinary.url(r.public_id, { width: 8, crop: 'scale', format: 'png', sign_url: true, secure: false });
+  assert.match(signed, /\/s--[A-Za-z0-9_-]{8}--\//);
+  assert.equal((await get(signed)).status, 200);
+  assert.equal((await get(signed.replace(/s--[^/]+--/, 's--AAAAAAAA--'))).status, 401);
+
+  const named = await get(cloudinary.url(r.public_id, { transformation: 'sdk_thumb', format: 'png', secure: false }));
+  assert.deepEqual(pngSize(named.body), [20, 20]);
+});
+
+test('f_auto follows Accept, and errors carry X-Cld-Error', async () => {
+  await cloudinary.uploader.upload(fixture('photo.jpg'), { public_id: 'node/auto', overwrite: true });
+  const url = cloudinary.url('node/auto', { fetch_format: 'auto', width: 10, crop: 'scale', secure: false });
+  const webp = await get(url, { accept: 'image/webp,*/*' });
+  assert.equal(webp.headers.get('content-type'), 'image/webp');
+  assert.match(webp.headers.get('vary'), /Accept/);
+  const bad = await get(cloudinary.url('node/auto', { width: 'abc', secure: false }));
+  assert.equal(bad.status, 400);
+  assert.equal(bad.headers.get('x-cld-error'), 'Invalid width in transformation: abc');
+});
+
+test('eager transformations on upload', async () => {
+  const r = await cloudinary.uploader.upload(fixture('photo.jpg'), {
+    public_id: 'node/eager', overwrite: true, eager: [{ width: 10, crop: 'scale', format: 'png' }],
+  });
+  assert.equal(r.eager.length, 1);
+  assert.equal(r.eager[0].width, 10);
+  const got = await get(r.eager[0].secure_url);
+  assert.deepEqual(pngSize(got.body), [10, 8]);
+});

@@ -1,0 +1,122 @@
+"""Transformation URLs built by the official Python SDK, fetched from Nubo."""
+import io
+import re
+import urllib.error
+import urllib.request
+
+import cloudinary
+import cloudinary.uploader as up
+import cloudinary.utils as u
+from PIL import Image
+
+from conftest import fixture
+
+
+def get(url, accept=None):
+    req = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    try:
+        with urllib.request.urlopen(req) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def size(body):
+    return Image.open(io.BytesIO(body)).size
+
+
+def photo(public_id):
+    return up.upload(fixture("photo.jpg"), public_id=public_id, overwrite=True)
+
+
+def test_cloudinary_url_renders_then_serves_from_cache():
+    r = photo("py/deliver")
+    url, _ = u.cloudinary_url(
+        r["public_id"], width=20, height=10, crop="fill", format="png", version=r["version"]
+    )
+    assert "/c_fill,h_10,w_20/v%d/py/deliver.png" % r["version"] in url
+    status, headers, body = get(url)
+    assert status == 200
+    assert headers["Content-Type"] == "image/png"
+    assert size(body) == (20, 10)
+    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    status, again, body2 = get(url)
+    assert (status, body2, again["ETag"]) == (200, body, headers["ETag"])
+
+
+def test_chained_transformations_and_image_tags():
+    photo("py/chain")
+    img = cloudinary.CloudinaryImage("py/chain")
+    url = img.build_url(
+        transformation=[{"width": 30, "crop": "scale"}, {"angle": 90}, {"effect": "grayscale"}],
+        format="png",
+    )
+    assert "/c_scale,w_30/a_90/e_grayscale/" in url
+    status, _, body = get(url)
+    assert status == 200
+    w, h = size(body)
+    assert (w, h) in ((22, 30), (23, 30)), (w, h)
+    pixels = Image.open(io.BytesIO(body)).convert("RGB").getdata()
+    assert all(p[0] == p[1] == p[2] for p in pixels)
+    tag = img.image(width=16, crop="scale", format="webp", alt="chain")
+    src = re.search(r'src="([^"]+)"', tag).group(1)
+    status, headers, body = get(src)
+    assert (status, headers["Content-Type"]) == (200, "image/webp")
+    assert size(body)[0] == 16
+
+
+def test_signed_and_named_transformations():
+    photo("py/signed")
+    url, _ = u.cloudinary_url("py/signed", width=12, crop="scale", format="png", sign_url=True)
+    assert "/s--" in url
+    status, _, body = get(url)
+    assert status == 200 and size(body)[0] == 12
+    tampered = re.sub(r"s--[A-Za-z0-9_-]{8}--", "s--AAAAAAAA--", url)
+    assert get(tampered)[0] == 401
+    named, _ = u.cloudinary_url("py/signed", transformation="sdk_thumb", format="png")
+    assert "/t_sdk_thumb/" in named
+    status, _, body = get(named)
+    assert status == 200 and size(body) == (20, 20)
+    status, headers, _ = get(u.cloudinary_url("py/signed", transformation="nope")[0])
+    assert status == 400 and headers["X-Cld-Error"] == "Unknown transformation nope"
+
+
+def test_auto_format_and_quality_follow_accept():
+    photo("py/auto")
+    url, _ = u.cloudinary_url("py/auto", fetch_format="auto", quality="auto", width=10, crop="scale")
+    assert "f_auto" in url and "q_auto" in url
+    status, headers, body = get(url, accept="image/webp,*/*")
+    assert (status, headers["Content-Type"]) == (200, "image/webp")
+    assert "Accept" in headers["Vary"]
+    status, headers, _ = get(url, accept="image/avif,image/webp,*/*")
+    assert headers["Content-Type"] == "image/avif"
+    status, headers, _ = get(url, accept="*/*")
+    assert headers["Content-Type"] == "image/jpeg"
+
+
+def test_eager_on_upload_and_explicit():
+    r = up.upload(
+        fixture("photo.jpg"),
+        public_id="py/eager",
+        overwrite=True,
+        eager=[{"width": 10, "crop": "scale", "format": "png"}, {"width": 5, "height": 5, "crop": "fill"}],
+    )
+    assert [e["width"] for e in r["eager"]] == [10, 5]
+    assert r["eager"][0]["format"] == "png"
+    status, headers, body = get(r["eager"][0]["secure_url"])
+    assert status == 200 and size(body)[0] == 10
+    e = up.explicit("py/eager", type="upload", eager=[{"width": 7, "crop": "scale"}])
+    assert e["eager"][0]["width"] == 7
+
+
+def test_incoming_transformation_and_conversion():
+    r = up.upload(
+        fixture("photo.jpg"),
+        public_id="py/incoming",
+        overwrite=True,
+        transformation={"width": 20, "crop": "scale"},
+        format="png",
+    )
+    assert (r["width"], r["format"]) == (20, "png")
+    status, headers, body = get(r["secure_url"])
+    assert headers["Content-Type"] == "image/png" and size(body)[0] == 20
