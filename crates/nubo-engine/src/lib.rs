@@ -124,4 +124,6 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
 }
 
 #[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
 mod tests;
