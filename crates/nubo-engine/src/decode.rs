@@ -137,10 +137,9 @@ fn decode_jpeg(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Resu
     d.decode_headers().map_err(invalid)?;
     let info = d.info().ok_or_else(|| invalid("no JPEG header"))?;
     check_pixels(info.width as u32, info.height as u32, 1, limits)?;
-    let cmyk = matches!(
-        d.input_colorspace(),
-        Some(ColorSpace::CMYK | ColorSpace::YCCK)
-    );
+    // Plain CMYK comes out raw and goes through the embedded profile;
+    // zune-jpeg only converts YCCK to RGB itself (with the plain formula).
+    let cmyk = d.input_colorspace() == Some(ColorSpace::CMYK);
     let out_cs = if cmyk {
         ColorSpace::CMYK
     } else {
@@ -257,7 +256,7 @@ fn decode_frames(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Re
             d.set_limits(image_limits(limits)).map_err(invalid)?;
             let (w, h) = d.dimensions();
             check_pixels(w, h, 1, limits)?;
-            Box::new(d.into_frames().into_iter())
+            Box::new(d.into_frames())
         }
         Format::Webp => {
             let mut d =
@@ -268,7 +267,7 @@ fn decode_frames(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Re
             }
             let (w, h) = d.dimensions();
             check_pixels(w, h, 1, limits)?;
-            Box::new(d.into_frames().into_iter())
+            Box::new(d.into_frames())
         }
         _ => {
             let mut d = image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map_err(invalid)?;
@@ -278,7 +277,7 @@ fn decode_frames(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Re
             }
             let (w, h) = d.dimensions();
             check_pixels(w, h, 1, limits)?;
-            Box::new(d.apng().map_err(invalid)?.into_frames().into_iter())
+            Box::new(d.apng().map_err(invalid)?.into_frames())
         }
     };
     let mut out = Vec::new();
@@ -291,7 +290,7 @@ fn decode_frames(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Re
         let keep = req.all_frames || count == req.page;
         if keep {
             let (n, d) = frame.delay().numer_denom_ms();
-            let delay_ms = if d == 0 { 0 } else { n / d };
+            let delay_ms = n.checked_div(d).unwrap_or(0);
             let raster = Raster::new(w, h, 4, frame.into_buffer().into_raw());
             out.push(Frame { raster, delay_ms });
         }

@@ -265,8 +265,8 @@ fn pixelate(r: &mut Raster, n: u32) {
             for y in by..ey {
                 for x in bx..ex {
                     let i = (y * w + x) * c;
-                    for k in 0..c {
-                        sum[k] += r.data[i + k] as u64;
+                    for (acc, v) in sum.iter_mut().zip(&r.data[i..i + c]) {
+                        *acc += *v as u64;
                     }
                 }
             }
@@ -274,8 +274,8 @@ fn pixelate(r: &mut Raster, n: u32) {
             for y in by..ey {
                 for x in bx..ex {
                     let i = (y * w + x) * c;
-                    for k in 0..c {
-                        r.data[i + k] = ((sum[k] + count / 2) / count) as u8;
+                    for (v, acc) in r.data[i..i + c].iter_mut().zip(&sum) {
+                        *v = ((acc + count / 2) / count) as u8;
                     }
                 }
             }
@@ -453,8 +453,8 @@ fn oil_paint(r: &mut Raster, n: u8) {
             }
             let best = (0..LEVELS).max_by_key(|&l| count[l]).unwrap_or(0);
             let i = (y * w + x) as usize * c;
-            for k in 0..3 {
-                r.data[i + k] = (sum[best][k] / count[best].max(1)) as u8;
+            for (v, acc) in r.data[i..i + 3].iter_mut().zip(&sum[best]) {
+                *v = (acc / count[best].max(1)) as u8;
             }
         }
     }

@@ -154,6 +154,7 @@ const CASES: &[(&str, &str, &str, Format, f64)] = &[
     ("png16", "astronaut16.png", "w_64", Format::Png, 85.0),
     ("alpha-to-jpeg", "arc-alpha.png", "w_100", Format::Jpg, 85.0),
     ("svg", "shapes.svg", "w_200", Format::Png, 68.0),
+    ("cmyk", "cmyk.jpg", "", Format::Png, 80.0),
 ];
 
 fn rgb(img: &image::DynamicImage) -> (Vec<[f32; 3]>, u32, u32) {

@@ -153,11 +153,9 @@ impl Raster {
                 // Porter-Duff "over" with straight alpha.
                 let oa = sa + da * (255 - sa) / 255;
                 for k in 0..3 {
-                    let v = if oa == 0 {
-                        0
-                    } else {
-                        (s[k] as u32 * sa + d[k] as u32 * da * (255 - sa) / 255) / oa
-                    };
+                    let v = (s[k] as u32 * sa + d[k] as u32 * da * (255 - sa) / 255)
+                        .checked_div(oa)
+                        .unwrap_or(0);
                     d[k] = v.min(255) as u8;
                 }
                 if c == 4 {
