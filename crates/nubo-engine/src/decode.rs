@@ -159,15 +159,20 @@ fn decode_jpeg(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Resu
         let r = Raster::new(w, h, 3, pixels);
         color::to_srgb(r, icc.as_deref())
     };
+    Ok(upright_still(raster, req, orientation))
+}
+
+/// One decoded frame, turned upright unless the request says otherwise.
+fn upright_still(raster: Raster, req: &DecodeRequest, orientation: Orientation) -> Decoded {
     let raster = if req.orient {
         orient::apply(raster, orientation)
     } else {
         raster
     };
-    Ok(Decoded {
+    Decoded {
         picture: Picture::still(raster),
         source_frames: 1,
-    })
+    }
 }
 
 fn image_format(f: Format) -> image::ImageFormat {
@@ -204,15 +209,7 @@ fn decode_still(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Res
         .unwrap_or(Orientation::Normal);
     let img = image::DynamicImage::from_decoder(decoder).map_err(invalid)?;
     let raster = color::to_srgb(from_dynamic(img), icc.as_deref());
-    let raster = if req.orient {
-        orient::apply(raster, orientation)
-    } else {
-        raster
-    };
-    Ok(Decoded {
-        picture: Picture::still(raster),
-        source_frames: 1,
-    })
+    Ok(upright_still(raster, req, orientation))
 }
 
 /// ICO through `image`, except PNG entries that are not RGBA, which it
