@@ -11,8 +11,6 @@ pub enum Flag {
     Attachment(Option<String>),
     Progressive(Progressive),
     StripProfile,
-    KeepIptc,
-    KeepAttribution,
     ForceStrip,
     Lossy,
     Png8,
@@ -37,6 +35,9 @@ pub enum Progressive {
 }
 
 const UNSUPPORTED: &[&str] = &[
+    // Derived files are always stripped of metadata for now.
+    "keep_iptc",
+    "keep_attribution",
     "relative",
     "region_relative",
     "layer_apply",
@@ -98,8 +99,6 @@ impl Flag {
         }
         Ok(match item {
             "strip_profile" => Flag::StripProfile,
-            "keep_iptc" => Flag::KeepIptc,
-            "keep_attribution" => Flag::KeepAttribution,
             "force_strip" => Flag::ForceStrip,
             "lossy" => Flag::Lossy,
             "png8" => Flag::Png8,
@@ -140,8 +139,6 @@ impl fmt::Display for Flag {
             Flag::Progressive(Progressive::Steep) => f.write_str("progressive:steep"),
             Flag::Progressive(Progressive::None) => f.write_str("progressive:none"),
             Flag::StripProfile => f.write_str("strip_profile"),
-            Flag::KeepIptc => f.write_str("keep_iptc"),
-            Flag::KeepAttribution => f.write_str("keep_attribution"),
             Flag::ForceStrip => f.write_str("force_strip"),
             Flag::Lossy => f.write_str("lossy"),
             Flag::Png8 => f.write_str("png8"),

@@ -93,7 +93,7 @@ fn canonical_form_is_a_fixed_point() {
         "c_fill,g_south_east,h_100,w_0.5,x_3,y_-4/e_tint:equalize:10:red:20p:blue/fl_attachment",
         "a_exif.vflip.17,b_rgb:00000080,bo_2px_solid_black,co_white,o_10,r_max",
         "c_lpad,dpr_auto,f_auto,q_auto:low,w_300",
-        "ar_4:3,c_crop,e_pixelate_region:20,fl_keep_iptc.lossy.png8,pg_3",
+        "ar_4:3,c_crop,e_pixelate_region:20,fl_lossy.png8.strip_profile,pg_3",
     ] {
         let once = canon(s);
         assert_eq!(canon(&once), once, "{s}");
@@ -165,6 +165,7 @@ fn unsupported_keys_are_refused_by_name() {
         ("e_gen_remove:prompt_x", "Effect gen_remove"),
         ("c_imagga_crop", "Imagga"),
         ("fl_layer_apply", "Flag layer_apply"),
+        ("fl_keep_iptc", "Flag keep_iptc"),
         ("f_heic", "Output format heic"),
         ("q_jpegmini", "q_jpegmini"),
         ("g_ocr_text", "Gravity ocr_text"),
