@@ -41,6 +41,17 @@ async fn serve_delivery(
         header_str(headers, "sec-ch-dpr").or_else(|| header_str(headers, "dpr")),
     );
     let d = state.service.deliver(&cloud, &url, &hints).await?;
+    send_delivery(state, &d, method, headers).await
+}
+
+/// The response for a resolved delivery: validators, caching headers,
+/// conditional and ranged requests.
+pub(crate) async fn send_delivery(
+    state: &AppState,
+    d: &Delivery,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let etag = format!("\"{}\"", d.etag);
     let modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(d.modified).unwrap_or(0));
 
@@ -88,7 +99,7 @@ async fn serve_delivery(
                 .expect("valid response"));
         }
     };
-    respond(state, &d, resp, range, method == Method::HEAD).await
+    respond(state, d, resp, range, method == Method::HEAD).await
 }
 
 async fn respond(

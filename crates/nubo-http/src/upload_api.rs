@@ -45,6 +45,9 @@ pub(crate) async fn dispatch(
     };
     let action = Action::parse(action)
         .ok_or_else(|| ApiError::not_found(format!("Unknown Upload API action {action}")))?;
+    if action == Action::Download {
+        return download(&state, req, cloud, rt).await;
+    }
     if req.method() != Method::POST {
         return Err(ApiError::new(
             axum::http::StatusCode::METHOD_NOT_ALLOWED,
@@ -84,6 +87,7 @@ pub(crate) async fn dispatch(
         Action::Tags => svc.tags(manage(parsed.params)).await?,
         Action::Context => svc.context(manage(parsed.params)).await?,
         Action::DeleteByToken => svc.delete_by_token(&cloud, &parsed.params).await?,
+        Action::Download => unreachable!("answered above"),
     };
     Ok(Json(result).into_response())
 }
@@ -98,6 +102,7 @@ enum Action {
     Tags,
     Context,
     DeleteByToken,
+    Download,
 }
 
 impl Action {
@@ -111,9 +116,44 @@ impl Action {
             "tags" => Action::Tags,
             "context" => Action::Context,
             "delete_by_token" => Action::DeleteByToken,
+            "download" => Action::Download,
             _ => return None,
         })
     }
+}
+
+/// `GET /v1_1/{cloud}/{rt}/download?…&signature=…`: a signed, expiring
+/// link to an original (usually private), served like a delivery.
+async fn download(
+    state: &AppState,
+    req: Request,
+    cloud: &str,
+    rt: UploadResourceType,
+) -> Result<Response, ApiError> {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            "Use GET for download",
+        ));
+    }
+    let cloud = CloudName::parse(cloud).map_err(|e| ApiError::not_found(e.to_string()))?;
+    let method = req.method().clone();
+    let headers = req.headers().clone();
+    let creds = auth::credentials(&headers)?;
+    let mut params = nubo_service::Params::new();
+    for (k, v) in url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()) {
+        params.push(k.into_owned(), v.into_owned());
+    }
+    let d = state
+        .service
+        .download(ManageRequest {
+            cloud,
+            resource_type: rt,
+            params,
+            creds,
+        })
+        .await?;
+    crate::delivery::send_delivery(state, &d, &method, &headers).await
 }
 
 /// Chunked (`upload_large`) sessions need server-side assembly, which is not

@@ -372,6 +372,45 @@ fn derived_delivery(
     })
 }
 
+/// An original fetched through the signed download API: never cached by
+/// shared caches.
+pub(crate) fn private_original(
+    asset: &Asset,
+    stored: Option<Format>,
+    disposition: Option<String>,
+) -> Result<Delivery> {
+    let content_type = match stored {
+        Some(f) => f.mime().to_owned(),
+        None => raw_content_type(asset.loc.public_id.as_str()).to_owned(),
+    };
+    Ok(Delivery {
+        content_type,
+        cache_control: "private, no-store".into(),
+        etag: asset.etag.clone(),
+        modified: asset.created_at,
+        bytes: asset.bytes,
+        vary: None,
+        disposition,
+        blob: BlobKey::parse(&asset.blob_key)?,
+    })
+}
+
+pub(crate) fn private_derived(d: Derived, disposition: Option<String>) -> Result<Delivery> {
+    let blob = BlobKey::parse(&d.blob_key)?;
+    Ok(Delivery {
+        content_type: Format::from_extension(&d.format)
+            .map_or("application/octet-stream", |f| f.mime())
+            .to_owned(),
+        cache_control: "private, no-store".into(),
+        etag: blob.sha256_hex()[..32].to_owned(),
+        modified: d.created_at,
+        bytes: d.bytes,
+        vary: None,
+        disposition,
+        blob,
+    })
+}
+
 /// True when the transformation changes no byte: only delivery flags.
 fn is_pixel_neutral(t: &Transformation) -> bool {
     t.components.iter().all(|c| {

@@ -15,6 +15,7 @@ pub mod accounts;
 pub mod auth;
 pub mod deliver;
 mod derive;
+mod download;
 mod eager;
 mod error;
 pub mod manage;

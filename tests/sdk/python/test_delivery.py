@@ -120,3 +120,23 @@ def test_incoming_transformation_and_conversion():
     assert (r["width"], r["format"]) == (20, "png")
     status, headers, body = get(r["secure_url"])
     assert headers["Content-Type"] == "image/png" and size(body)[0] == 20
+
+
+def test_private_download_url():
+    import time
+
+    up.upload(fixture("photo.jpg"), public_id="py/vault", type="private", overwrite=True)
+    assert get(u.cloudinary_url("py/vault", type="private", format="jpg")[0])[0] == 401
+    url = u.private_download_url(
+        "py/vault", "png", type="private", attachment=True, expires_at=int(time.time()) + 600
+    )
+    assert "/v1_1/demo/image/download?" in url
+    status, headers, body = get(url)
+    assert (status, headers["Content-Type"]) == (200, "image/png")
+    assert headers["Content-Disposition"] == 'attachment; filename="vault.png"'
+    assert size(body) == (40, 30)
+    status, _, body = get(u.private_download_url("py/vault", "jpg", type="private"))
+    with open(fixture("photo.jpg"), "rb") as f:
+        assert (status, body) == (200, f.read())
+    expired = u.private_download_url("py/vault", "jpg", type="private", expires_at=int(time.time()) - 5)
+    assert get(expired)[0] == 401

@@ -321,3 +321,96 @@ async fn eager_incoming_and_explicit() {
     app.service.sweep_blobs(later).await.unwrap();
     assert_eq!(app.blob_files(), before - 2);
 }
+
+fn signed_query(action: &str, fields: &[(&str, &str)]) -> String {
+    let pairs = signed(action, fields, now());
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .finish()
+}
+
+#[tokio::test]
+async fn private_download_urls() {
+    let app = TestApp::new().await;
+    app.call(
+        "image/upload",
+        &[("public_id", "vault/doc"), ("type", "private")],
+        Some(("p.jpg", &fixture("photo.jpg"))),
+    )
+    .await;
+    let future = (now() + 600).to_string();
+    let q = signed_query(
+        "download",
+        &[
+            ("public_id", "vault/doc"),
+            ("format", "jpg"),
+            ("type", "private"),
+            ("attachment", "true"),
+            ("expires_at", &future),
+        ],
+    );
+    let r = app.get(&format!("/v1_1/demo/image/download?{q}")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.body, fixture("photo.jpg"));
+    assert_eq!(
+        r.headers["content-disposition"],
+        "attachment; filename=\"doc.jpg\""
+    );
+    assert_eq!(r.headers["cache-control"], "private, no-store");
+    // Another format converts.
+    let q = signed_query(
+        "download",
+        &[
+            ("public_id", "vault/doc"),
+            ("format", "png"),
+            ("type", "private"),
+        ],
+    );
+    let r = app.get(&format!("/v1_1/demo/image/download?{q}")).await;
+    assert_eq!(
+        (r.status, r.headers["content-type"].to_str().unwrap()),
+        (StatusCode::OK, "image/png")
+    );
+    assert_eq!(dims(&r.body), (40, 30));
+    // Expired, tampered and unsigned links are refused.
+    let past = (now() - 10).to_string();
+    let q = signed_query(
+        "download",
+        &[
+            ("public_id", "vault/doc"),
+            ("format", "jpg"),
+            ("type", "private"),
+            ("expires_at", &past),
+        ],
+    );
+    assert_eq!(
+        app.get(&format!("/v1_1/demo/image/download?{q}"))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let q = signed_query(
+        "download",
+        &[
+            ("public_id", "vault/doc"),
+            ("format", "jpg"),
+            ("type", "private"),
+        ],
+    );
+    let tampered = q.replace("vault%2Fdoc", "vault%2Fother");
+    assert_eq!(
+        app.get(&format!("/v1_1/demo/image/download?{tampered}"))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = app
+        .get("/v1_1/demo/image/download?public_id=vault/doc&type=private")
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
