@@ -70,25 +70,32 @@ pub(crate) async fn dispatch(
         params,
         creds: creds.clone(),
     };
-    let result = match action {
-        Action::Upload => {
-            let upload = UploadRequest {
-                cloud: cloud.clone(),
-                resource_type: rt,
-                params: parsed.params,
-                creds,
-                file: parsed.file,
-            };
-            svc.upload(upload).await?
-        }
-        Action::Destroy => svc.destroy(manage(parsed.params)).await?,
-        Action::Rename => svc.rename(manage(parsed.params)).await?,
-        Action::Explicit => svc.explicit(manage(parsed.params)).await?,
-        Action::Tags => svc.tags(manage(parsed.params)).await?,
-        Action::Context => svc.context(manage(parsed.params)).await?,
-        Action::DeleteByToken => svc.delete_by_token(&cloud, &parsed.params).await?,
-        Action::Download => unreachable!("answered above"),
-    };
+    let outcome = async {
+        Ok::<_, nubo_service::ServiceError>(match action {
+            Action::Upload => {
+                let upload = UploadRequest {
+                    cloud: cloud.clone(),
+                    resource_type: rt,
+                    params: parsed.params,
+                    creds: creds.clone(),
+                    file: parsed.file,
+                };
+                svc.upload(upload).await?
+            }
+            Action::Destroy => svc.destroy(manage(parsed.params)).await?,
+            Action::Rename => svc.rename(manage(parsed.params)).await?,
+            Action::Explicit => svc.explicit(manage(parsed.params)).await?,
+            Action::Tags => svc.tags(manage(parsed.params)).await?,
+            Action::Context => svc.context(manage(parsed.params)).await?,
+            Action::DeleteByToken => svc.delete_by_token(&cloud, &parsed.params).await?,
+            Action::Download => unreachable!("answered above"),
+        })
+    }
+    .await;
+    // Every action but download may change what delivery URLs resolve to,
+    // failed ones included (an upload can fail after its commit).
+    svc.note_write();
+    let result = outcome?;
     Ok(Json(result).into_response())
 }
 

@@ -263,7 +263,9 @@ impl Service {
             created_at: existing.map_or(at, |e| e.created_at),
             updated_at: at,
         };
-        Ok(self.catalog.put_named_transformation(&record).await?)
+        let outcome = self.catalog.put_named_transformation(&record).await?;
+        self.note_write();
+        Ok(outcome)
     }
 
     pub async fn list_named_transformations(

@@ -137,6 +137,32 @@ impl Service {
         url: &DeliveryUrl,
         hints: &ClientHints,
     ) -> Result<Delivery> {
+        let key = format!(
+            "{cloud}/{}/{}/{}/{:?}/{}|{}{}|{:?}",
+            url.resource_type.as_str(),
+            url.delivery_type.as_str(),
+            url.signature.as_deref().unwrap_or(""),
+            url.version,
+            url.signed_text,
+            u8::from(hints.accepts_avif),
+            u8::from(hints.accepts_webp),
+            hints.dpr.map(f64::ceil),
+        );
+        if let Some(d) = self.hot.get(&key) {
+            return Ok(d);
+        }
+        let generation = self.hot.generation();
+        let d = self.resolve_delivery(cloud, url, hints).await?;
+        self.hot.put(key, generation, d.clone());
+        Ok(d)
+    }
+
+    async fn resolve_delivery(
+        &self,
+        cloud: &CloudName,
+        url: &DeliveryUrl,
+        hints: &ClientHints,
+    ) -> Result<Delivery> {
         if !self.catalog.cloud_exists(cloud).await? {
             return Err(ServiceError::NotFound(url.tail.clone()));
         }

@@ -18,6 +18,7 @@ mod derive;
 mod download;
 mod eager;
 mod error;
+mod hot;
 pub mod manage;
 mod params;
 mod response;
@@ -59,6 +60,7 @@ pub struct Service {
     urls: PublicUrls,
     engine: Engine,
     flights: Arc<derive::Flights>,
+    hot: Arc<hot::HotDeliveries>,
 }
 
 impl Service {
@@ -78,7 +80,14 @@ impl Service {
             urls,
             engine,
             flights: Arc::default(),
+            hot: Arc::default(),
         }
+    }
+
+    /// Tells the delivery cache that this process changed assets, derived
+    /// files or named transformations.
+    pub fn note_write(&self) {
+        self.hot.invalidate();
     }
 
     pub fn limits(&self) -> &Limits {

@@ -414,3 +414,31 @@ async fn private_download_urls() {
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_delivery_cache_never_serves_what_this_node_replaced() {
+    let app = TestApp::new().await;
+    upload_photo(&app, "swap").await;
+    let url = "/demo/image/upload/w_10/swap.png";
+    let before = app.get(url).await;
+    assert_eq!(dims(&before.body), (10, 8));
+    assert_eq!(
+        app.get(url).await.body,
+        before.body,
+        "served from the cache"
+    );
+    // Overwrite with a different image: the very next request sees it.
+    app.call(
+        "image/upload",
+        &[("public_id", "swap")],
+        Some(("a.png", &fixture("alpha.png"))),
+    )
+    .await;
+    let after = app.get(url).await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert_eq!(dims(&after.body), (10, 8));
+    assert_ne!(after.body, before.body);
+    app.call("image/destroy", &[("public_id", "swap")], None)
+        .await;
+    assert_eq!(app.get(url).await.status, StatusCode::NOT_FOUND);
+}
