@@ -126,6 +126,14 @@ pub struct Delivery {
     /// `Content-Disposition` for `fl_attachment`.
     pub disposition: Option<String>,
     blob: BlobKey,
+    /// The bytes themselves, for small files kept in the delivery cache.
+    inline: Option<bytes::Bytes>,
+}
+
+impl Delivery {
+    pub(crate) fn inline_len(&self) -> usize {
+        self.inline.as_ref().map_or(0, |b| b.len())
+    }
 }
 
 impl Service {
@@ -152,7 +160,13 @@ impl Service {
             return Ok(d);
         }
         let generation = self.hot.generation();
-        let d = self.resolve_delivery(cloud, url, hints).await?;
+        let mut d = self.resolve_delivery(cloud, url, hints).await?;
+        if d.bytes <= crate::hot::INLINE_MAX as i64 {
+            // Small files are served from memory while the entry lives.
+            if let Ok(read) = self.blobs.open(&d.blob, None).await {
+                d.inline = collect(read.body).await.ok();
+            }
+        }
         self.hot.put(key, generation, d.clone());
         Ok(d)
     }
@@ -246,6 +260,7 @@ impl Service {
             vary: None,
             disposition,
             blob: BlobKey::parse(&asset.blob_key)?,
+            inline: None,
         })
     }
 
@@ -316,7 +331,28 @@ impl Service {
 
     /// Opens the bytes of a delivery, whole or a range.
     pub async fn open_delivery(&self, d: &Delivery, range: Option<ByteRange>) -> Result<BlobRead> {
-        Ok(self.blobs.open(&d.blob, range).await?)
+        let Some(bytes) = &d.inline else {
+            return Ok(self.blobs.open(&d.blob, range).await?);
+        };
+        let total = bytes.len() as u64;
+        let r = range.unwrap_or(ByteRange {
+            start: 0,
+            end: total,
+        });
+        if r.start > r.end || r.end > total {
+            return Err(nubo_blob::BlobError::BadRange {
+                start: r.start,
+                end: r.end,
+                total,
+            }
+            .into());
+        }
+        let part = bytes.slice(r.start as usize..r.end as usize);
+        Ok(BlobRead {
+            total,
+            range: r,
+            body: Box::pin(futures_util::stream::once(async move { Ok(part) })),
+        })
     }
 
     async fn check_url_signature(&self, cloud: &CloudName, url: &DeliveryUrl) -> Result<()> {
@@ -395,6 +431,7 @@ fn derived_delivery(
         vary: (!vary.is_empty()).then(|| vary.join(", ")),
         disposition,
         blob,
+        inline: None,
     })
 }
 
@@ -418,6 +455,7 @@ pub(crate) fn private_original(
         vary: None,
         disposition,
         blob: BlobKey::parse(&asset.blob_key)?,
+        inline: None,
     })
 }
 
@@ -434,7 +472,22 @@ pub(crate) fn private_derived(d: Derived, disposition: Option<String>) -> Result
         vary: None,
         disposition,
         blob,
+        inline: None,
     })
+}
+
+/// Reads a (small) blob body into memory.
+async fn collect(
+    mut body: std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send>,
+    >,
+) -> std::io::Result<bytes::Bytes> {
+    use futures_util::StreamExt;
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        buf.extend_from_slice(&chunk?);
+    }
+    Ok(buf.freeze())
 }
 
 /// True when the transformation changes no byte: only delivery flags.

@@ -16,11 +16,21 @@ use crate::deliver::Delivery;
 
 pub(crate) const TTL: Duration = Duration::from_secs(5);
 const MAX_ENTRIES: usize = 50_000;
+/// Files up to this size are kept in memory with their entry…
+pub(crate) const INLINE_MAX: usize = 256 * 1024;
+/// …within this budget for all entries together.
+const INLINE_BUDGET: usize = 64 * 1024 * 1024;
 
 #[derive(Default)]
 pub(crate) struct HotDeliveries {
     generation: AtomicU64,
-    entries: Mutex<HashMap<String, (u64, Instant, Delivery)>>,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, (u64, Instant, Delivery)>,
+    inline_bytes: usize,
 }
 
 impl HotDeliveries {
@@ -35,8 +45,8 @@ impl HotDeliveries {
     pub(crate) fn get(&self, key: &str) -> Option<Delivery> {
         let now = Instant::now();
         let generation = self.generation();
-        let map = self.entries.lock().expect("hot cache");
-        match map.get(key) {
+        let entries = self.entries.lock().expect("hot cache");
+        match entries.map.get(key) {
             Some((g, at, d)) if *g == generation && now.duration_since(*at) < TTL => {
                 Some(d.clone())
             }
@@ -47,10 +57,16 @@ impl HotDeliveries {
     /// Stores what was resolved under `generation`, the value read before
     /// the lookup began: a write in between makes the entry stale at once.
     pub(crate) fn put(&self, key: String, generation: u64, d: Delivery) {
-        let mut map = self.entries.lock().expect("hot cache");
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
+        let mut entries = self.entries.lock().expect("hot cache");
+        let size = d.inline_len();
+        if entries.map.len() >= MAX_ENTRIES || entries.inline_bytes + size > INLINE_BUDGET {
+            // Crude but bounded: start over rather than track recency.
+            entries.map.clear();
+            entries.inline_bytes = 0;
         }
-        map.insert(key, (generation, Instant::now(), d));
+        entries.inline_bytes += size;
+        if let Some((_, _, old)) = entries.map.insert(key, (generation, Instant::now(), d)) {
+            entries.inline_bytes -= old.inline_len().min(entries.inline_bytes);
+        }
     }
 }
