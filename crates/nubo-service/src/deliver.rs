@@ -134,6 +134,21 @@ impl Delivery {
     pub(crate) fn inline_len(&self) -> usize {
         self.inline.as_ref().map_or(0, |b| b.len())
     }
+
+    #[cfg(test)]
+    pub(crate) fn for_tests(inline: usize) -> Delivery {
+        Delivery {
+            content_type: "image/png".into(),
+            cache_control: String::new(),
+            etag: String::new(),
+            modified: 0,
+            bytes: inline as i64,
+            vary: None,
+            disposition: None,
+            blob: BlobKey::new_generation(&"ab".repeat(32)),
+            inline: Some(bytes::Bytes::from(vec![0u8; inline])),
+        }
+    }
 }
 
 impl Service {

@@ -70,3 +70,35 @@ impl HotDeliveries {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(inline: usize) -> Delivery {
+        Delivery::for_tests(inline)
+    }
+
+    #[test]
+    fn a_local_write_invalidates_and_the_budget_bounds_memory() {
+        let hot = HotDeliveries::default();
+        let g = hot.generation();
+        hot.put("a".into(), g, delivery(10));
+        assert!(hot.get("a").is_some());
+        hot.invalidate();
+        assert!(
+            hot.get("a").is_none(),
+            "entries of an older generation are misses"
+        );
+        // A render that began before the write stores under its old
+        // generation, so it is never served.
+        hot.put("b".into(), g, delivery(10));
+        assert!(hot.get("b").is_none());
+        let g = hot.generation();
+        for i in 0..(INLINE_BUDGET / INLINE_MAX + 2) {
+            hot.put(format!("k{i}"), g, delivery(INLINE_MAX));
+            let used = hot.entries.lock().unwrap().inline_bytes;
+            assert!(used <= INLINE_BUDGET, "{used} bytes held");
+        }
+    }
+}
