@@ -262,21 +262,7 @@ impl Service {
         stored: Option<Format>,
         disposition: Option<String>,
     ) -> Result<Delivery> {
-        let content_type = match stored {
-            Some(f) => f.mime().to_owned(),
-            None => raw_content_type(asset.loc.public_id.as_str()).to_owned(),
-        };
-        Ok(Delivery {
-            content_type,
-            cache_control: cache_control(url, asset),
-            etag: asset.etag.clone(),
-            modified: asset.created_at,
-            bytes: asset.bytes,
-            vary: None,
-            disposition,
-            blob: BlobKey::parse(&asset.blob_key)?,
-            inline: None,
-        })
+        original_delivery(asset, stored, disposition, cache_control(url, asset))
     }
 
     /// Private originals and everything `authenticated` need a signature;
@@ -457,13 +443,22 @@ pub(crate) fn private_original(
     stored: Option<Format>,
     disposition: Option<String>,
 ) -> Result<Delivery> {
+    original_delivery(asset, stored, disposition, "private, no-store".into())
+}
+
+fn original_delivery(
+    asset: &Asset,
+    stored: Option<Format>,
+    disposition: Option<String>,
+    cache_control: String,
+) -> Result<Delivery> {
     let content_type = match stored {
         Some(f) => f.mime().to_owned(),
         None => raw_content_type(asset.loc.public_id.as_str()).to_owned(),
     };
     Ok(Delivery {
         content_type,
-        cache_control: "private, no-store".into(),
+        cache_control,
         etag: asset.etag.clone(),
         modified: asset.created_at,
         bytes: asset.bytes,
