@@ -113,12 +113,18 @@ fn image_limits(limits: &EngineLimits) -> image::Limits {
     l
 }
 
-fn invalid(e: impl std::fmt::Display + 'static) -> EngineError {
-    let any: &dyn std::any::Any = &e;
-    if let Some(image::ImageError::Limits(l)) = any.downcast_ref::<image::ImageError>() {
-        return EngineError::TooLarge(format!("Image is over the configured limits: {l}"));
-    }
+fn invalid(e: impl std::fmt::Display) -> EngineError {
     EngineError::InvalidImage(e.to_string())
+}
+
+/// `image`'s own allocation and size limits are our limits too.
+fn image_error(e: image::ImageError) -> EngineError {
+    match e {
+        image::ImageError::Limits(l) => {
+            EngineError::TooLarge(format!("Image is over the configured limits: {l}"))
+        }
+        other => invalid(other),
+    }
 }
 
 fn decode_jpeg(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
@@ -199,7 +205,7 @@ fn from_dynamic(img: image::DynamicImage) -> Raster {
 fn decode_still(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
     let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image_format(req.format));
     reader.limits(image_limits(limits));
-    let mut decoder = reader.into_decoder().map_err(invalid)?;
+    let mut decoder = reader.into_decoder().map_err(image_error)?;
     let (w, h) = decoder.dimensions();
     check_pixels(w, h, 1, limits)?;
     let icc = decoder.icc_profile().ok().flatten();
@@ -207,7 +213,7 @@ fn decode_still(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Res
         .orientation()
         .map(orient::from_image)
         .unwrap_or(Orientation::Normal);
-    let img = image::DynamicImage::from_decoder(decoder).map_err(invalid)?;
+    let img = image::DynamicImage::from_decoder(decoder).map_err(image_error)?;
     let raster = color::to_srgb(from_dynamic(img), icc.as_deref());
     Ok(upright_still(raster, req, orientation))
 }
@@ -249,16 +255,17 @@ fn largest_ico_png(bytes: &[u8]) -> Option<&[u8]> {
 fn decode_frames(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
     let frames: Box<dyn Iterator<Item = image::ImageResult<image::Frame>>> = match req.format {
         Format::Gif => {
-            let mut d = image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(invalid)?;
-            d.set_limits(image_limits(limits)).map_err(invalid)?;
+            let mut d =
+                image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(image_error)?;
+            d.set_limits(image_limits(limits)).map_err(image_error)?;
             let (w, h) = d.dimensions();
             check_pixels(w, h, 1, limits)?;
             Box::new(d.into_frames())
         }
         Format::Webp => {
             let mut d =
-                image::codecs::webp::WebPDecoder::new(Cursor::new(bytes)).map_err(invalid)?;
-            d.set_limits(image_limits(limits)).map_err(invalid)?;
+                image::codecs::webp::WebPDecoder::new(Cursor::new(bytes)).map_err(image_error)?;
+            d.set_limits(image_limits(limits)).map_err(image_error)?;
             if !d.has_animation() {
                 return decode_still(bytes, req, limits);
             }
@@ -267,20 +274,21 @@ fn decode_frames(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Re
             Box::new(d.into_frames())
         }
         _ => {
-            let mut d = image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map_err(invalid)?;
-            d.set_limits(image_limits(limits)).map_err(invalid)?;
-            if !d.is_apng().map_err(invalid)? {
+            let mut d =
+                image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map_err(image_error)?;
+            d.set_limits(image_limits(limits)).map_err(image_error)?;
+            if !d.is_apng().map_err(image_error)? {
                 return decode_still(bytes, req, limits);
             }
             let (w, h) = d.dimensions();
             check_pixels(w, h, 1, limits)?;
-            Box::new(d.apng().map_err(invalid)?.into_frames())
+            Box::new(d.apng().map_err(image_error)?.into_frames())
         }
     };
     let mut out = Vec::new();
     let mut count = 0u32;
     for frame in frames {
-        let frame = frame.map_err(invalid)?;
+        let frame = frame.map_err(image_error)?;
         count += 1;
         let (w, h) = frame.buffer().dimensions();
         check_pixels(w, h, count as u64, limits)?;

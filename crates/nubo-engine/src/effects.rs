@@ -310,10 +310,7 @@ fn tint(r: &mut Raster, t: &Tint) {
         let y = ((luma(rr, g, b) as f32 - lo) / (hi - lo).max(1.0)).clamp(0.0, 1.0);
         let c = gradient(&stops, y);
         // Keep the pixel's brightness, take the tint's hue.
-        let shade = |tc: u8, orig: u8| {
-            let tinted = tc as f32 * (0.25 + 0.75 * y) + (orig as f32 * 0.0);
-            mix(orig as f32, tinted, a)
-        };
+        let shade = |tc: u8, orig: u8| mix(orig as f32, tc as f32 * (0.25 + 0.75 * y), a);
         [shade(c.r, rr), shade(c.g, g), shade(c.b, b)]
     })
 }

@@ -315,7 +315,7 @@ fn size(pic: Picture, c: &Component, run: &Run) -> Result<Picture> {
     let out = l.output(input);
     run.check_output(out.w, out.h, pic.frames.len())?;
     let canvas = match l.pad {
-        Some((canvas, _, _)) => Some(pad_canvas(&pic, c, canvas, l.resize)?),
+        Some((canvas, _, _)) => Some(pad_canvas(&pic, c, canvas)?),
         None => None,
     };
     pic.try_map(|r| {
@@ -339,7 +339,7 @@ fn size(pic: Picture, c: &Component, run: &Run) -> Result<Picture> {
 /// The canvas a pad mode draws on: `b_` colour, a colour taken from the
 /// image, or a blurred cover copy; white, or transparent for images with
 /// alpha, by default.
-fn pad_canvas(pic: &Picture, c: &Component, canvas: Size, resize: Option<Size>) -> Result<Raster> {
+fn pad_canvas(pic: &Picture, c: &Component, canvas: Size) -> Result<Raster> {
     let first = pic.first();
     let color = match c.background {
         Some(Background::Color(col)) => col,
@@ -352,7 +352,6 @@ fn pad_canvas(pic: &Picture, c: &Component, canvas: Size, resize: Option<Size>) 
         None if first.has_alpha() => Color::TRANSPARENT,
         None => Color::WHITE,
     };
-    let _ = resize;
     Ok(Raster::filled(canvas.w, canvas.h, color))
 }
 

@@ -79,14 +79,6 @@ impl Raster {
         Raster::new(self.width, self.height, 4, data)
     }
 
-    pub fn into_rgba(self) -> Raster {
-        if self.channels == 4 {
-            self
-        } else {
-            self.to_rgba()
-        }
-    }
-
     /// True when some pixel is not fully opaque.
     pub fn uses_alpha(&self) -> bool {
         self.channels == 4 && self.data.chunks_exact(4).any(|p| p[3] != 255)
@@ -104,15 +96,6 @@ impl Raster {
             data.extend_from_slice(&[mix(p[0], bg.r), mix(p[1], bg.g), mix(p[2], bg.b)]);
         }
         Raster::new(self.width, self.height, 3, data)
-    }
-
-    /// Drops alpha when every pixel is opaque: smaller files, faster ops.
-    pub fn drop_opaque_alpha(self) -> Raster {
-        if self.channels == 4 && !self.uses_alpha() {
-            self.flatten(Color::BLACK)
-        } else {
-            self
-        }
     }
 
     /// Copies a rectangle out (clamped to the raster).

@@ -21,6 +21,16 @@ pub struct ParsedRequest {
     pub file: FileInput,
 }
 
+/// The query string's fields, in order (the SDKs may send any call's
+/// parameters there).
+pub(crate) fn query_params(uri: &axum::http::Uri) -> Params {
+    let mut params = Params::new();
+    for (k, v) in url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+        params.push(k.into_owned(), v.into_owned());
+    }
+    params
+}
+
 /// Reads query and body. The whole body must arrive within `timeout`.
 /// With `cloud`, the fields that precede a file part are checked before the
 /// file is spooled ([`Service::precheck_fields`]).
@@ -32,14 +42,9 @@ pub async fn read_request(
 ) -> Result<ParsedRequest, ApiError> {
     let (parts, body) = req.into_parts();
     let mut parsed = ParsedRequest {
-        params: Params::new(),
+        params: query_params(&parts.uri),
         file: FileInput::Missing,
     };
-    if let Some(q) = parts.uri.query() {
-        for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
-            parsed.params.push(k.into_owned(), v.into_owned());
-        }
-    }
     let content_type = parts
         .headers
         .get(CONTENT_TYPE)

@@ -147,10 +147,7 @@ async fn download(
     let method = req.method().clone();
     let headers = req.headers().clone();
     let creds = auth::credentials(&headers)?;
-    let mut params = nubo_service::Params::new();
-    for (k, v) in url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()) {
-        params.push(k.into_owned(), v.into_owned());
-    }
+    let params = crate::body::query_params(req.uri());
     let d = state
         .service
         .download(ManageRequest {

@@ -178,9 +178,7 @@ impl Service {
         let mut d = self.resolve_delivery(cloud, url, hints).await?;
         if d.bytes <= crate::hot::INLINE_MAX as i64 {
             // Small files are served from memory while the entry lives.
-            if let Ok(read) = self.blobs.open(&d.blob, None).await {
-                d.inline = collect(read.body).await.ok();
-            }
+            d.inline = self.read_blob(&d.blob).await.ok();
         }
         self.hot.put(key, generation, d.clone());
         Ok(d)
@@ -486,20 +484,6 @@ pub(crate) fn private_derived(d: Derived, disposition: Option<String>) -> Result
     })
 }
 
-/// Reads a (small) blob body into memory.
-async fn collect(
-    mut body: std::pin::Pin<
-        Box<dyn futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send>,
-    >,
-) -> std::io::Result<bytes::Bytes> {
-    use futures_util::StreamExt;
-    let mut buf = bytes::BytesMut::new();
-    while let Some(chunk) = body.next().await {
-        buf.extend_from_slice(&chunk?);
-    }
-    Ok(buf.freeze())
-}
-
 /// True when the transformation changes no byte: only delivery flags.
 fn is_pixel_neutral(t: &Transformation) -> bool {
     t.components.iter().all(|c| {
@@ -516,20 +500,25 @@ fn attachment(t: &Transformation, asset: &Asset, format: Option<Format>) -> Opti
         Flag::Attachment(n) => Some(n.clone()),
         _ => None,
     })?;
+    Some(attachment_disposition(asset, name, format))
+}
+
+/// `attachment; filename="…"`: the given name or the id's last segment,
+/// plus the extension of what is served (raw ids carry theirs).
+pub(crate) fn attachment_disposition(
+    asset: &Asset,
+    name: Option<String>,
+    format: Option<Format>,
+) -> String {
     let id = asset.loc.public_id.as_str();
-    let base = id.rsplit('/').next().unwrap_or(id);
-    let stem = name.unwrap_or_else(|| base.to_owned());
+    let stem = name.unwrap_or_else(|| id.rsplit('/').next().unwrap_or(id).to_owned());
     let file = match (format, asset.loc.scope.resource_type) {
-        (_, ResourceType::Raw) => stem,
+        (_, ResourceType::Raw) | (None, _) => stem,
         (Some(f), _) => format!("{stem}.{}", f.extension()),
-        (None, _) => stem,
     };
     // Quotes and controls cannot reach here (ids and flag names forbid
     // them); escape backslashes anyway.
-    Some(format!(
-        "attachment; filename=\"{}\"",
-        file.replace('\\', "_")
-    ))
+    format!("attachment; filename=\"{}\"", file.replace('\\', "_"))
 }
 
 /// A URL naming the asset's current version never changes meaning, so it

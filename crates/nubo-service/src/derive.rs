@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use nubo_blob::BlobKey;
+use nubo_blob::{BlobKey, SpooledFile};
 use nubo_catalog::{Asset, Derived};
 use nubo_core::Format;
 use nubo_engine::{EngineError, Job};
@@ -108,7 +108,7 @@ impl Service {
             .as_deref()
             .and_then(Format::from_extension)
             .ok_or_else(|| ServiceError::Unsupported("This asset has no image format".into()))?;
-        let original = self.read_original(asset).await?;
+        let original = self.read_blob(&BlobKey::parse(&asset.blob_key)?).await?;
         let job = Job {
             input_format,
             plan: plan.clone(),
@@ -124,7 +124,9 @@ impl Service {
         );
         let format = rendered.format.map_or("json", |f| f.extension()).to_owned();
         let bytes = rendered.bytes.len() as i64;
-        let blob = self.store_bytes(rendered.bytes).await?;
+        let blob = self
+            .store_blob(self.spool_bytes(rendered.bytes).await?)
+            .await?;
         let row = Derived {
             asset_id: asset.asset_id.clone(),
             asset_version: asset.version,
@@ -144,10 +146,10 @@ impl Service {
         Ok(stored)
     }
 
-    /// The original's bytes, in memory: decoders need random access.
-    async fn read_original(&self, asset: &Asset) -> Result<Bytes> {
-        let key = BlobKey::parse(&asset.blob_key)?;
-        let read = self.blobs.open(&key, None).await?;
+    /// A blob's bytes, in memory: decoders need random access, and the
+    /// delivery cache keeps small files.
+    pub(crate) async fn read_blob(&self, key: &BlobKey) -> Result<Bytes> {
+        let read = self.blobs.open(key, None).await?;
         let mut buf = BytesMut::with_capacity(read.total as usize);
         let mut body = read.body;
         while let Some(chunk) = body.next().await {
@@ -156,12 +158,11 @@ impl Service {
         Ok(buf.freeze())
     }
 
-    /// Writes rendered bytes to the blob store, content-addressed.
-    async fn store_bytes(&self, bytes: Vec<u8>) -> Result<String> {
+    /// Spools bytes made in memory, hashing them as an upload would be.
+    pub(crate) async fn spool_bytes(&self, bytes: Vec<u8>) -> Result<SpooledFile> {
         let mut w = self.blobs.spool().writer(bytes.len() as u64 + 1).await?;
         w.write(bytes).await?;
-        let file = w.finish().await?;
-        self.store_blob(file).await
+        Ok(w.finish().await?)
     }
 
     /// Drops every derived file of an asset (`invalidate`, overwrite,

@@ -59,7 +59,8 @@ impl Service {
         };
         let attachment = req.params.flag("attachment")?.unwrap_or(false);
         let shown = wanted.or(stored);
-        let disposition = attachment.then(|| attachment_header(&asset, shown));
+        let disposition =
+            attachment.then(|| crate::deliver::attachment_disposition(&asset, None, shown));
         match (wanted, stored) {
             (Some(w), Some(s)) if w != s => {
                 let plan = Resolved::new(
@@ -74,16 +75,4 @@ impl Service {
             _ => crate::deliver::private_original(&asset, stored, disposition),
         }
     }
-}
-
-fn attachment_header(asset: &nubo_catalog::Asset, format: Option<Format>) -> String {
-    let id = asset.loc.public_id.as_str();
-    let base = id.rsplit('/').next().unwrap_or(id);
-    let name = match format {
-        Some(f) if asset.loc.scope.resource_type != nubo_core::ResourceType::Raw => {
-            format!("{base}.{}", f.extension())
-        }
-        _ => base.to_owned(),
-    };
-    format!("attachment; filename=\"{}\"", name.replace('\\', "_"))
 }

@@ -129,13 +129,7 @@ impl Service {
             plan,
         };
         let rendered = self.engine.render(bytes.into(), job).await?;
-        let mut w = self
-            .blobs
-            .spool()
-            .writer(rendered.bytes.len() as u64 + 1)
-            .await?;
-        w.write(rendered.bytes).await?;
-        Ok(w.finish().await?)
+        self.spool_bytes(rendered.bytes).await
     }
 }
 
