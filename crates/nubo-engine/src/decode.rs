@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use image::{AnimationDecoder, ImageDecoder};
 use nubo_core::Format;
+use nubo_transform::{layout, Component, Size, SizeRequest};
 
 use crate::color;
 use crate::error::{EngineError, Result};
@@ -18,7 +19,7 @@ use crate::raster::{Frame, Picture, Raster};
 use crate::EngineLimits;
 
 /// What the pipeline wants from a decode.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DecodeRequest {
     pub format: Format,
     /// Keep every frame of an animation (else the `page`-th only).
@@ -29,6 +30,47 @@ pub struct DecodeRequest {
     pub orient: bool,
     /// For vector input: how many times the intrinsic size to render.
     pub vector_scale: f64,
+    /// The first sizing step, when decoding smaller is allowed to serve it.
+    pub reduce: Option<Reduce>,
+}
+
+impl Decoded {
+    /// A decode at full size.
+    pub fn new(picture: Picture, source_frames: u32) -> Decoded {
+        let logical = Size::new(picture.width(), picture.height());
+        Decoded {
+            picture,
+            source_frames,
+            logical,
+        }
+    }
+}
+
+/// Shrink-on-load: the first component resizes the whole image, so a JPEG
+/// may be decoded at 1/2, 1/4 or 1/8 of its size in the DCT domain.
+#[derive(Debug, Clone)]
+pub struct Reduce {
+    pub component: Component,
+    pub dpr: f64,
+}
+
+impl Reduce {
+    /// The DCT scale denominator for an upright image of `size`: libvips's
+    /// rule, which leaves at least a factor of two to the Lanczos resampler
+    /// so that the block-averaged pixels do not show.
+    pub fn denominator(&self, size: Size) -> u32 {
+        let req = SizeRequest::from_component(&self.component, size, self.dpr);
+        let l = layout(&req, size);
+        let Some(to) = l.resize else { return 1 };
+        let (cw, ch) = l.crop.map_or((size.w, size.h), |k| (k.w, k.h));
+        let shrink = (cw as f64 / to.w.max(1) as f64).min(ch as f64 / to.h.max(1) as f64);
+        match shrink {
+            s if s >= 16.0 => 8,
+            s if s >= 8.0 => 4,
+            s if s >= 4.0 => 2,
+            _ => 1,
+        }
+    }
 }
 
 impl DecodeRequest {
@@ -39,6 +81,7 @@ impl DecodeRequest {
             page: 1,
             orient: true,
             vector_scale: 1.0,
+            reduce: None,
         }
     }
 }
@@ -49,6 +92,10 @@ pub struct Decoded {
     pub picture: Picture,
     /// Frames in the source, whether kept or not.
     pub source_frames: u32,
+    /// The upright size of the source. Larger than the picture when it was
+    /// decoded reduced: sizing maths runs on this size, so the output is
+    /// the same as from a full decode.
+    pub logical: Size,
 }
 
 pub fn decode(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
@@ -157,15 +204,62 @@ fn decode_jpeg(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Resu
         .exif()
         .map(|e| orient::from_exif(e))
         .unwrap_or(Orientation::Normal);
-    let pixels = d.decode().map_err(invalid)?;
     let (w, h) = (info.width as u32, info.height as u32);
-    let raster = if cmyk {
-        color::cmyk_to_srgb(&pixels, w, h, icc.as_deref())
+    let logical = if req.orient && orientation.swaps_axes() {
+        Size::new(h, w)
     } else {
-        let r = Raster::new(w, h, 3, pixels);
-        color::to_srgb(r, icc.as_deref())
+        Size::new(w, h)
     };
-    Ok(upright_still(raster, req, orientation))
+    let denom = match &req.reduce {
+        Some(r) if !cmyk => r.denominator(logical),
+        _ => 1,
+    };
+    let scaled = if denom > 1 {
+        d.decode_scaled(denom as usize).map_err(invalid)?
+    } else {
+        None
+    };
+    let raster = match scaled {
+        Some(out) => {
+            let r = Raster::new(out.width as u32, out.height as u32, 3, out.pixels);
+            color::to_srgb(r, icc.as_deref())
+        }
+        // Not reducible after all (the decoder said so before writing a
+        // pixel, but its state is spent): decode again in full.
+        None if denom > 1 => full_jpeg(
+            bytes,
+            options.jpeg_set_out_colorspace(out_cs),
+            w,
+            h,
+            icc.as_deref(),
+        )?,
+        None => {
+            let pixels = d.decode().map_err(invalid)?;
+            if cmyk {
+                color::cmyk_to_srgb(&pixels, w, h, icc.as_deref())
+            } else {
+                color::to_srgb(Raster::new(w, h, 3, pixels), icc.as_deref())
+            }
+        }
+    };
+    let mut decoded = upright_still(raster, req, orientation);
+    decoded.logical = logical;
+    Ok(decoded)
+}
+
+fn full_jpeg(
+    bytes: &[u8],
+    options: zune_core::options::DecoderOptions,
+    w: u32,
+    h: u32,
+    icc: Option<&[u8]>,
+) -> Result<Raster> {
+    let mut d = zune_jpeg::JpegDecoder::new_with_options(
+        zune_core::bytestream::ZCursor::new(bytes),
+        options,
+    );
+    let pixels = d.decode().map_err(invalid)?;
+    Ok(color::to_srgb(Raster::new(w, h, 3, pixels), icc))
 }
 
 /// One decoded frame, turned upright unless the request says otherwise.
@@ -175,10 +269,7 @@ fn upright_still(raster: Raster, req: &DecodeRequest, orientation: Orientation) 
     } else {
         raster
     };
-    Decoded {
-        picture: Picture::still(raster),
-        source_frames: 1,
-    }
+    Decoded::new(Picture::still(raster), 1)
 }
 
 fn image_format(f: Format) -> image::ImageFormat {
@@ -226,7 +317,7 @@ fn decode_ico(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Resul
             let png = largest_ico_png(bytes).ok_or_else(|| invalid("ICO has no usable image"))?;
             let req = DecodeRequest {
                 format: Format::Png,
-                ..*req
+                ..req.clone()
             };
             decode_still(png, &req, limits)
         }
@@ -309,13 +400,13 @@ fn decode_frames(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Re
             req.page
         )));
     }
-    Ok(Decoded {
-        picture: Picture {
+    Ok(Decoded::new(
+        Picture {
             frames: out,
             loop_count: 0,
         },
-        source_frames: count,
-    })
+        count,
+    ))
 }
 
 fn decode_jxl(bytes: &[u8], limits: &EngineLimits) -> Result<Decoded> {
@@ -347,8 +438,8 @@ fn decode_jxl(bytes: &[u8], limits: &EngineLimits) -> Result<Decoded> {
                 .collect(),
         ),
     };
-    Ok(Decoded {
-        picture: Picture::still(Raster::new(w, h, channels, data)),
-        source_frames: 1,
-    })
+    Ok(Decoded::new(
+        Picture::still(Raster::new(w, h, channels, data)),
+        1,
+    ))
 }

@@ -171,7 +171,7 @@ fn rgb(img: &image::DynamicImage) -> (Vec<[f32; 3]>, u32, u32) {
     (px, rgba.width(), rgba.height())
 }
 
-fn score(ours: &image::DynamicImage, reference: &image::DynamicImage) -> f64 {
+pub(crate) fn score(ours: &image::DynamicImage, reference: &image::DynamicImage) -> f64 {
     let frame = |(px, w, h): (Vec<[f32; 3]>, u32, u32)| {
         Rgb::new(
             px,

@@ -126,4 +126,6 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
 #[cfg(test)]
 mod golden_tests;
 #[cfg(test)]
+mod reduce_tests;
+#[cfg(test)]
 mod tests;

@@ -16,6 +16,17 @@ pub enum Orientation {
 }
 
 impl Orientation {
+    /// Whether turning the image upright swaps its width and height.
+    pub fn swaps_axes(self) -> bool {
+        matches!(
+            self,
+            Orientation::Transpose
+                | Orientation::Rotate90
+                | Orientation::Transverse
+                | Orientation::Rotate270
+        )
+    }
+
     pub fn from_tag(v: u32) -> Orientation {
         match v {
             2 => Orientation::FlipH,

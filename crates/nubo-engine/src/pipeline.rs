@@ -9,7 +9,7 @@ use nubo_transform::{
     OutputTarget, Progressive, Quality, Resolved, Size, SizeRequest,
 };
 
-use crate::decode::{decode, DecodeRequest};
+use crate::decode::{decode, DecodeRequest, Reduce};
 use crate::encode::{encode, EncodeOptions};
 use crate::error::{EngineError, Result};
 use crate::raster::{Picture, Raster};
@@ -79,12 +79,14 @@ pub fn render(
     if let Some(dn) = t.components.iter().find_map(|c| c.density) {
         req.vector_scale = dn as f64 / 72.0;
     }
+    req.reduce = t.components.first().and_then(reducible);
     let decoded = decode(bytes, &req, limits)?;
-    let input = Size::new(decoded.picture.width(), decoded.picture.height());
+    let input = decoded.logical;
+    let mut logical = Some(decoded.logical);
     let mut pic = decoded.picture;
     run.check_time()?;
     for c in &t.components {
-        pic = apply(pic, c, &run)?;
+        pic = apply(pic, c, &run, logical.take())?;
         run.check_time()?;
     }
     if t.has_flag(&Flag::Getinfo) {
@@ -97,6 +99,26 @@ pub fn render(
         format: Some(opts.format),
         width: pic.width(),
         height: pic.height(),
+    })
+}
+
+/// The first component allows shrink-on-load when it resizes the whole
+/// image: no trim or region effect needs full-size pixels first.
+fn reducible(c: &Component) -> Option<Reduce> {
+    let needs_full = c
+        .effect
+        .as_ref()
+        .is_some_and(|e| e.uses_region() || matches!(e, Effect::Trim { .. }));
+    if needs_full || c.width.is_none() && c.height.is_none() {
+        return None;
+    }
+    let dpr = match c.dpr {
+        Some(nubo_transform::Dpr::Value(d)) => d,
+        _ => 1.0,
+    };
+    Some(Reduce {
+        component: c.clone(),
+        dpr,
     })
 }
 
@@ -185,8 +207,9 @@ fn last_background(t: &nubo_transform::Transformation) -> Option<Color> {
 }
 
 /// One component, in Cloudinary's order: trim, size, effect, rotate,
-/// round, border, opacity, background.
-fn apply(pic: Picture, c: &Component, run: &Run) -> Result<Picture> {
+/// round, border, opacity, background. `logical` is the source size when
+/// the picture was decoded reduced (first component only).
+fn apply(pic: Picture, c: &Component, run: &Run, logical: Option<Size>) -> Result<Picture> {
     if let Some(e) = c.effect.as_ref().filter(|e| e.uses_region()) {
         return pic.try_map(|r| Ok(region_effect(r, c, e)));
     }
@@ -196,7 +219,7 @@ fn apply(pic: Picture, c: &Component, run: &Run) -> Result<Picture> {
             pic = pic.try_map(|r| Ok::<_, EngineError>(r.crop(x, y, w, h)))?;
         }
     }
-    pic = size(pic, c, run)?;
+    pic = size(pic, c, run, logical)?;
     run.check_time()?;
     if let Some(e) = c
         .effect
@@ -300,16 +323,20 @@ fn region_effect(mut r: Raster, c: &Component, e: &Effect) -> Raster {
     r
 }
 
-/// Crop, resample and pad by the component's sizing keys.
-fn size(pic: Picture, c: &Component, run: &Run) -> Result<Picture> {
-    let input = Size::new(pic.width(), pic.height());
+/// Crop, resample and pad by the component's sizing keys. The maths runs
+/// on the `logical` size; a picture decoded smaller than that has the
+/// crop scaled to its own pixels, so the output matches a full decode.
+fn size(pic: Picture, c: &Component, run: &Run, logical: Option<Size>) -> Result<Picture> {
+    let physical = Size::new(pic.width(), pic.height());
+    let input = logical.unwrap_or(physical);
     let dpr = match c.dpr {
         Some(nubo_transform::Dpr::Value(d)) => d,
         _ => 1.0,
     };
     let req = SizeRequest::from_component(c, input, dpr);
     let l = layout(&req, input);
-    if l == nubo_transform::Layout::NONE {
+    let reduced = input != physical;
+    if l == nubo_transform::Layout::NONE && !reduced {
         return Ok(pic);
     }
     let out = l.output(input);
@@ -318,14 +345,25 @@ fn size(pic: Picture, c: &Component, run: &Run) -> Result<Picture> {
         Some((canvas, _, _)) => Some(pad_canvas(&pic, c, canvas)?),
         None => None,
     };
+    let (sx, sy) = (
+        physical.w as f64 / input.w as f64,
+        physical.h as f64 / input.h as f64,
+    );
+    let crop = l.crop.map(|k| {
+        [
+            k.x as f64 * sx,
+            k.y as f64 * sy,
+            k.w as f64 * sx,
+            k.h as f64 * sy,
+        ]
+    });
+    // A reduced picture is always resampled, to the logical size at least.
+    let to = l
+        .resize
+        .or_else(|| reduced.then(|| l.crop.map_or(input, |k| Size::new(k.w, k.h))));
     pic.try_map(|r| {
-        let mut r = match (l.crop, l.resize) {
-            (crop, Some(to)) => resize::resample(
-                &r,
-                crop.map(|k| [k.x as f64, k.y as f64, k.w as f64, k.h as f64]),
-                to.w,
-                to.h,
-            )?,
+        let mut r = match (l.crop, to) {
+            (_, Some(to)) => resize::resample(&r, crop, to.w, to.h)?,
             (Some(k), None) => r.crop(k.x, k.y, k.w, k.h),
             (None, None) => r,
         };

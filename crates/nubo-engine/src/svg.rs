@@ -61,8 +61,5 @@ pub fn rasterize(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Re
         let c = p.demultiply();
         data.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
     }
-    Ok(Decoded {
-        picture: Picture::still(Raster::new(w, h, 4, data)),
-        source_frames: 1,
-    })
+    Ok(Decoded::new(Picture::still(Raster::new(w, h, 4, data)), 1))
 }
