@@ -108,9 +108,11 @@ pub fn decode(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Resul
             decode_frames(bytes, req, limits)
         }
         Format::Ico => decode_ico(bytes, req, limits),
-        Format::Png | Format::Gif | Format::Webp | Format::Tiff | Format::Bmp => {
-            decode_still(bytes, req, limits)
-        }
+        Format::Webp => match decode_webp_reduced(bytes, req, limits)? {
+            Some(decoded) => Ok(decoded),
+            None => decode_still(bytes, req, limits),
+        },
+        Format::Png | Format::Gif | Format::Tiff | Format::Bmp => decode_still(bytes, req, limits),
         Format::Avif => Err(EngineError::Unsupported(
             "AVIF input cannot be decoded: no memory-safe AVIF decoder is available".into(),
         )),
@@ -307,6 +309,48 @@ fn decode_still(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Res
     let img = image::DynamicImage::from_decoder(decoder).map_err(image_error)?;
     let raster = color::to_srgb(from_dynamic(img), icc.as_deref());
     Ok(upright_still(raster, req, orientation))
+}
+
+/// A lossy WebP still that is about to shrink four times or more: decoded
+/// without VP8's deblocking filter and with plain chroma upsampling (the
+/// resampler averages over far wider areas than either smooths), about a
+/// third less work. `None` when that does not apply.
+fn decode_webp_reduced(
+    bytes: &[u8],
+    req: &DecodeRequest,
+    limits: &EngineLimits,
+) -> Result<Option<Decoded>> {
+    let Some(reduce) = &req.reduce else {
+        return Ok(None);
+    };
+    let mut d = image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(invalid)?;
+    if d.is_animated() || !d.is_lossy() {
+        return Ok(None);
+    }
+    let (w, h) = d.dimensions();
+    check_pixels(w, h, 1, limits)?;
+    let orientation = d
+        .exif_metadata()
+        .ok()
+        .flatten()
+        .map(|e| orient::from_exif(&e))
+        .unwrap_or(Orientation::Normal);
+    let logical = if req.orient && orientation.swaps_axes() {
+        Size::new(h, w)
+    } else {
+        Size::new(w, h)
+    };
+    if reduce.denominator(logical) < 2 {
+        return Ok(None);
+    }
+    d.set_lossy_upsampling(image_webp::UpsamplingMethod::Simple);
+    d.set_loop_filter(false);
+    let icc = d.icc_profile().ok().flatten();
+    let channels = if d.has_alpha() { 4 } else { 3 };
+    let mut pixels = vec![0; w as usize * h as usize * channels as usize];
+    d.read_image(&mut pixels).map_err(invalid)?;
+    let raster = color::to_srgb(Raster::new(w, h, channels, pixels), icc.as_deref());
+    Ok(Some(upright_still(raster, req, orientation)))
 }
 
 /// ICO through `image`, except PNG entries that are not RGBA, which it

@@ -164,6 +164,13 @@ fn scaled_decode_matches_a_full_decode_averaged_down() {
             progressive: false,
             restart: 3,
         },
+        Variant {
+            name: "4:2:0 progressive restarts",
+            sampling: SamplingFactor::F_2_2,
+            gray: false,
+            progressive: true,
+            restart: 3,
+        },
     ];
     for v in &variants {
         let bytes = encode(&img, v);
@@ -179,8 +186,13 @@ fn scaled_decode_matches_a_full_decode_averaged_down() {
             eprintln!("{} 1/{d}: {p:.1} dB", v.name);
             // A misplaced block, a swapped plane or a wrong level costs
             // far more than this; band-limiting versus box-averaging
-            // differs by a little on a real photo.
-            assert!(p > 34.0, "{} at 1/{d}: PSNR {p:.1} dB", v.name);
+            // differs by a little on a real photo. At 1/8 subsampled
+            // chroma is kept at its own (DC) resolution and repeated, so
+            // colour is coarser there by design; the resampler that
+            // follows shrinks by two or more.
+            let subsampled = !v.gray && !matches!(v.sampling, SamplingFactor::F_1_1);
+            let floor = if d == 8 && subsampled { 30.0 } else { 34.0 };
+            assert!(p > floor, "{} at 1/{d}: PSNR {p:.1} dB", v.name);
         }
     }
 }
@@ -285,6 +297,33 @@ fn reduced_decode_renders_like_a_full_decode() {
         );
         let s = score(&reduced, &full);
         eprintln!("{t}: {s:.1}");
+        assert!(s > 80.0, "{t}: SSIMULACRA2 {s:.1}");
+    }
+}
+
+/// A lossy WebP about to shrink four times or more is decoded without the
+/// deblocking filter; the output stays close to the filtered decode's.
+#[test]
+fn webp_without_deblocking_renders_like_a_full_decode() {
+    let img = photo(301, 213);
+    let lossy = webp::Encoder::from_rgb(img.as_raw(), img.width(), img.height())
+        .encode(60.0)
+        .to_vec();
+    let decoded = image::load_from_memory(&lossy).unwrap();
+    let mut png = Vec::new();
+    decoded
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    for t in ["w_60,c_fit", "w_30,h_30,c_fill"] {
+        let fast = render_with(&lossy, Format::Webp, t);
+        let full = render_with(&png, Format::Png, t);
+        assert_eq!(
+            (fast.width(), fast.height()),
+            (full.width(), full.height()),
+            "{t}"
+        );
+        let s = score(&fast, &full);
+        eprintln!("webp {t}: {s:.1}");
         assert!(s > 80.0, "{t}: SSIMULACRA2 {s:.1}");
     }
 }

@@ -575,7 +575,8 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
                             clobber_more_than_4x4 = len > 10;
                             if let Some(sc) = &self.scaled {
                                 let (sw, sh) = sc.block[k];
-                                let pos = sc.stride * v_samp * sh
+                                let stride = sc.stride[k];
+                                let pos = stride * v_samp * sh
                                     + (j * component.horizontal_sample + h_samp) * sw;
                                 let out = channel
                                     .get_mut(pos..)
@@ -583,11 +584,11 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
                                 if len <= 1 && sw * sh < 64 {
                                     // DC only: a flat block at every size.
                                     let dc = ((tmp[0] + 4 + 1024) >> 3).clamp(0, 255) as i16;
-                                    for row in out.chunks_mut(sc.stride).take(sh) {
+                                    for row in out.chunks_mut(stride).take(sh) {
                                         row[..sw].fill(dc);
                                     }
                                 } else {
-                                    sc.idct(tmp, out, sc.stride, (sw, sh), self.idct_func);
+                                    sc.idct(tmp, out, stride, (sw, sh), self.idct_func);
                                 }
                             }
                         } else if component_samples_needed {

@@ -136,6 +136,33 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
                 Marker::SOS => {
                     parse_sos(self)?;
 
+                    if self.skips_scan() {
+                        // Not needed at this scale: jump to the next marker
+                        // (restart markers belong to the skipped scan).
+                        stream.reset();
+                        let next = skip_entropy_data(&mut self.stream, &mut stream);
+                        match next {
+                            Ok(marker_n) => {
+                                marker = marker_n;
+                                seen_scans += 1;
+                                if seen_scans > self.options.jpeg_get_max_scans() {
+                                    return Err(DecodeErrors::Format(format!(
+                                        "Too many scans, exceeded limit of {}",
+                                        self.options.jpeg_get_max_scans()
+                                    )));
+                                }
+                                continue 'eoi;
+                            }
+                            Err(msg) => {
+                                if self.options.strict_mode() {
+                                    return Err(msg);
+                                }
+                                error!("{:?}", msg);
+                                break 'eoi;
+                            }
+                        }
+                    }
+
                     stream.update_progressive_params(
                         self.succ_high,
                         self.succ_low,
@@ -587,11 +614,12 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
                         }
                         if let Some(sc) = &self.scaled {
                             let (sw, sh) = sc.block[position];
-                            let pos = k * sh * sc.stride + j * sw;
+                            let stride = sc.stride[position];
+                            let pos = k * sh * stride + j * sw;
                             let out = temp_channel
                                 .get_mut(pos..)
                                 .ok_or(DecodeErrors::FormatStatic("scaled block out of range"))?;
-                            sc.idct(&mut tmp, out, sc.stride, (sw, sh), self.idct_func);
+                            sc.idct(&mut tmp, out, stride, (sw, sh), self.idct_func);
                             continue;
                         }
                         // determine where to write.
@@ -680,6 +708,43 @@ where
         }
     }
     return Err(DecodeErrors::ExhaustedData);
+}
+
+/// Skips a scan's entropy-coded data, restart markers included, and
+/// returns the marker after it. Searches a window at a time rather than
+/// byte by byte: skipped scans are most of a large progressive file.
+fn skip_entropy_data<T>(
+    reader: &mut ZReader<T>, stream: &mut BitStream
+) -> Result<Marker, DecodeErrors>
+where
+    T: ZByteReaderTrait
+{
+    const WINDOW: usize = 4096;
+    loop {
+        let Ok(chunk) = reader.peek_at(0, WINDOW) else {
+            // The last few bytes: the careful path.
+            return loop {
+                match get_marker(reader, stream) {
+                    Ok(Marker::RST(_)) => continue,
+                    other => break other
+                }
+            };
+        };
+        let found = chunk.windows(2).position(|w| {
+            w[0] == 0xFF && w[1] != 0 && w[1] != 0xFF && !(0xD0..=0xD7).contains(&w[1])
+        });
+        match found {
+            Some(i) => {
+                let m = chunk[i + 1];
+                reader.skip(i + 2)?;
+                return Marker::from_u8(m)
+                    .ok_or_else(|| DecodeErrors::Format(format!("Unknown marker 0xFF{m:X}")));
+            }
+            None => {
+                reader.skip(WINDOW - 1)?;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

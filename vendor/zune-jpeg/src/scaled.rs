@@ -39,21 +39,23 @@ pub struct ScaledOutput {
 
 /// Geometry of a scaled decode, fixed once the frame header is known.
 pub(crate) struct Scaled {
-    /// Output pixels per block side of a full-resolution component.
-    /// Kept for debugging output.
-    #[allow(dead_code)]
-    pub(crate) s:      usize,
-    pub(crate) out_w:  usize,
-    pub(crate) out_h:  usize,
+    pub(crate) out_w:   usize,
+    pub(crate) out_h:   usize,
     /// Output block width and height of each component.
-    pub(crate) block:  [(usize, usize); 4],
-    /// Row stride of every component plane (all planes share it).
-    pub(crate) stride: usize,
-    /// Plane rows produced by one row of MCUs.
-    pub(crate) rows:   usize,
+    pub(crate) block:   [(usize, usize); 4],
+    /// Row stride of each component plane.
+    pub(crate) stride:  [usize; 4],
+    /// How many times each component's samples are repeated across and
+    /// down to reach the output size. At 1/8 every component keeps only
+    /// its DC coefficient (so progressive AC scans are skipped unread) and
+    /// subsampled chroma is repeated; otherwise chroma blocks are
+    /// transformed at a larger size and this is 1.
+    pub(crate) up:      [(usize, usize); 4],
+    /// Output rows produced by one row of MCUs.
+    pub(crate) rows:    usize,
     /// `basis[log2 n][x][u]`: the n-point inverse DCT basis, normalised so
     /// that a block's DC coefficient gives the same level at every size.
-    basis:             [[[f32; 8]; 8]; 4]
+    basis:              [[[f32; 8]; 8]; 4]
 }
 
 fn basis_tables() -> [[[f32; 8]; 8]; 4] {
@@ -107,6 +109,7 @@ impl Scaled {
     /// layout is not one the scaled path handles.
     pub(crate) fn plan<T: ZByteReaderTrait>(d: &JpegDecoder<T>, denom: usize) -> Option<Scaled> {
         let s = 8 / denom;
+        let dc_only = denom == 8;
         let out_cs = d.options.jpeg_get_out_colorspace();
         let supported_cs = match (d.input_colorspace, d.components.len()) {
             (ColorSpace::YCbCr, 3) => matches!(out_cs, ColorSpace::RGB | ColorSpace::RGBA),
@@ -119,37 +122,40 @@ impl Scaled {
         if !supported_cs || d.h_max == 0 || d.v_max == 0 {
             return None;
         }
-        let mut block = [(0, 0); 4];
-        let mut stride = None;
+        let (w, h) = (usize::from(d.info.width), usize::from(d.info.height));
+        let out_w = w.div_ceil(denom);
+        let mut plan = Scaled {
+            out_w,
+            out_h: h.div_ceil(denom),
+            block: [(0, 0); 4],
+            stride: [0; 4],
+            up: [(1, 1); 4],
+            rows: d.v_max * s,
+            basis: basis_tables()
+        };
         for (k, c) in d.components.iter().enumerate() {
             let (hs, vs) = (c.horizontal_sample, c.vertical_sample);
             if hs == 0 || vs == 0 || d.h_max % hs != 0 || d.v_max % vs != 0 {
                 return None;
             }
-            let (sw, sh) = (s * d.h_max / hs, s * d.v_max / vs);
+            let (rh, rv) = (d.h_max / hs, d.v_max / vs);
+            let ((sw, sh), up) = if dc_only { ((1, 1), (rh, rv)) } else { ((s * rh, s * rv), (1, 1)) };
             log2_size(sw)?;
             log2_size(sh)?;
-            block[k] = (sw, sh);
-            let plane_stride = (c.width_stride / 8) * sw;
-            if *stride.get_or_insert(plane_stride) != plane_stride {
+            plan.block[k] = (sw, sh);
+            plan.up[k] = up;
+            plan.stride[k] = (c.width_stride / 8) * sw;
+            // Every plane, once repeated, must cover the output.
+            if plan.stride[k] * up.0 < out_w || vs * sh * up.1 != plan.rows {
                 return None;
             }
         }
-        let stride = stride?;
-        let (w, h) = (usize::from(d.info.width), usize::from(d.info.height));
-        let out_w = w.div_ceil(denom);
-        if stride < out_w {
-            return None;
-        }
-        Some(Scaled {
-            s,
-            out_w,
-            out_h: h.div_ceil(denom),
-            block,
-            stride,
-            rows: d.v_max * s,
-            basis: basis_tables()
-        })
+        Some(plan)
+    }
+
+    /// Plane rows of component `k` in one row of MCUs.
+    pub(crate) fn plane_rows(&self, k: usize) -> usize {
+        self.rows / self.up[k].1
     }
 
     /// Turns one block of dequantized coefficients (natural order) into
@@ -234,13 +240,22 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
             return Ok(());
         };
         let plan = Scaled::plan(self, denom).ok_or(DecodeErrors::ScaledDecodeUnsupported)?;
-        let len = plan.stride * plan.rows;
-        for c in self.components.iter_mut().filter(|c| c.needed) {
-            c.raw_coeff.clear();
-            c.raw_coeff.resize(len, 0);
+        for (k, c) in self.components.iter_mut().enumerate() {
+            if c.needed {
+                c.raw_coeff.clear();
+                c.raw_coeff.resize(plan.stride[k] * plan.plane_rows(k), 0);
+            }
         }
         self.scaled = Some(plan);
         Ok(())
+    }
+
+    /// Whether the scan just started can be skipped unread: only DC
+    /// coefficients are needed (a 1/8 decode) and this scan carries AC
+    /// ones. Progressive files fix the plan only after the last scan; if
+    /// it then turns out unsupported, the caller decodes afresh in full.
+    pub(crate) fn skips_scan(&self) -> bool {
+        self.scale_denom == Some(8) && self.spec_start > 0
     }
 
     /// Colour-converts the plane rows of MCU row `i` into `pixels`.
@@ -253,16 +268,33 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
         let out_cs = self.options.jpeg_get_out_colorspace();
         let nc = out_cs.num_components();
         let row_bytes = sc.out_w * nc;
+        let padded = sc.stride[0] * sc.up[0].0;
+        let mut repeated: [Vec<i16>; 4] = core::array::from_fn(|k| {
+            if sc.up[k].0 > 1 { vec![0; padded] } else { Vec::new() }
+        });
         for r in 0..sc.rows {
             let y = i * sc.rows + r;
             if y >= sc.out_h {
                 break;
             }
             let mut samples: [&[i16]; 4] = [&[], &[], &[], &[]];
-            for (k, c) in self.components.iter().enumerate() {
-                samples[k] = c
+            for (k, (c, rep)) in self.components.iter().zip(repeated.iter_mut()).enumerate() {
+                let (up_h, up_v) = sc.up[k];
+                let src_row = r / up_v;
+                let src = c
                     .raw_coeff
-                    .get(r * sc.stride..(r + 1) * sc.stride)
+                    .get(src_row * sc.stride[k]..(src_row + 1) * sc.stride[k])
+                    .ok_or(DecodeErrors::FormatStatic("Missing samples"))?;
+                if up_h > 1 {
+                    for (chunk, v) in rep.chunks_mut(up_h).zip(src) {
+                        chunk.fill(*v);
+                    }
+                    samples[k] = rep;
+                } else {
+                    samples[k] = src;
+                }
+                samples[k] = samples[k]
+                    .get(..padded)
                     .ok_or(DecodeErrors::FormatStatic("Missing samples"))?;
             }
             let out = pixels
@@ -275,7 +307,7 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
                 out_cs,
                 out,
                 sc.out_w,
-                sc.stride
+                padded
             )?;
             *pixels_written = (y + 1) * row_bytes;
         }
