@@ -32,6 +32,8 @@ pub struct DecodeRequest {
     pub vector_scale: f64,
     /// The first sizing step, when decoding smaller is allowed to serve it.
     pub reduce: Option<Reduce>,
+    /// Read the IPTC record (`fl_keep_iptc`).
+    pub keep_iptc: bool,
 }
 
 impl Decoded {
@@ -42,6 +44,7 @@ impl Decoded {
             picture,
             source_frames,
             logical,
+            iptc: None,
         }
     }
 }
@@ -82,6 +85,7 @@ impl DecodeRequest {
             orient: true,
             vector_scale: 1.0,
             reduce: None,
+            keep_iptc: false,
         }
     }
 }
@@ -96,6 +100,8 @@ pub struct Decoded {
     /// decoded reduced: sizing maths runs on this size, so the output is
     /// the same as from a full decode.
     pub logical: Size,
+    /// The IPTC record as an APP13 payload, when asked for and present.
+    pub iptc: Option<Vec<u8>>,
 }
 
 pub fn decode(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
@@ -206,6 +212,10 @@ fn decode_jpeg(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Resu
         .exif()
         .map(|e| orient::from_exif(e))
         .unwrap_or(Orientation::Normal);
+    let iptc = d
+        .iptc()
+        .filter(|_| req.keep_iptc)
+        .and_then(|irb| crate::iptc::iptc_segment(irb));
     let (w, h) = (info.width as u32, info.height as u32);
     let logical = if req.orient && orientation.swaps_axes() {
         Size::new(h, w)
@@ -246,6 +256,7 @@ fn decode_jpeg(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Resu
     };
     let mut decoded = upright_still(raster, req, orientation);
     decoded.logical = logical;
+    decoded.iptc = iptc;
     Ok(decoded)
 }
 

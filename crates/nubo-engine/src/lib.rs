@@ -17,6 +17,7 @@ mod effects;
 pub mod encode;
 mod error;
 mod geometry_ops;
+mod iptc;
 mod orient;
 mod pipeline;
 pub mod probe;

@@ -80,8 +80,10 @@ pub fn render(
         req.vector_scale = dn as f64 / 72.0;
     }
     req.reduce = t.components.first().and_then(reducible);
+    req.keep_iptc = t.has_flag(&Flag::KeepIptc);
     let decoded = decode(bytes, &req, limits)?;
     let input = decoded.logical;
+    let iptc = decoded.iptc;
     let mut logical = Some(decoded.logical);
     let mut pic = decoded.picture;
     run.check_time()?;
@@ -93,7 +95,11 @@ pub fn render(
         return Ok(getinfo(input, &pic, job.input_format));
     }
     let opts = encode_options(job, &pic);
-    let bytes = encode(&pic, &opts)?;
+    let mut bytes = encode(&pic, &opts)?;
+    // Derived files carry no metadata, except IPTC on request (JPEG only).
+    if let (Format::Jpg, Some(seg)) = (opts.format, iptc) {
+        bytes = crate::iptc::insert_app13(bytes, &seg);
+    }
     Ok(Rendered {
         bytes,
         format: Some(opts.format),

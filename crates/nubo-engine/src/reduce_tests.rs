@@ -327,3 +327,44 @@ fn webp_without_deblocking_renders_like_a_full_decode() {
         assert!(s > 80.0, "{t}: SSIMULACRA2 {s:.1}");
     }
 }
+
+/// `fl_keep_iptc` carries the IPTC record of a JPEG into a JPEG derived
+/// file, and only then; other Photoshop resources are dropped.
+#[test]
+fn keep_iptc_carries_the_iptc_record_only() {
+    let img = photo(64, 48);
+    let mut jpeg = Vec::new();
+    let mut e = Encoder::new(&mut jpeg, 90);
+    let mut irb = b"Photoshop 3.0\0".to_vec();
+    irb.extend_from_slice(b"8BIM\x04\x0c\x00\x00\x00\x00\x00\x04THMB");
+    irb.extend_from_slice(b"8BIM\x04\x04\x00\x00\x00\x00\x00\x0a\x1c\x02\x74\x00\x05NUBO!\x00");
+    e.add_app_segment(13, irb).unwrap();
+    e.encode(img.as_raw(), 64, 48, ColorType::Rgb).unwrap();
+    let render = |t: &str, ext: Format| {
+        let plan = Resolved::new(
+            &Transformation::parse(t).unwrap(),
+            Some(ext),
+            Format::Jpg,
+            &ClientHints::default(),
+        );
+        let job = Job {
+            input_format: Format::Jpg,
+            plan,
+        };
+        render(
+            &jpeg,
+            &job,
+            &EngineLimits::default(),
+            Instant::now() + Duration::from_secs(30),
+        )
+        .unwrap()
+        .bytes
+    };
+    let has = |b: &[u8], needle: &[u8]| b.windows(needle.len()).any(|w| w == needle);
+    let kept = render("w_32,fl_keep_iptc", Format::Jpg);
+    assert!(has(&kept, b"NUBO!"));
+    assert!(!has(&kept, b"THMB"));
+    assert!(image::load_from_memory(&kept).is_ok());
+    assert!(!has(&render("w_32", Format::Jpg), b"NUBO!"));
+    assert!(!has(&render("w_32,fl_keep_iptc", Format::Png), b"NUBO!"));
+}

@@ -21,6 +21,8 @@ pub enum Flag {
     IgnoreAspectRatio,
     AnyFormat,
     Getinfo,
+    /// Keep the IPTC block of a JPEG original in a JPEG derived file.
+    KeepIptc,
     ImmutableCache,
     PreserveTransparency,
 }
@@ -35,8 +37,6 @@ pub enum Progressive {
 }
 
 const UNSUPPORTED: &[&str] = &[
-    // Derived files are always stripped of metadata for now.
-    "keep_iptc",
     "keep_attribution",
     "relative",
     "region_relative",
@@ -109,6 +109,7 @@ impl Flag {
             "ignore_aspect_ratio" => Flag::IgnoreAspectRatio,
             "any_format" => Flag::AnyFormat,
             "getinfo" => Flag::Getinfo,
+            "keep_iptc" => Flag::KeepIptc,
             "immutable_cache" => Flag::ImmutableCache,
             "preserve_transparency" => Flag::PreserveTransparency,
             _ if UNSUPPORTED.contains(&item) => {
@@ -149,6 +150,7 @@ impl fmt::Display for Flag {
             Flag::IgnoreAspectRatio => f.write_str("ignore_aspect_ratio"),
             Flag::AnyFormat => f.write_str("any_format"),
             Flag::Getinfo => f.write_str("getinfo"),
+            Flag::KeepIptc => f.write_str("keep_iptc"),
             Flag::ImmutableCache => f.write_str("immutable_cache"),
             Flag::PreserveTransparency => f.write_str("preserve_transparency"),
         }
