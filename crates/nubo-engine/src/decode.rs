@@ -36,25 +36,11 @@ pub struct DecodeRequest {
     pub keep_iptc: bool,
 }
 
-impl Decoded {
-    /// A decode at full size.
-    pub fn new(picture: Picture, source_frames: u32) -> Decoded {
-        let logical = Size::new(picture.width(), picture.height());
-        Decoded {
-            picture,
-            source_frames,
-            logical,
-            iptc: None,
-        }
-    }
-}
-
 /// Shrink-on-load: the first component resizes the whole image, so a JPEG
 /// may be decoded at 1/2, 1/4 or 1/8 of its size in the DCT domain.
 #[derive(Debug, Clone)]
 pub struct Reduce {
     pub component: Component,
-    pub dpr: f64,
 }
 
 impl Reduce {
@@ -62,7 +48,7 @@ impl Reduce {
     /// rule, which leaves at least a factor of two to the Lanczos resampler
     /// so that the block-averaged pixels do not show.
     pub fn denominator(&self, size: Size) -> u32 {
-        let req = SizeRequest::from_component(&self.component, size, self.dpr);
+        let req = SizeRequest::from_component(&self.component, size, self.component.dpr_factor());
         let l = layout(&req, size);
         let Some(to) = l.resize else { return 1 };
         let (cw, ch) = l.crop.map_or((size.w, size.h), |k| (k.w, k.h));
@@ -102,6 +88,19 @@ pub struct Decoded {
     pub logical: Size,
     /// The IPTC record as an APP13 payload, when asked for and present.
     pub iptc: Option<Vec<u8>>,
+}
+
+impl Decoded {
+    /// A decode at full size.
+    pub fn new(picture: Picture, source_frames: u32) -> Decoded {
+        let logical = Size::new(picture.width(), picture.height());
+        Decoded {
+            picture,
+            source_frames,
+            logical,
+            iptc: None,
+        }
+    }
 }
 
 pub fn decode(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
@@ -217,11 +216,7 @@ fn decode_jpeg(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Resu
         .filter(|_| req.keep_iptc)
         .and_then(|irb| crate::iptc::iptc_segment(irb));
     let (w, h) = (info.width as u32, info.height as u32);
-    let logical = if req.orient && orientation.swaps_axes() {
-        Size::new(h, w)
-    } else {
-        Size::new(w, h)
-    };
+    let logical = upright_size(w, h, req, orientation);
     let denom = match &req.reduce {
         Some(r) if !cmyk => r.denominator(logical),
         _ => 1,
@@ -236,16 +231,12 @@ fn decode_jpeg(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Resu
             let r = Raster::new(out.width as u32, out.height as u32, 3, out.pixels);
             color::to_srgb(r, icc.as_deref())
         }
-        // Not reducible after all (the decoder said so before writing a
-        // pixel, but its state is spent): decode again in full.
-        None if denom > 1 => full_jpeg(
-            bytes,
-            options.jpeg_set_out_colorspace(out_cs),
-            w,
-            h,
-            icc.as_deref(),
-        )?,
         None => {
+            if denom > 1 {
+                // Not reducible after all: the decoder said so before
+                // writing a pixel, but its state is spent.
+                d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), *d.options());
+            }
             let pixels = d.decode().map_err(invalid)?;
             if cmyk {
                 color::cmyk_to_srgb(&pixels, w, h, icc.as_deref())
@@ -260,19 +251,13 @@ fn decode_jpeg(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Resu
     Ok(decoded)
 }
 
-fn full_jpeg(
-    bytes: &[u8],
-    options: zune_core::options::DecoderOptions,
-    w: u32,
-    h: u32,
-    icc: Option<&[u8]>,
-) -> Result<Raster> {
-    let mut d = zune_jpeg::JpegDecoder::new_with_options(
-        zune_core::bytestream::ZCursor::new(bytes),
-        options,
-    );
-    let pixels = d.decode().map_err(invalid)?;
-    Ok(color::to_srgb(Raster::new(w, h, 3, pixels), icc))
+/// The size of a `w`×`h` frame once turned upright as `req` asks.
+fn upright_size(w: u32, h: u32, req: &DecodeRequest, orientation: Orientation) -> Size {
+    if req.orient && orientation.swaps_axes() {
+        Size::new(h, w)
+    } else {
+        Size::new(w, h)
+    }
 }
 
 /// One decoded frame, turned upright unless the request says otherwise.
@@ -346,11 +331,7 @@ fn decode_webp_reduced(
         .flatten()
         .map(|e| orient::from_exif(&e))
         .unwrap_or(Orientation::Normal);
-    let logical = if req.orient && orientation.swaps_axes() {
-        Size::new(h, w)
-    } else {
-        Size::new(w, h)
-    };
+    let logical = upright_size(w, h, req, orientation);
     if reduce.denominator(logical) < 2 {
         return Ok(None);
     }

@@ -118,13 +118,8 @@ fn reducible(c: &Component) -> Option<Reduce> {
     if needs_full || c.width.is_none() && c.height.is_none() {
         return None;
     }
-    let dpr = match c.dpr {
-        Some(nubo_transform::Dpr::Value(d)) => d,
-        _ => 1.0,
-    };
     Some(Reduce {
         component: c.clone(),
-        dpr,
     })
 }
 
@@ -335,11 +330,7 @@ fn region_effect(mut r: Raster, c: &Component, e: &Effect) -> Raster {
 fn size(pic: Picture, c: &Component, run: &Run, logical: Option<Size>) -> Result<Picture> {
     let physical = Size::new(pic.width(), pic.height());
     let input = logical.unwrap_or(physical);
-    let dpr = match c.dpr {
-        Some(nubo_transform::Dpr::Value(d)) => d,
-        _ => 1.0,
-    };
-    let req = SizeRequest::from_component(c, input, dpr);
+    let req = SizeRequest::from_component(c, input, c.dpr_factor());
     let l = layout(&req, input);
     let reduced = input != physical;
     if l == nubo_transform::Layout::NONE && !reduced {

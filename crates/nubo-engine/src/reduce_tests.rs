@@ -33,6 +33,25 @@ struct Variant {
     restart: u16,
 }
 
+const fn variant(
+    name: &'static str,
+    sampling: SamplingFactor,
+    gray: bool,
+    progressive: bool,
+    restart: u16,
+) -> Variant {
+    Variant {
+        name,
+        sampling,
+        gray,
+        progressive,
+        restart,
+    }
+}
+
+/// Baseline 4:2:0, the commonest JPEG.
+const PLAIN_420: Variant = variant("4:2:0", SamplingFactor::F_2_2, false, false, 0);
+
 fn encode(img: &image::RgbImage, v: &Variant) -> Vec<u8> {
     let mut out = Vec::new();
     let mut e = Encoder::new(&mut out, 92);
@@ -101,76 +120,22 @@ fn psnr(a: &[u8], b: &[u8]) -> f64 {
 fn scaled_decode_matches_a_full_decode_averaged_down() {
     let img = photo(301, 213);
     let variants = [
-        Variant {
-            name: "4:4:4",
-            sampling: SamplingFactor::F_1_1,
-            gray: false,
-            progressive: false,
-            restart: 0,
-        },
-        Variant {
-            name: "4:2:2",
-            sampling: SamplingFactor::F_2_1,
-            gray: false,
-            progressive: false,
-            restart: 0,
-        },
-        Variant {
-            name: "4:2:0",
-            sampling: SamplingFactor::F_2_2,
-            gray: false,
-            progressive: false,
-            restart: 0,
-        },
-        Variant {
-            name: "4:4:0",
-            sampling: SamplingFactor::F_1_2,
-            gray: false,
-            progressive: false,
-            restart: 0,
-        },
-        Variant {
-            name: "gray",
-            sampling: SamplingFactor::F_1_1,
-            gray: true,
-            progressive: false,
-            restart: 0,
-        },
-        Variant {
-            name: "4:2:0 progressive",
-            sampling: SamplingFactor::F_2_2,
-            gray: false,
-            progressive: true,
-            restart: 0,
-        },
-        Variant {
-            name: "4:4:4 progressive",
-            sampling: SamplingFactor::F_1_1,
-            gray: false,
-            progressive: true,
-            restart: 0,
-        },
-        Variant {
-            name: "gray progressive",
-            sampling: SamplingFactor::F_1_1,
-            gray: true,
-            progressive: true,
-            restart: 0,
-        },
-        Variant {
-            name: "4:2:0 restarts",
-            sampling: SamplingFactor::F_2_2,
-            gray: false,
-            progressive: false,
-            restart: 3,
-        },
-        Variant {
-            name: "4:2:0 progressive restarts",
-            sampling: SamplingFactor::F_2_2,
-            gray: false,
-            progressive: true,
-            restart: 3,
-        },
+        variant("4:4:4", SamplingFactor::F_1_1, false, false, 0),
+        variant("4:2:2", SamplingFactor::F_2_1, false, false, 0),
+        PLAIN_420,
+        variant("4:4:0", SamplingFactor::F_1_2, false, false, 0),
+        variant("gray", SamplingFactor::F_1_1, true, false, 0),
+        variant("4:2:0 progressive", SamplingFactor::F_2_2, false, true, 0),
+        variant("4:4:4 progressive", SamplingFactor::F_1_1, false, true, 0),
+        variant("gray progressive", SamplingFactor::F_1_1, true, true, 0),
+        variant("4:2:0 restarts", SamplingFactor::F_2_2, false, false, 3),
+        variant(
+            "4:2:0 progressive restarts",
+            SamplingFactor::F_2_2,
+            false,
+            true,
+            3,
+        ),
     ];
     for v in &variants {
         let bytes = encode(&img, v);
@@ -205,32 +170,14 @@ fn scaled_decode_declines_cmyk_and_checks_its_argument() {
         DecoderOptions::default().jpeg_set_out_colorspace(ColorSpace::CMYK),
     );
     assert!(dec.decode_scaled(4).unwrap().is_none());
-    let ok = encode(
-        &photo(64, 64),
-        &Variant {
-            name: "",
-            sampling: SamplingFactor::F_2_2,
-            gray: false,
-            progressive: false,
-            restart: 0,
-        },
-    );
+    let ok = encode(&photo(64, 64), &PLAIN_420);
     let mut dec = JpegDecoder::new_with_options(ZCursor::new(&ok), options());
     assert!(dec.decode_scaled(3).is_err());
 }
 
 #[test]
 fn truncated_files_do_not_panic_when_scaled() {
-    let bytes = encode(
-        &photo(301, 213),
-        &Variant {
-            name: "",
-            sampling: SamplingFactor::F_2_2,
-            gray: false,
-            progressive: false,
-            restart: 0,
-        },
-    );
+    let bytes = encode(&photo(301, 213), &PLAIN_420);
     for cut in [200, bytes.len() / 2, bytes.len() - 10] {
         for d in [2, 4, 8] {
             let mut dec = JpegDecoder::new_with_options(ZCursor::new(&bytes[..cut]), options());
@@ -239,10 +186,10 @@ fn truncated_files_do_not_panic_when_scaled() {
     }
 }
 
-fn render_with(bytes: &[u8], input: Format, t: &str) -> image::DynamicImage {
+fn render_bytes(bytes: &[u8], input: Format, t: &str, ext: Format) -> Vec<u8> {
     let plan = Resolved::new(
         &Transformation::parse(t).unwrap(),
-        Some(Format::Png),
+        Some(ext),
         input,
         &ClientHints::default(),
     );
@@ -250,14 +197,41 @@ fn render_with(bytes: &[u8], input: Format, t: &str) -> image::DynamicImage {
         input_format: input,
         plan,
     };
-    let out = render(
+    render(
         bytes,
         &job,
         &EngineLimits::default(),
         Instant::now() + Duration::from_secs(30),
     )
-    .unwrap();
-    image::load_from_memory(&out.bytes).unwrap()
+    .unwrap()
+    .bytes
+}
+
+fn render_with(bytes: &[u8], input: Format, t: &str) -> image::DynamicImage {
+    image::load_from_memory(&render_bytes(bytes, input, t, Format::Png)).unwrap()
+}
+
+/// Renders `t` from `encoded` (which may be decoded reduced) and from the
+/// same decoded pixels as a PNG (never reduced): same size, and a
+/// SSIMULACRA2 score above 80 between the two.
+fn assert_renders_like_png(encoded: &[u8], input: Format, transformations: &[&str]) {
+    let decoded = image::load_from_memory(encoded).unwrap();
+    let mut png = Vec::new();
+    decoded
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    for t in transformations {
+        let ours = render_with(encoded, input, t);
+        let full = render_with(&png, Format::Png, t);
+        assert_eq!(
+            (ours.width(), ours.height()),
+            (full.width(), full.height()),
+            "{input:?} {t}"
+        );
+        let s = score(&ours, &full);
+        eprintln!("{input:?} {t}: {s:.1}");
+        assert!(s > 80.0, "{input:?} {t}: SSIMULACRA2 {s:.1}");
+    }
 }
 
 /// The same pixels as a JPEG (reduced on load) and as a PNG (never
@@ -265,40 +239,18 @@ fn render_with(bytes: &[u8], input: Format, t: &str) -> image::DynamicImage {
 /// fit, fill with gravity and a crop followed by a resize.
 #[test]
 fn reduced_decode_renders_like_a_full_decode() {
-    let img = photo(301, 213);
-    let jpeg = encode(
-        &img,
-        &Variant {
-            name: "",
-            sampling: SamplingFactor::F_2_2,
-            gray: false,
-            progressive: false,
-            restart: 0,
-        },
+    let jpeg = encode(&photo(301, 213), &PLAIN_420);
+    assert_renders_like_png(
+        &jpeg,
+        Format::Jpg,
+        &[
+            "w_60,c_fit",
+            "w_37,h_20,c_fill,g_north_east",
+            "w_30,h_30,c_thumb",
+            "w_0.1,c_scale",
+            "w_18,h_18,c_pad,b_red",
+        ],
     );
-    let decoded = image::load_from_memory(&jpeg).unwrap();
-    let mut png = Vec::new();
-    decoded
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
-    for t in [
-        "w_60,c_fit",
-        "w_37,h_20,c_fill,g_north_east",
-        "w_30,h_30,c_thumb",
-        "w_0.1,c_scale",
-        "w_18,h_18,c_pad,b_red",
-    ] {
-        let reduced = render_with(&jpeg, Format::Jpg, t);
-        let full = render_with(&png, Format::Png, t);
-        assert_eq!(
-            (reduced.width(), reduced.height()),
-            (full.width(), full.height()),
-            "{t}"
-        );
-        let s = score(&reduced, &full);
-        eprintln!("{t}: {s:.1}");
-        assert!(s > 80.0, "{t}: SSIMULACRA2 {s:.1}");
-    }
 }
 
 /// A lossy WebP about to shrink four times or more is decoded without the
@@ -309,23 +261,7 @@ fn webp_without_deblocking_renders_like_a_full_decode() {
     let lossy = webp::Encoder::from_rgb(img.as_raw(), img.width(), img.height())
         .encode(60.0)
         .to_vec();
-    let decoded = image::load_from_memory(&lossy).unwrap();
-    let mut png = Vec::new();
-    decoded
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
-    for t in ["w_60,c_fit", "w_30,h_30,c_fill"] {
-        let fast = render_with(&lossy, Format::Webp, t);
-        let full = render_with(&png, Format::Png, t);
-        assert_eq!(
-            (fast.width(), fast.height()),
-            (full.width(), full.height()),
-            "{t}"
-        );
-        let s = score(&fast, &full);
-        eprintln!("webp {t}: {s:.1}");
-        assert!(s > 80.0, "{t}: SSIMULACRA2 {s:.1}");
-    }
+    assert_renders_like_png(&lossy, Format::Webp, &["w_60,c_fit", "w_30,h_30,c_fill"]);
 }
 
 /// `fl_keep_iptc` carries the IPTC record of a JPEG into a JPEG derived
@@ -340,26 +276,7 @@ fn keep_iptc_carries_the_iptc_record_only() {
     irb.extend_from_slice(b"8BIM\x04\x04\x00\x00\x00\x00\x00\x0a\x1c\x02\x74\x00\x05NUBO!\x00");
     e.add_app_segment(13, irb).unwrap();
     e.encode(img.as_raw(), 64, 48, ColorType::Rgb).unwrap();
-    let render = |t: &str, ext: Format| {
-        let plan = Resolved::new(
-            &Transformation::parse(t).unwrap(),
-            Some(ext),
-            Format::Jpg,
-            &ClientHints::default(),
-        );
-        let job = Job {
-            input_format: Format::Jpg,
-            plan,
-        };
-        render(
-            &jpeg,
-            &job,
-            &EngineLimits::default(),
-            Instant::now() + Duration::from_secs(30),
-        )
-        .unwrap()
-        .bytes
-    };
+    let render = |t: &str, ext: Format| render_bytes(&jpeg, Format::Jpg, t, ext);
     let has = |b: &[u8], needle: &[u8]| b.windows(needle.len()).any(|w| w == needle);
     let kept = render("w_32,fl_keep_iptc", Format::Jpg);
     assert!(has(&kept, b"NUBO!"));

@@ -124,6 +124,15 @@ const SUPPORTED_KEYS: &[&str] = &[
 ];
 
 impl Component {
+    /// What `dpr_` multiplies pixel sizes by: its value once resolved, 1
+    /// when absent (or still `auto`, which `Resolved` replaces).
+    pub fn dpr_factor(&self) -> f64 {
+        match self.dpr {
+            Some(Dpr::Value(d)) => d,
+            _ => 1.0,
+        }
+    }
+
     /// Parses one component. Later duplicates of a key win, as in
     /// Cloudinary; the SDKs never emit them.
     pub fn parse(segment: &str) -> Result<Component> {

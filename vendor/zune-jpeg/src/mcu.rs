@@ -571,29 +571,16 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
                             };
                         };
 
-                        if component_samples_needed && !PROGRESSIVE && self.scaled.is_some() {
-                            clobber_more_than_4x4 = len > 10;
-                            if let Some(sc) = &self.scaled {
-                                let (sw, sh) = sc.block[k];
-                                let stride = sc.stride[k];
-                                let pos = stride * v_samp * sh
-                                    + (j * component.horizontal_sample + h_samp) * sw;
-                                let out = channel
-                                    .get_mut(pos..)
-                                    .ok_or(DecodeErrors::FormatStatic("scaled block out of range"))?;
-                                if len <= 1 && sw * sh < 64 {
-                                    // DC only: a flat block at every size.
-                                    let dc = ((tmp[0] + 4 + 1024) >> 3).clamp(0, 255) as i16;
-                                    for row in out.chunks_mut(stride).take(sh) {
-                                        row[..sw].fill(dc);
-                                    }
-                                } else {
-                                    sc.idct(tmp, out, stride, (sw, sh), self.idct_func);
-                                }
-                            }
-                        } else if component_samples_needed {
+                        if component_samples_needed {
                             // tmp was only written partially, note that len is in ZigZag order.
                             clobber_more_than_4x4 = len > 10;
+                        }
+                        if let (true, false, Some(sc)) =
+                            (component_samples_needed, PROGRESSIVE, &self.scaled)
+                        {
+                            let col = j * component.horizontal_sample + h_samp;
+                            sc.write_block(k, col, v_samp, tmp, usize::from(len), channel, self.idct_func)?;
+                        } else if component_samples_needed {
 
                             let idct_position = if PROGRESSIVE {
                                 // For non-interleaved, j indexes data units directly

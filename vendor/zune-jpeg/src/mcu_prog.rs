@@ -136,55 +136,36 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
                 Marker::SOS => {
                     parse_sos(self)?;
 
-                    if self.skips_scan() {
+                    let next = if self.skips_scan() {
                         // Not needed at this scale: jump to the next marker
                         // (restart markers belong to the skipped scan).
                         stream.reset();
-                        let next = skip_entropy_data(&mut self.stream, &mut stream);
-                        match next {
-                            Ok(marker_n) => {
-                                marker = marker_n;
-                                seen_scans += 1;
-                                if seen_scans > self.options.jpeg_get_max_scans() {
-                                    return Err(DecodeErrors::Format(format!(
-                                        "Too many scans, exceeded limit of {}",
-                                        self.options.jpeg_get_max_scans()
-                                    )));
-                                }
-                                continue 'eoi;
-                            }
-                            Err(msg) => {
-                                if self.options.strict_mode() {
-                                    return Err(msg);
-                                }
-                                error!("{:?}", msg);
+                        skip_entropy_data(&mut self.stream, &mut stream)
+                    } else {
+                        stream.update_progressive_params(
+                            self.succ_high,
+                            self.succ_low,
+                            self.spec_start,
+                            self.spec_end
+                        );
+                        // after every SOS, marker, parse data for that scan.
+                        let result = self.parse_entropy_coded_data(&mut stream, &mut block);
+
+                        // Do not error out too fast, allows the decoder to continue as much as possible
+                        // even after errors
+                        if result.is_err() {
+                            return if self.options.strict_mode() {
+                                Err(result.err().unwrap())
+                            } else {
+                                error!("{}", result.err().unwrap());
                                 break 'eoi;
-                            }
+                            };
                         }
-                    }
-
-                    stream.update_progressive_params(
-                        self.succ_high,
-                        self.succ_low,
-                        self.spec_start,
-                        self.spec_end
-                    );
-                    // after every SOS, marker, parse data for that scan.
-                    let result = self.parse_entropy_coded_data(&mut stream, &mut block);
-
-                    // Do not error out too fast, allows the decoder to continue as much as possible
-                    // even after errors
-                    if result.is_err() {
-                        return if self.options.strict_mode() {
-                            Err(result.err().unwrap())
-                        } else {
-                            error!("{}", result.err().unwrap());
-                            break 'eoi;
-                        };
-                    }
-                    // extract marker, might either indicate end of image or we continue
-                    // scanning(hence the continue statement to determine).
-                    match get_marker(&mut self.stream, &mut stream) {
+                        // extract marker, might either indicate end of image or we continue
+                        // scanning(hence the continue statement to determine).
+                        get_marker(&mut self.stream, &mut stream)
+                    };
+                    match next {
                         Ok(marker_n) => {
                             marker = marker_n;
                             seen_scans += 1;
@@ -613,13 +594,7 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
                             *out = i32::from(*x) * qt_val;
                         }
                         if let Some(sc) = &self.scaled {
-                            let (sw, sh) = sc.block[position];
-                            let stride = sc.stride[position];
-                            let pos = k * sh * stride + j * sw;
-                            let out = temp_channel
-                                .get_mut(pos..)
-                                .ok_or(DecodeErrors::FormatStatic("scaled block out of range"))?;
-                            sc.idct(&mut tmp, out, stride, (sw, sh), self.idct_func);
+                            sc.write_block(position, j, k, &mut tmp, 64, temp_channel, self.idct_func)?;
                             continue;
                         }
                         // determine where to write.

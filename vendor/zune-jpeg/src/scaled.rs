@@ -158,16 +158,36 @@ impl Scaled {
         self.rows / self.up[k].1
     }
 
-    /// Turns one block of dequantized coefficients (natural order) into
-    /// `sw×sh` pixels at `out`, rows `stride` apart.
-    pub(crate) fn idct(
-        &self, coef: &mut [i32; 64], out: &mut [i16], stride: usize, (sw, sh): (usize, usize),
-        full: IDCTPtr
-    ) {
+    /// Writes block (`col`, `row`) of one row of MCUs of component `k`
+    /// into that component's `plane`. `coef` holds dequantized
+    /// coefficients in natural order; only the first `nonzero` of them in
+    /// zig-zag order may be non-zero (64 when unknown).
+    pub(crate) fn write_block(
+        &self, k: usize, col: usize, row: usize, coef: &mut [i32; 64], nonzero: usize,
+        plane: &mut [i16], full: IDCTPtr
+    ) -> Result<(), DecodeErrors> {
+        let (sw, sh) = self.block[k];
+        let stride = self.stride[k];
+        let out = plane
+            .get_mut(row * sh * stride + col * sw..)
+            .ok_or(DecodeErrors::FormatStatic("scaled block out of range"))?;
         if sw == 8 && sh == 8 {
             full(coef, out, stride);
-            return;
+        } else if nonzero <= 1 {
+            // DC only: a flat block at every size.
+            let dc = ((coef[0] + 4 + 1024) >> 3).clamp(0, 255) as i16;
+            for line in out.chunks_mut(stride).take(sh) {
+                line[..sw].fill(dc);
+            }
+        } else {
+            self.idct(coef, out, stride, (sw, sh));
         }
+        Ok(())
+    }
+
+    /// Turns one block of dequantized coefficients (natural order) into
+    /// `sw×sh` pixels at `out`, rows `stride` apart, for `sw, sh` < 8.
+    fn idct(&self, coef: &[i32; 64], out: &mut [i16], stride: usize, (sw, sh): (usize, usize)) {
         let bw = &self.basis[log2_size(sw).unwrap_or(0)];
         let bh = &self.basis[log2_size(sh).unwrap_or(0)];
         // Horizontal pass over the sh lowest-frequency rows only.
