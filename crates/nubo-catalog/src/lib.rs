@@ -21,11 +21,11 @@ mod sql;
 pub mod testkit;
 
 use async_trait::async_trait;
-use nubo_core::{CloudName, PublicId};
+use nubo_core::{CloudName, PublicId, ResourceType};
 
 pub use edit::AssetEdit;
 pub use records::*;
-pub use sql::{Dialect, SqlCatalog};
+pub use sql::{Dialect, SqlCatalog, MAX_PAGE};
 
 /// Catalog failures. Expected outcomes are not errors.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,9 @@ pub enum CatalogError {
     Corrupt(String),
     #[error("blob {0} was collected before the asset was committed; retry the upload")]
     BlobGone(String),
+    /// The query itself is at fault (a cursor that is not ours).
+    #[error("{0}")]
+    BadQuery(String),
 }
 
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
@@ -144,4 +147,47 @@ pub trait Catalog: Send + Sync + 'static {
         cloud: &CloudName,
     ) -> Result<Vec<NamedTransformation>>;
     async fn delete_named_transformation(&self, cloud: &CloudName, name: &str) -> Result<bool>;
+
+    // --- Admin API: listings, search, folders, usage ---
+    /// One page of a listing or search.
+    async fn query_assets(&self, q: &AssetQuery) -> Result<AssetPage>;
+    /// Resource types that have assets.
+    async fn resource_types(&self, cloud: &CloudName) -> Result<Vec<ResourceType>>;
+    async fn usage(&self, cloud: &CloudName) -> Result<UsageFigures>;
+    /// Distinct tags starting with `prefix`, alphabetical, after `after`.
+    async fn list_tags(
+        &self,
+        cloud: &CloudName,
+        rt: ResourceType,
+        prefix: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>>;
+    /// Direct children of `parent` (`""` is the root), by name.
+    async fn subfolders(&self, cloud: &CloudName, parent: &str) -> Result<Vec<FolderRecord>>;
+    async fn folder_exists(&self, cloud: &CloudName, path: &str) -> Result<bool>;
+    /// Creates a folder and its ancestors.
+    async fn create_folder(&self, cloud: &CloudName, path: &str, now: i64) -> Result<Created>;
+    async fn delete_folder(&self, cloud: &CloudName, path: &str) -> Result<FolderDelete>;
+    /// Derived files of this cloud with these ids (unknown ids are skipped).
+    async fn derived_by_ids(&self, cloud: &CloudName, ids: &[String]) -> Result<Vec<Derived>>;
+    /// Forgets derived files by id; returns their blob keys.
+    async fn delete_derived_rows(&self, ids: &[String]) -> Result<Vec<String>>;
+    /// Distinct transformations of current derived files, alphabetical.
+    async fn derived_transformations(&self, cloud: &CloudName, limit: u32) -> Result<Vec<String>>;
+    /// Derived files made with this canonical transformation.
+    async fn derived_by_transformation(
+        &self,
+        cloud: &CloudName,
+        transformation: &str,
+        limit: u32,
+    ) -> Result<Vec<Derived>>;
+    /// Edits tags, context and media details of one asset.
+    async fn update_asset(
+        &self,
+        loc: &AssetLocator,
+        edit: &AssetEdit,
+        meta: &serde_json::Map<String, serde_json::Value>,
+        now: i64,
+    ) -> Result<Option<Asset>>;
 }

@@ -12,10 +12,58 @@ use crate::Result;
 struct Migration {
     version: i64,
     name: &'static str,
+    /// `{C}` stands for the bytewise collation clause of the dialect, so
+    /// prefix ranges and sorts agree on both databases.
     sql: &'static str,
+    /// Rows the new schema derives from old data, filled in the same
+    /// transaction (computed in Rust, so the SQL stays dialect-neutral).
+    backfill: Option<Backfill>,
 }
 
-const MIGRATIONS: &[Migration] = &[FOUNDATION, DERIVED];
+#[derive(Clone, Copy)]
+enum Backfill {
+    AdminIndexes,
+}
+
+const MIGRATIONS: &[Migration] = &[FOUNDATION, DERIVED, ADMIN];
+
+const ADMIN: Migration = Migration {
+    version: 3,
+    name: "admin listings, folders, context index, derived ids",
+    sql: r#"
+ALTER TABLE derived ADD COLUMN derived_id TEXT;
+CREATE UNIQUE INDEX derived_by_id ON derived (derived_id);
+ALTER TABLE assets ADD COLUMN folder TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN filename TEXT NOT NULL DEFAULT '';
+CREATE INDEX assets_by_public_id ON assets (cloud, public_id{C});
+CREATE INDEX assets_by_folder ON assets (cloud, folder{C});
+ALTER TABLE assets ADD COLUMN created_at_us BIGINT NOT NULL DEFAULT 0;
+UPDATE assets SET created_at_us = created_at * 1000000;
+CREATE INDEX assets_by_cloud_created ON assets (cloud, created_at_us, asset_id);
+CREATE INDEX assets_by_bytes ON assets (cloud, bytes);
+CREATE INDEX asset_tags_by_cloud_tag ON asset_tags (cloud, tag{C});
+CREATE TABLE asset_context (
+    cloud TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    delivery_type TEXT NOT NULL,
+    public_id TEXT NOT NULL,
+    ctx_key TEXT NOT NULL,
+    ctx_value TEXT NOT NULL,
+    PRIMARY KEY (cloud, resource_type, delivery_type, public_id, ctx_key)
+);
+CREATE INDEX asset_context_by_key ON asset_context (cloud, ctx_key, ctx_value);
+CREATE TABLE folders (
+    cloud TEXT NOT NULL,
+    path TEXT NOT NULL,
+    parent TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (cloud, path)
+);
+CREATE INDEX folders_by_parent ON folders (cloud, parent, name{C});
+"#,
+    backfill: Some(Backfill::AdminIndexes),
+};
 
 const DERIVED: Migration = Migration {
     version: 2,
@@ -45,6 +93,7 @@ CREATE TABLE named_transformations (
     PRIMARY KEY (cloud, name)
 );
 "#,
+    backfill: None,
 };
 
 const FOUNDATION: Migration = Migration {
@@ -131,16 +180,23 @@ CREATE TABLE delete_tokens (
     expires_at BIGINT NOT NULL
 );
 "#,
+    backfill: None,
 };
 
 /// Brings the schema up to date. Safe to call from several nodes at once.
 pub async fn run(pool: &AnyPool, dialect: Dialect) -> Result<()> {
+    run_to(pool, dialect, i64::MAX).await
+}
+
+/// Applies pending migrations up to `last` (tests stop early to check a
+/// later migration's backfill).
+pub(crate) async fn run_to(pool: &AnyPool, dialect: Dialect, last: i64) -> Result<()> {
     let mut conn = pool.acquire().await?;
     if dialect == Dialect::Postgres {
         // An arbitrary constant: "nubo" in ASCII.
         conn.execute("SELECT pg_advisory_lock(1853186671)").await?;
     }
-    let result = apply_pending(&mut conn).await;
+    let result = apply_pending(&mut conn, dialect, last).await;
     if dialect == Dialect::Postgres {
         conn.execute("SELECT pg_advisory_unlock(1853186671)")
             .await?;
@@ -148,7 +204,7 @@ pub async fn run(pool: &AnyPool, dialect: Dialect) -> Result<()> {
     result
 }
 
-async fn apply_pending(conn: &mut sqlx::AnyConnection) -> Result<()> {
+async fn apply_pending(conn: &mut sqlx::AnyConnection, dialect: Dialect, last: i64) -> Result<()> {
     conn.execute(
         "CREATE TABLE IF NOT EXISTS nubo_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
     )
@@ -156,9 +212,16 @@ async fn apply_pending(conn: &mut sqlx::AnyConnection) -> Result<()> {
     let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM nubo_migrations")
         .fetch_all(&mut *conn)
         .await?;
-    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+    let pending = MIGRATIONS
+        .iter()
+        .filter(|m| !applied.contains(&m.version) && m.version <= last);
+    for m in pending {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        tx.execute(m.sql).await?;
+        let sql = m.sql.replace("{C}", dialect.bytewise());
+        tx.execute(sql.as_str()).await?;
+        if let Some(b) = m.backfill {
+            backfill(&mut tx, dialect, b).await?;
+        }
         let record = format!(
             "INSERT INTO nubo_migrations (version, name) VALUES ({}, '{}')",
             m.version, m.name
@@ -172,4 +235,132 @@ async fn apply_pending(conn: &mut sqlx::AnyConnection) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Fills what migration 3 derives from existing rows: folder and filename
+/// columns, the context index, the folder tree and derived-file ids.
+async fn backfill(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    dialect: Dialect,
+    which: Backfill,
+) -> Result<()> {
+    use sqlx::Row;
+    let Backfill::AdminIndexes = which;
+    let q = |s: &str| match dialect {
+        Dialect::Postgres => s.to_owned(),
+        Dialect::Sqlite => s.replace('$', "?"),
+    };
+    let rows = sqlx::query(
+        "SELECT cloud, resource_type, delivery_type, public_id, context, created_at FROM assets",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    for r in &rows {
+        let (cloud, rt, dt, id): (String, String, String, String) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+        let created: i64 = r.try_get(5)?;
+        let (folder, filename) = crate::sql::folder_and_filename(&id);
+        sqlx::query(&q(
+            "UPDATE assets SET folder = $5, filename = $6 WHERE cloud = $1 \
+             AND resource_type = $2 AND delivery_type = $3 AND public_id = $4",
+        ))
+        .bind(cloud.clone())
+        .bind(rt.clone())
+        .bind(dt.clone())
+        .bind(id.clone())
+        .bind(folder.to_owned())
+        .bind(filename.to_owned())
+        .execute(&mut **tx)
+        .await?;
+        let context: std::collections::BTreeMap<String, String> =
+            serde_json::from_str(&r.try_get::<String, _>(4)?).unwrap_or_default();
+        for (k, v) in context {
+            sqlx::query(&q(
+                "INSERT INTO asset_context (cloud, resource_type, delivery_type, \
+                 public_id, ctx_key, ctx_value) VALUES ($1, $2, $3, $4, $5, $6)",
+            ))
+            .bind(cloud.clone())
+            .bind(rt.clone())
+            .bind(dt.clone())
+            .bind(id.clone())
+            .bind(k)
+            .bind(v)
+            .execute(&mut **tx)
+            .await?;
+        }
+        crate::sql::insert_folders(&mut **tx, dialect, &cloud, folder, created).await?;
+    }
+    let derived = sqlx::query("SELECT asset_id, asset_version, cache_key FROM derived")
+        .fetch_all(&mut **tx)
+        .await?;
+    for r in &derived {
+        sqlx::query(&q(
+            "UPDATE derived SET derived_id = $4 WHERE asset_id = $1 \
+             AND asset_version = $2 AND cache_key = $3",
+        ))
+        .bind(r.try_get::<String, _>(0)?)
+        .bind(r.try_get::<i64, _>(1)?)
+        .bind(r.try_get::<String, _>(2)?)
+        .bind(nubo_core::random_id(32))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Row;
+
+    #[tokio::test]
+    async fn migration_3_backfills_what_older_rows_imply() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}?mode=rwc", dir.path().join("m.db").display());
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .connect(&url)
+            .await
+            .unwrap();
+        run_to(&pool, Dialect::Sqlite, 2).await.unwrap();
+        sqlx::query(
+            "INSERT INTO assets (cloud, resource_type, delivery_type, public_id, asset_id, version, \
+             version_id, bytes, etag, tags, context, meta, blob_key, created_at, updated_at) \
+             VALUES ('c', 'raw', 'upload', 'a/b/doc.txt', 'id1', 1, 'v', 1, 'e', '[]', \
+             '{\"alt\":\"x\"}', '{}', 'k', 5, 5)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO derived (asset_id, asset_version, cache_key, transformation, format, \
+             bytes, width, height, blob_key, created_at) VALUES ('id1', 1, 'k', 't', 'png', 1, 1, 1, 'b', 1)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        run(&pool, Dialect::Sqlite).await.unwrap();
+        let row = sqlx::query("SELECT folder, filename FROM assets")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(row.get::<String, _>(0), "a/b");
+        assert_eq!(row.get::<String, _>(1), "doc");
+        let ctx: Vec<String> =
+            sqlx::query_scalar("SELECT ctx_key || '=' || ctx_value FROM asset_context")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(ctx, ["alt=x"]);
+        let folders: Vec<String> = sqlx::query_scalar("SELECT path FROM folders ORDER BY path")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(folders, ["a", "a/b"]);
+        let id: String = sqlx::query_scalar("SELECT derived_id FROM derived")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(id.len(), 32);
+    }
 }

@@ -85,6 +85,8 @@ pub struct Asset {
     pub meta: serde_json::Map<String, serde_json::Value>,
     pub blob_key: String,
     pub created_at: i64,
+    /// `created_at` in microseconds: orders uploads made within one second.
+    pub created_at_us: i64,
     pub updated_at: i64,
 }
 
@@ -141,6 +143,8 @@ pub enum RenameOutcome {
 /// canonical transformation and output target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Derived {
+    /// Stable id of this derived file (`derived[].id` in the Admin API).
+    pub id: String,
     pub asset_id: String,
     pub asset_version: i64,
     pub cache_key: String,
@@ -166,4 +170,89 @@ pub struct NamedTransformation {
     pub allowed_for_strict: bool,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A field `aggregate` counts values of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateField {
+    Format,
+    ResourceType,
+    Type,
+    Tags,
+}
+
+impl AggregateField {
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "format" => AggregateField::Format,
+            "resource_type" => AggregateField::ResourceType,
+            "type" => AggregateField::Type,
+            "tags" => AggregateField::Tags,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AggregateField::Format => "format",
+            AggregateField::ResourceType => "resource_type",
+            AggregateField::Type => "type",
+            AggregateField::Tags => "tags",
+        }
+    }
+}
+
+/// One page of assets: every listing and search of the Admin API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetQuery {
+    pub cloud: CloudName,
+    pub resource_type: Option<ResourceType>,
+    pub delivery_type: Option<DeliveryType>,
+    /// `None` matches every asset in the scope.
+    pub expr: Option<nubo_core::search::Expr>,
+    /// Earlier keys win; ties end on the asset id, so pages are stable.
+    pub sort: Vec<(nubo_core::search::SortField, nubo_core::search::Direction)>,
+    pub limit: u32,
+    /// Where the previous page stopped (opaque; from [`AssetPage::next_cursor`]).
+    pub cursor: Option<String>,
+    pub with_total: bool,
+    pub aggregate: Vec<AggregateField>,
+    /// Resolves relative times (`created_at>1d`).
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetPage {
+    pub assets: Vec<Asset>,
+    /// Present only when more assets follow.
+    pub next_cursor: Option<String>,
+    pub total_count: Option<i64>,
+    /// Per requested field: (value, count), most frequent first.
+    pub aggregations: Vec<(AggregateField, Vec<(String, i64)>)>,
+}
+
+/// One folder of the fixed-folder tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderRecord {
+    pub path: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// What a cloud holds, for `usage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UsageFigures {
+    pub assets: i64,
+    pub asset_bytes: i64,
+    pub derived: i64,
+    pub derived_bytes: i64,
+}
+
+/// Outcome of deleting a folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FolderDelete {
+    /// The folder and its empty subfolders, deepest first.
+    Deleted(Vec<String>),
+    Missing,
+    NotEmpty,
 }

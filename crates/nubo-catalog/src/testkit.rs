@@ -64,10 +64,15 @@ pub async fn run_all(cat: &dyn Catalog) {
     delete_tokens(cat).await;
     derived_files(cat).await;
     named_transformations(cat).await;
+    admin::run(cat).await;
 }
+
+#[path = "testkit_admin.rs"]
+mod admin;
 
 fn derived_row(asset: &Asset, key: &str, blob: &str) -> Derived {
     Derived {
+        id: String::new(),
         asset_id: asset.asset_id.clone(),
         asset_version: asset.version,
         cache_key: key.into(),

@@ -14,6 +14,7 @@ mod format;
 mod ids;
 mod limits;
 mod names;
+pub mod search;
 
 pub use context::{Context, ContextError};
 pub use format::{Format, MediaKind};

@@ -12,6 +12,8 @@ pub struct ApiError {
     pub message: String,
     /// Delivery errors also carry the message in `X-Cld-Error`.
     pub delivery: bool,
+    /// Admin errors carry the caller's rate-limit state.
+    pub rate: Option<nubo_service::admin::RateStatus>,
 }
 
 impl ApiError {
@@ -20,6 +22,7 @@ impl ApiError {
             status,
             message: message.into(),
             delivery: false,
+            rate: None,
         }
     }
 
@@ -44,6 +47,8 @@ impl From<ServiceError> for ApiError {
             ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
             ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::AlreadyExists => StatusCode::BAD_REQUEST,
+            ErrorKind::RateLimited => StatusCode::from_u16(420).expect("a valid status"),
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -57,6 +62,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": { "message": self.message } });
         let mut resp = (self.status, Json(body)).into_response();
+        if let Some(rate) = self.rate {
+            crate::admin_api::rate_headers(resp.headers_mut(), rate);
+        }
         if self.delivery {
             // Header values must be visible ASCII; keep what fits.
             let clean: String = self

@@ -10,6 +10,7 @@
 //! - [`auth`]: the single place credentials are read from headers.
 //! - [`serve`]: the hyper accept loop, with header-read timeouts.
 
+mod admin_api;
 pub mod auth;
 pub mod body;
 mod delivery;

@@ -29,6 +29,14 @@ pub(crate) async fn dispatch(
         .map_err(|_| ApiError::bad_request("Invalid path encoding"))?
         .into_owned();
     let segments: Vec<&str> = path.split('/').collect();
+    if let [cloud, area, rest @ ..] = segments.as_slice() {
+        if crate::admin_api::AREAS.contains(area) {
+            let tail: Vec<&str> = std::iter::once(*area)
+                .chain(rest.iter().copied().filter(|s| !s.is_empty()))
+                .collect();
+            return crate::admin_api::dispatch(&state, req, cloud, &tail).await;
+        }
+    }
     let (cloud, rt, action) = match segments.as_slice() {
         [cloud, "upload"] => (*cloud, UploadResourceType::Auto, "upload"),
         [cloud, "delete_by_token"] => (*cloud, UploadResourceType::Image, "delete_by_token"),

@@ -128,6 +128,7 @@ impl Service {
             .store_blob(self.spool_bytes(rendered.bytes).await?)
             .await?;
         let row = Derived {
+            id: String::new(),
             asset_id: asset.asset_id.clone(),
             asset_version: asset.version,
             cache_key: key.to_owned(),

@@ -13,6 +13,10 @@ pub enum ErrorKind {
     BadRequest,
     Unauthorized,
     NotFound,
+    /// 409 on the Admin API; the Upload API reports it as 400.
+    AlreadyExists,
+    /// 420, Cloudinary's "rate limited".
+    RateLimited,
     Internal,
 }
 
@@ -52,8 +56,10 @@ pub enum ServiceError {
     AlreadyExists(String),
     #[error("{0}")]
     Unauthorized(String),
+    #[error("Rate Limit Exceeded")]
+    RateLimited(crate::admin::RateStatus),
     #[error("Internal error: {0}")]
-    Catalog(#[from] CatalogError),
+    Catalog(CatalogError),
     #[error("Internal error: {0}")]
     Blob(BlobError),
     #[error("Internal error: {0}")]
@@ -70,6 +76,8 @@ impl ServiceError {
         use ServiceError::*;
         match self {
             NotFound(_) => ErrorKind::NotFound,
+            AlreadyExists(_) => ErrorKind::AlreadyExists,
+            RateLimited(_) => ErrorKind::RateLimited,
             Unauthorized(_) => ErrorKind::Unauthorized,
             Catalog(CatalogError::BlobGone(_)) => ErrorKind::Internal,
             Catalog(_) | Internal(_) => ErrorKind::Internal,
@@ -80,6 +88,15 @@ impl ServiceError {
             Blob(_) => ErrorKind::Internal,
             Probe(ProbeError::Io(_)) => ErrorKind::Internal,
             _ => ErrorKind::BadRequest,
+        }
+    }
+}
+
+impl From<CatalogError> for ServiceError {
+    fn from(e: CatalogError) -> Self {
+        match e {
+            CatalogError::BadQuery(msg) => ServiceError::InvalidParam(msg),
+            other => ServiceError::Catalog(other),
         }
     }
 }

@@ -12,6 +12,7 @@
 //!   to a status.
 
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod deliver;
 mod derive;
@@ -48,6 +49,8 @@ pub struct ServiceSettings {
     /// Only signed URLs and named transformations marked for strict use
     /// may create derived files.
     pub strict_transformations: bool,
+    /// Admin API calls each key may make per hour (420 beyond).
+    pub admin_rate_limit: u32,
 }
 
 /// The use cases, over whichever catalog and blob store were wired in.
@@ -61,6 +64,7 @@ pub struct Service {
     engine: Engine,
     flights: Arc<derive::Flights>,
     hot: Arc<hot::HotDeliveries>,
+    rate: Arc<admin::RateLimiter>,
 }
 
 impl Service {
@@ -72,7 +76,9 @@ impl Service {
         settings: ServiceSettings,
     ) -> Self {
         let urls = PublicUrls::new(&settings.public_url);
+        let rate = Arc::new(admin::RateLimiter::new(settings.admin_rate_limit));
         Self {
+            rate,
             catalog,
             blobs,
             fetcher,

@@ -85,6 +85,23 @@ impl Params {
             .unwrap_or_default()
     }
 
+    /// A list field whose items may themselves hold commas: repeated
+    /// `name[]` items, or the single `name` value as it is.
+    pub fn list_raw(&self, name: &str) -> Vec<String> {
+        let array = format!("{name}[]");
+        let items: Vec<String> = self
+            .0
+            .iter()
+            .filter(|(k, v)| *k == array && !v.is_empty())
+            .map(|(_, v)| v.clone())
+            .collect();
+        if items.is_empty() {
+            self.get(name).map(str::to_owned).into_iter().collect()
+        } else {
+            items
+        }
+    }
+
     /// A boolean field: `1`/`0`/`true`/`false`, as the SDKs send them.
     pub fn flag(&self, name: &str) -> Result<Option<bool>, ServiceError> {
         match self.get(name) {

@@ -34,6 +34,7 @@ const KEYS: &[(&str, &str)] = &[
     ("render_timeout_secs", "30"),
     ("render_workers", "0"),
     ("strict_transformations", "false"),
+    ("admin_rate_limit", "5000"),
     ("header_timeout_secs", "30"),
     ("body_timeout_secs", "3600"),
     ("log", "info"),
@@ -218,6 +219,8 @@ pub struct Settings {
     /// 0 = one per core.
     pub render_workers: usize,
     pub strict_transformations: bool,
+    /// Admin API calls per key per hour.
+    pub admin_rate_limit: u32,
     pub log: String,
 }
 
@@ -301,6 +304,7 @@ impl Settings {
             },
             render_workers: raw.parse("render_workers")?,
             strict_transformations: raw.flag("strict_transformations")?,
+            admin_rate_limit: raw.parse("admin_rate_limit")?,
             limits,
             log: raw.get("log").to_owned(),
         })

@@ -36,6 +36,7 @@ pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
         limits: settings.limits.clone(),
         public_url: settings.public_url.clone(),
         strict_transformations: settings.strict_transformations,
+        admin_rate_limit: settings.admin_rate_limit,
     };
     let workers = match settings.render_workers {
         0 => Engine::default_workers(),

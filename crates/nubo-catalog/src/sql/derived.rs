@@ -8,8 +8,11 @@ use super::rows::corrupt;
 use super::SqlCatalog;
 use crate::*;
 
-fn derived_from_row(r: &AnyRow) -> Result<Derived> {
+pub(super) fn derived_from_row(r: &AnyRow) -> Result<Derived> {
     Ok(Derived {
+        id: r
+            .try_get::<Option<String>, _>("derived_id")?
+            .unwrap_or_default(),
         asset_id: r.try_get("asset_id")?,
         asset_version: r.try_get("asset_version")?,
         cache_key: r.try_get("cache_key")?,
@@ -59,10 +62,16 @@ impl SqlCatalog {
         // references it now keeps it alive once the pin expires.
         let sql = self.q(
             "INSERT INTO derived (asset_id, asset_version, cache_key, transformation, format, \
-             bytes, width, height, blob_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             bytes, width, height, blob_key, created_at, derived_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT (asset_id, asset_version, cache_key) DO NOTHING",
         );
+        // Ids are the catalog's to give: callers need not invent one.
+        let id = if d.id.is_empty() {
+            nubo_core::random_id(32)
+        } else {
+            d.id.clone()
+        };
         sqlx::query(&sql)
             .bind(d.asset_id.clone())
             .bind(d.asset_version)
@@ -74,6 +83,7 @@ impl SqlCatalog {
             .bind(d.height)
             .bind(d.blob_key.clone())
             .bind(d.created_at)
+            .bind(id)
             .execute(&mut *tx)
             .await?;
         let sql = self.q(

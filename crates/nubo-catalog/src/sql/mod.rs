@@ -15,9 +15,13 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::*;
 
+mod accounts;
+mod admin;
 mod derived;
 mod rows;
+mod search;
 use rows::*;
+pub use search::MAX_PAGE;
 
 /// Which SQL database a [`SqlCatalog`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +38,15 @@ impl Dialect {
             Some(Dialect::Postgres)
         } else {
             None
+        }
+    }
+
+    /// The collation clause that makes text compare bytewise: SQLite's
+    /// default already does; PostgreSQL's depends on the database locale.
+    pub(crate) fn bytewise(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " COLLATE \"C\"",
         }
     }
 
@@ -59,7 +72,7 @@ type WriteTx = (Option<OwnedMutexGuard<()>>, Transaction<'static, Any>);
 
 const ASSET_COLS: &str = "cloud, resource_type, delivery_type, public_id, asset_id, version, \
      version_id, format, bytes, width, height, pages, etag, original_filename, tags, context, \
-     meta, blob_key, created_at, updated_at";
+     meta, blob_key, created_at, updated_at, created_at_us";
 
 const PK: &str = "cloud = $1 AND resource_type = $2 AND delivery_type = $3 AND public_id = $4";
 
@@ -200,7 +213,7 @@ impl SqlCatalog {
         tx: &mut Transaction<'static, Any>,
         loc: &AssetLocator,
     ) -> Result<()> {
-        for table in ["assets", "asset_tags"] {
+        for table in ["assets", "asset_tags", "asset_context"] {
             let sql = self
                 .q(&format!("DELETE FROM {table} WHERE {PK}"))
                 .into_owned();
@@ -210,10 +223,11 @@ impl SqlCatalog {
     }
 
     async fn insert_asset_row(&self, tx: &mut Transaction<'static, Any>, a: &Asset) -> Result<()> {
+        let (folder, filename) = folder_and_filename(a.loc.public_id.as_str());
         let sql = self
             .q(&format!(
-                "INSERT INTO assets ({ASSET_COLS}) VALUES \
-             ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)"
+                "INSERT INTO assets ({ASSET_COLS}, folder, filename) VALUES \
+             ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)"
             ))
             .into_owned();
         bind_loc(sqlx::query(&sql), &a.loc)
@@ -233,9 +247,46 @@ impl SqlCatalog {
             .bind(a.blob_key.clone())
             .bind(a.created_at)
             .bind(a.updated_at)
+            .bind(a.created_at_us)
+            .bind(folder.to_owned())
+            .bind(filename.to_owned())
             .execute(&mut **tx)
             .await?;
-        self.write_tags(tx, &a.loc, &a.tags).await
+        self.write_tags(tx, &a.loc, &a.tags).await?;
+        self.write_context(tx, &a.loc, &a.context).await?;
+        insert_folders(
+            &mut **tx,
+            self.dialect,
+            a.loc.scope.cloud.as_str(),
+            folder,
+            a.updated_at,
+        )
+        .await
+    }
+
+    /// Rewrites the context index of one asset.
+    async fn write_context(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        loc: &AssetLocator,
+        context: &nubo_core::Context,
+    ) -> Result<()> {
+        let del = self
+            .q(&format!("DELETE FROM asset_context WHERE {PK}"))
+            .into_owned();
+        bind_loc(sqlx::query(&del), loc).execute(&mut **tx).await?;
+        let ins = self.q(
+            "INSERT INTO asset_context (cloud, resource_type, delivery_type, public_id, ctx_key, ctx_value) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        );
+        for (k, v) in &context.0 {
+            bind_loc(sqlx::query(&ins), loc)
+                .bind(k.clone())
+                .bind(v.clone())
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Refreshes the pin of a blob about to be referenced; fails if the
@@ -255,6 +306,67 @@ impl SqlCatalog {
         }
         Ok(())
     }
+}
+
+/// The microseconds of the current second: uploads committed within one
+/// second keep their order in listings.
+fn sub_second_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::from(d.subsec_micros()))
+}
+
+/// The folder of a public id (everything before the last `/`) and its
+/// filename (the last segment without its extension), as search sees them.
+pub(crate) fn folder_and_filename(public_id: &str) -> (&str, &str) {
+    let (folder, base) = public_id.rsplit_once('/').unwrap_or(("", public_id));
+    let name = match base.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => base,
+    };
+    (folder, name)
+}
+
+/// Records `folder` and its ancestors in the folder tree (fixed-folder mode
+/// creates folders on upload).
+pub(crate) async fn insert_folders<'e, E>(
+    exec: E,
+    dialect: Dialect,
+    cloud: &str,
+    folder: &str,
+    now: i64,
+) -> Result<()>
+where
+    E: Executor<'e, Database = Any>,
+{
+    if folder.is_empty() {
+        return Ok(());
+    }
+    let mut sql =
+        String::from("INSERT INTO folders (cloud, path, parent, name, created_at) VALUES ");
+    let segments: Vec<&str> = folder.split('/').collect();
+    let mut binds: Vec<String> = Vec::new();
+    for i in 0..segments.len() {
+        let n = binds.len();
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("($1, ${}, ${}, ${}, $2)", n + 3, n + 4, n + 5));
+        binds.push(segments[..=i].join("/"));
+        binds.push(segments[..i].join("/"));
+        binds.push(segments[i].to_owned());
+    }
+    sql.push_str(" ON CONFLICT DO NOTHING");
+    let sql = match dialect {
+        Dialect::Postgres => sql,
+        Dialect::Sqlite => sql.replace('$', "?"),
+    };
+    let mut q = sqlx::query(&sql).bind(cloud.to_owned()).bind(now);
+    for b in binds {
+        q = q.bind(b);
+    }
+    q.execute(exec).await?;
+    Ok(())
 }
 
 /// How long a pin protects a blob that is being written or committed.
@@ -291,194 +403,49 @@ fn created(rows: u64) -> Created {
 #[async_trait]
 impl Catalog for SqlCatalog {
     async fn create_cloud(&self, name: &CloudName, now: i64) -> Result<Created> {
-        let sql =
-            self.q("INSERT INTO clouds (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING");
-        let done = sqlx::query(&sql)
-            .bind(name.as_str().to_owned())
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(created(done.rows_affected()))
+        self.create_cloud_impl(name, now).await
     }
-
     async fn list_clouds(&self) -> Result<Vec<CloudRecord>> {
-        let rows = sqlx::query("SELECT name, created_at FROM clouds ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CloudRecord {
-                    name: CloudName::parse(&r.try_get::<String, _>("name")?).map_err(corrupt)?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        self.list_clouds_impl().await
     }
-
     async fn cloud_exists(&self, name: &CloudName) -> Result<bool> {
-        let sql = self.q("SELECT COUNT(*) FROM clouds WHERE name = $1");
-        let n: i64 = sqlx::query_scalar(&sql)
-            .bind(name.as_str().to_owned())
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n > 0)
+        self.cloud_exists_impl(name).await
     }
-
     async fn put_api_key(&self, k: &ApiKeyRecord) -> Result<Created> {
-        let sql = self.q(
-            "INSERT INTO api_keys (cloud, api_key, secret, label, created_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        );
-        let done = sqlx::query(&sql)
-            .bind(k.cloud.as_str().to_owned())
-            .bind(k.key.clone())
-            .bind(k.secret.clone())
-            .bind(k.label.clone())
-            .bind(k.created_at)
-            .bind(k.revoked_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(created(done.rows_affected()))
+        self.put_api_key_impl(k).await
     }
-
     async fn api_key(&self, cloud: &CloudName, key: &str) -> Result<Option<ApiKeyRecord>> {
-        let sql = self.q("SELECT * FROM api_keys WHERE cloud = $1 AND api_key = $2");
-        let row = sqlx::query(&sql)
-            .bind(cloud.as_str().to_owned())
-            .bind(key.to_owned())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(key_from_row).transpose()
+        self.api_key_impl(cloud, key).await
     }
-
     async fn list_api_keys(&self, cloud: &CloudName) -> Result<Vec<ApiKeyRecord>> {
-        let sql = self.q("SELECT * FROM api_keys WHERE cloud = $1 ORDER BY created_at, api_key");
-        let rows = sqlx::query(&sql)
-            .bind(cloud.as_str().to_owned())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(key_from_row).collect()
+        self.list_api_keys_impl(cloud).await
     }
-
     async fn revoke_api_key(&self, cloud: &CloudName, key: &str, now: i64) -> Result<bool> {
-        let sql = self.q(
-            "UPDATE api_keys SET revoked_at = $3 WHERE cloud = $1 AND api_key = $2 AND revoked_at IS NULL",
-        );
-        let done = sqlx::query(&sql)
-            .bind(cloud.as_str().to_owned())
-            .bind(key.to_owned())
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        self.revoke_api_key_impl(cloud, key, now).await
     }
-
     async fn put_token(&self, t: &TokenRecord) -> Result<()> {
-        let sql = self.q(
-            "INSERT INTO tokens (id, cloud, token_hash, label, created_at, expires_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        );
-        sqlx::query(&sql)
-            .bind(t.id.clone())
-            .bind(t.cloud.as_str().to_owned())
-            .bind(t.hash_hex.clone())
-            .bind(t.label.clone())
-            .bind(t.created_at)
-            .bind(t.expires_at)
-            .bind(t.revoked_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.put_token_impl(t).await
     }
-
     async fn token_by_hash(&self, hash_hex: &str) -> Result<Option<TokenRecord>> {
-        let sql = self.q("SELECT * FROM tokens WHERE token_hash = $1");
-        let row = sqlx::query(&sql)
-            .bind(hash_hex.to_owned())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(token_from_row).transpose()
+        self.token_by_hash_impl(hash_hex).await
     }
-
     async fn list_tokens(&self, cloud: &CloudName) -> Result<Vec<TokenRecord>> {
-        let sql = self.q("SELECT * FROM tokens WHERE cloud = $1 ORDER BY created_at, id");
-        let rows = sqlx::query(&sql)
-            .bind(cloud.as_str().to_owned())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(token_from_row).collect()
+        self.list_tokens_impl(cloud).await
     }
-
     async fn revoke_token(&self, cloud: &CloudName, id: &str, now: i64) -> Result<bool> {
-        let sql = self.q(
-            "UPDATE tokens SET revoked_at = $3 WHERE cloud = $1 AND id = $2 AND revoked_at IS NULL",
-        );
-        let done = sqlx::query(&sql)
-            .bind(cloud.as_str().to_owned())
-            .bind(id.to_owned())
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        self.revoke_token_impl(cloud, id, now).await
     }
-
     async fn put_preset(&self, p: &PresetRecord) -> Result<Created> {
-        let (_guard, mut tx) = self.begin_write().await?;
-        let sql = self.q("DELETE FROM upload_presets WHERE cloud = $1 AND name = $2");
-        let replaced = sqlx::query(&sql)
-            .bind(p.cloud.as_str().to_owned())
-            .bind(p.name.clone())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let sql = self.q(
-            "INSERT INTO upload_presets (cloud, name, unsigned_ok, settings, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        );
-        sqlx::query(&sql)
-            .bind(p.cloud.as_str().to_owned())
-            .bind(p.name.clone())
-            .bind(i64::from(p.unsigned))
-            .bind(serde_json::to_string(&p.settings).expect("strings serialise"))
-            .bind(p.created_at)
-            .bind(p.updated_at)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(if replaced > 0 {
-            Created::AlreadyExisted
-        } else {
-            Created::New
-        })
+        self.put_preset_impl(p).await
     }
-
     async fn preset(&self, cloud: &CloudName, name: &str) -> Result<Option<PresetRecord>> {
-        let sql = self.q("SELECT * FROM upload_presets WHERE cloud = $1 AND name = $2");
-        let row = sqlx::query(&sql)
-            .bind(cloud.as_str().to_owned())
-            .bind(name.to_owned())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(preset_from_row).transpose()
+        self.preset_impl(cloud, name).await
     }
-
     async fn list_presets(&self, cloud: &CloudName) -> Result<Vec<PresetRecord>> {
-        let sql = self.q("SELECT * FROM upload_presets WHERE cloud = $1 ORDER BY name");
-        let rows = sqlx::query(&sql)
-            .bind(cloud.as_str().to_owned())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(preset_from_row).collect()
+        self.list_presets_impl(cloud).await
     }
-
     async fn delete_preset(&self, cloud: &CloudName, name: &str) -> Result<bool> {
-        let sql = self.q("DELETE FROM upload_presets WHERE cloud = $1 AND name = $2");
-        let done = sqlx::query(&sql)
-            .bind(cloud.as_str().to_owned())
-            .bind(name.to_owned())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        self.delete_preset_impl(cloud, name).await
     }
 
     async fn pin_blob(
@@ -572,6 +539,7 @@ impl Catalog for SqlCatalog {
                 .map_or(new.now, |o| new.now.max(o.version + 1)),
             version_id: VersionId::random().to_string(),
             created_at: new.now,
+            created_at_us: new.now.saturating_mul(1_000_000) + sub_second_micros(),
             updated_at: new.now,
             loc: new.loc,
             format: new.format,
@@ -676,6 +644,7 @@ impl Catalog for SqlCatalog {
                     .execute(&mut *tx)
                     .await?;
                 self.write_tags(&mut tx, &loc, &asset.tags).await?;
+                self.write_context(&mut tx, &loc, &asset.context).await?;
             }
             touched.push(id.clone());
         }
@@ -783,6 +752,64 @@ impl Catalog for SqlCatalog {
     }
     async fn delete_named_transformation(&self, cloud: &CloudName, name: &str) -> Result<bool> {
         self.delete_named_impl(cloud, name).await
+    }
+    async fn query_assets(&self, q: &AssetQuery) -> Result<AssetPage> {
+        self.query_assets_impl(q).await
+    }
+    async fn resource_types(&self, cloud: &CloudName) -> Result<Vec<ResourceType>> {
+        self.resource_types_impl(cloud).await
+    }
+    async fn usage(&self, cloud: &CloudName) -> Result<UsageFigures> {
+        self.usage_impl(cloud).await
+    }
+    async fn list_tags(
+        &self,
+        cloud: &CloudName,
+        rt: ResourceType,
+        prefix: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>> {
+        self.list_tags_impl(cloud, rt, prefix, after, limit).await
+    }
+    async fn subfolders(&self, cloud: &CloudName, parent: &str) -> Result<Vec<FolderRecord>> {
+        self.subfolders_impl(cloud, parent).await
+    }
+    async fn folder_exists(&self, cloud: &CloudName, path: &str) -> Result<bool> {
+        self.folder_exists_impl(cloud, path).await
+    }
+    async fn create_folder(&self, cloud: &CloudName, path: &str, now: i64) -> Result<Created> {
+        self.create_folder_impl(cloud, path, now).await
+    }
+    async fn delete_folder(&self, cloud: &CloudName, path: &str) -> Result<FolderDelete> {
+        self.delete_folder_impl(cloud, path).await
+    }
+    async fn derived_by_ids(&self, cloud: &CloudName, ids: &[String]) -> Result<Vec<Derived>> {
+        self.derived_by_ids_impl(cloud, ids).await
+    }
+    async fn delete_derived_rows(&self, ids: &[String]) -> Result<Vec<String>> {
+        self.delete_derived_rows_impl(ids).await
+    }
+    async fn derived_transformations(&self, cloud: &CloudName, limit: u32) -> Result<Vec<String>> {
+        self.derived_transformations_impl(cloud, limit).await
+    }
+    async fn derived_by_transformation(
+        &self,
+        cloud: &CloudName,
+        transformation: &str,
+        limit: u32,
+    ) -> Result<Vec<Derived>> {
+        self.derived_by_transformation_impl(cloud, transformation, limit)
+            .await
+    }
+    async fn update_asset(
+        &self,
+        loc: &AssetLocator,
+        edit: &AssetEdit,
+        meta: &serde_json::Map<String, serde_json::Value>,
+        now: i64,
+    ) -> Result<Option<Asset>> {
+        self.update_asset_impl(loc, edit, meta, now).await
     }
 }
 

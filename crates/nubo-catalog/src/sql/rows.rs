@@ -53,6 +53,7 @@ pub(super) fn asset_from_row(r: &AnyRow) -> Result<Asset> {
         meta,
         blob_key: r.try_get("blob_key")?,
         created_at: r.try_get("created_at")?,
+        created_at_us: r.try_get("created_at_us")?,
         updated_at: r.try_get("updated_at")?,
     })
 }

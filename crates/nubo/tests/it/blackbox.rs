@@ -184,6 +184,9 @@ fn run_suite(mut cmd: Command, what: &str) {
 fn python_suite(db: &[(&str, &str)]) {
     let main = Server::start(&[&[("NUBO_FETCH_ALLOW_PRIVATE", "true")], db].concat());
     let strict = Server::start(&[]);
+    // Admin API tests that need a cloud of their own, or a tiny rate limit.
+    let isolated = Server::start(&[]);
+    let limited = Server::start(&[("NUBO_ADMIN_RATE_LIMIT", "3")]);
     main.create_presets();
     let mut cmd = Command::new(python());
     cmd.args([
@@ -197,6 +200,8 @@ fn python_suite(db: &[(&str, &str)]) {
     .current_dir(workspace())
     .env("CLOUDINARY_URL", main.cloudinary_url())
     .env("NUBO_STRICT_PREFIX", strict.base())
+    .env("NUBO_ISOLATED_URL", isolated.cloudinary_url())
+    .env("NUBO_LIMITED_URL", limited.cloudinary_url())
     .env("NUBO_FIXTURES", workspace().join("tests/fixtures"));
     run_suite(cmd, "the Python SDK suite");
 }

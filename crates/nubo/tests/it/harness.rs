@@ -76,6 +76,7 @@ impl TestApp {
             limits: limits.clone(),
             public_url: "http://media.test".into(),
             strict_transformations: false,
+            admin_rate_limit: 5000,
         };
         let engine = nubo_engine::Engine::new(nubo_engine::EngineLimits::default(), 2);
         let service = Service::new(

@@ -1,0 +1,473 @@
+//! `/resources…`: listings, details, updates and deletes.
+
+use nubo_catalog::{Asset, AssetEdit, AssetLocator, AssetQuery};
+use nubo_core::search::{Direction, Expr, Field, SortField, Term, Test, Value as SearchValue};
+use nubo_core::{Context, DeliveryType, ResourceType, Tags};
+use serde_json::{json, Map, Value};
+
+use super::{locator, AdminRequest, LIST_DEFAULT, PAGE_MAX};
+use crate::{now, Result, Service, ServiceError};
+
+/// What a `/resources/…` path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourcePath {
+    /// `/resources`: the resource types in use.
+    Types,
+    /// `/resources/{rt}[/{type}]`
+    Listing {
+        rt: ResourceType,
+        dt: Option<DeliveryType>,
+    },
+    /// `/resources/{rt}/tags/{tag}`
+    Tag { rt: ResourceType, tag: String },
+    /// `/resources/{rt}/context`
+    Context { rt: ResourceType },
+    /// `/resources/{rt}/moderations/{kind}/{status}`
+    Moderation { rt: ResourceType },
+    /// `/resources/by_asset_ids`
+    ByAssetIds,
+    /// `/resources/by_asset_folder`
+    ByAssetFolder,
+    /// `/resources/{rt}/{type}/{public_id…}`
+    One {
+        rt: ResourceType,
+        dt: DeliveryType,
+        public_id: String,
+    },
+    /// `/resources/{asset_id}`
+    ById(String),
+}
+
+impl ResourcePath {
+    /// Parses the segments after `resources` (already percent-decoded).
+    pub fn parse(segments: &[&str]) -> Result<Self> {
+        let rt = |s: &str| ResourceType::parse(s).ok();
+        Ok(match segments {
+            [] => ResourcePath::Types,
+            ["by_asset_ids"] => ResourcePath::ByAssetIds,
+            ["by_asset_folder"] => ResourcePath::ByAssetFolder,
+            [r] if rt(r).is_some() => ResourcePath::Listing {
+                rt: rt(r).expect("checked"),
+                dt: None,
+            },
+            [id] => ResourcePath::ById((*id).to_owned()),
+            [r, "tags", tag @ ..] if rt(r).is_some() && !tag.is_empty() => ResourcePath::Tag {
+                rt: rt(r).expect("checked"),
+                tag: tag.join("/"),
+            },
+            [r, "context"] if rt(r).is_some() => ResourcePath::Context {
+                rt: rt(r).expect("checked"),
+            },
+            [r, "moderations", _, _] if rt(r).is_some() => ResourcePath::Moderation {
+                rt: rt(r).expect("checked"),
+            },
+            [r, t] if rt(r).is_some() => ResourcePath::Listing {
+                rt: rt(r).expect("checked"),
+                dt: Some(DeliveryType::parse(t)?),
+            },
+            [r, t, id @ ..] if rt(r).is_some() => ResourcePath::One {
+                rt: rt(r).expect("checked"),
+                dt: DeliveryType::parse(t)?,
+                public_id: id.join("/"),
+            },
+            _ => {
+                return Err(ServiceError::NotFound(format!(
+                    "Unknown resources path /{}",
+                    segments.join("/")
+                )))
+            }
+        })
+    }
+}
+
+fn term(field: Field, test: Test) -> Expr {
+    Expr::Term(Term { field, test })
+}
+
+fn and(items: Vec<Expr>) -> Option<Expr> {
+    match items.len() {
+        0 => None,
+        1 => items.into_iter().next(),
+        _ => Some(Expr::And(items)),
+    }
+}
+
+/// A listing never shows more than this many ids looked up at once.
+const MAX_LOOKUP: usize = 100;
+
+impl Service {
+    /// `GET /resources…`
+    pub async fn get_resources(&self, req: &AdminRequest, path: &ResourcePath) -> Result<Value> {
+        match path {
+            ResourcePath::Types => {
+                let types = self.catalog.resource_types(&req.cloud).await?;
+                let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+                Ok(json!({ "resource_types": names }))
+            }
+            ResourcePath::One { rt, dt, public_id } => {
+                let loc = locator(&req.cloud, *rt, *dt, public_id)?;
+                let asset = self
+                    .catalog
+                    .asset(&loc)
+                    .await?
+                    .ok_or_else(|| ServiceError::NotFound(public_id.clone()))?;
+                self.resource_details(req, &asset).await
+            }
+            ResourcePath::ById(id) => {
+                let asset = self
+                    .catalog
+                    .asset_by_id(&req.cloud, id)
+                    .await?
+                    .ok_or_else(|| ServiceError::NotFound(id.clone()))?;
+                self.resource_details(req, &asset).await
+            }
+            ResourcePath::Listing { rt, dt: Some(dt) } if req.params.contains("public_ids") => {
+                let mut found = Vec::new();
+                for id in req.params.list("public_ids").iter().take(MAX_LOOKUP) {
+                    let loc = locator(&req.cloud, *rt, *dt, id)?;
+                    found.extend(self.catalog.asset(&loc).await?);
+                }
+                self.listing(req, found, None)
+            }
+            ResourcePath::ByAssetIds => {
+                let ids = req.params.list("asset_ids");
+                if ids.is_empty() {
+                    return Err(ServiceError::MissingParam("asset_ids"));
+                }
+                let mut found = Vec::new();
+                for id in ids.iter().take(MAX_LOOKUP) {
+                    found.extend(self.catalog.asset_by_id(&req.cloud, id).await?);
+                }
+                self.listing(req, found, None)
+            }
+            ResourcePath::Moderation { .. } => {
+                // Nubo has no moderation queue: nothing is ever pending.
+                Ok(json!({ "resources": [] }))
+            }
+            other => {
+                let q = self.listing_query(req, other)?;
+                let page = self.catalog.query_assets(&q).await?;
+                self.listing(req, page.assets, page.next_cursor)
+            }
+        }
+    }
+
+    fn listing(
+        &self,
+        req: &AdminRequest,
+        assets: Vec<Asset>,
+        next_cursor: Option<String>,
+    ) -> Result<Value> {
+        let (tags, context) = (req.flag("tags")?, req.flag("context")?);
+        let resources: Vec<Value> = assets
+            .iter()
+            .map(|a| Value::Object(self.resource_json(a, tags, context)))
+            .collect();
+        let mut out = json!({ "resources": resources });
+        if let Some(c) = next_cursor {
+            out["next_cursor"] = json!(c);
+        }
+        Ok(out)
+    }
+
+    /// The catalog query of a listing path and its parameters.
+    pub(super) fn listing_query(
+        &self,
+        req: &AdminRequest,
+        path: &ResourcePath,
+    ) -> Result<AssetQuery> {
+        let mut terms = Vec::new();
+        let (rt, dt) = match path {
+            ResourcePath::Listing { rt, dt } => {
+                if let Some(p) = req.params.get("prefix") {
+                    terms.push(term(Field::PublicId, Test::Prefix(p.to_owned())));
+                }
+                (Some(*rt), *dt)
+            }
+            ResourcePath::Tag { rt, tag } => {
+                terms.push(term(Field::Tags, Test::Eq(SearchValue::Text(tag.clone()))));
+                (Some(*rt), None)
+            }
+            ResourcePath::Context { rt } => {
+                let key = req.required("key")?.to_owned();
+                let test = match req.params.get("value") {
+                    Some(v) => Test::Eq(SearchValue::Text(v.to_owned())),
+                    None => Test::Prefix(String::new()),
+                };
+                terms.push(term(Field::Context(key), test));
+                (Some(*rt), None)
+            }
+            ResourcePath::ByAssetFolder => {
+                let folder = req.required("asset_folder")?.trim_matches('/').to_owned();
+                terms.push(term(Field::Folder, Test::Eq(SearchValue::Text(folder))));
+                (None, None)
+            }
+            _ => unreachable!("not a listing"),
+        };
+        let direction = match req.params.get("direction") {
+            Some(d) => Direction::parse(d)
+                .ok_or_else(|| ServiceError::InvalidParam(format!("Invalid direction {d}")))?,
+            None => Direction::Desc,
+        };
+        if let Some(raw) = req.params.get("start_at") {
+            let at = parse_start_at(raw)?;
+            let cmp = match direction {
+                Direction::Desc => nubo_core::search::Cmp::Le,
+                Direction::Asc => nubo_core::search::Cmp::Ge,
+            };
+            terms.push(term(Field::CreatedAt, Test::Cmp(cmp, SearchValue::At(at))));
+        }
+        Ok(AssetQuery {
+            cloud: req.cloud.clone(),
+            resource_type: rt,
+            delivery_type: dt,
+            expr: and(terms),
+            sort: vec![(SortField::CreatedAt, direction)],
+            limit: req.max_results(LIST_DEFAULT, PAGE_MAX)?,
+            cursor: req.params.get("next_cursor").map(str::to_owned),
+            with_total: false,
+            aggregate: Vec::new(),
+            now: now(),
+        })
+    }
+
+    /// One resource with everything the details call shows.
+    async fn resource_details(&self, req: &AdminRequest, asset: &Asset) -> Result<Value> {
+        let mut m = self.resource_json(asset, true, true);
+        let derived_limit = req.max_results(LIST_DEFAULT, PAGE_MAX)? as usize;
+        let all: Vec<_> = self
+            .catalog
+            .list_derived(&asset.asset_id)
+            .await?
+            .into_iter()
+            .filter(|d| d.asset_version == asset.version)
+            .collect();
+        let start = match req.params.get("derived_next_cursor") {
+            Some(c) => all
+                .iter()
+                .position(|d| d.id == c)
+                .ok_or_else(|| ServiceError::InvalidParam("Invalid derived_next_cursor".into()))?,
+            None => 0,
+        };
+        let derived: Vec<Value> = all
+            .iter()
+            .skip(start)
+            .take(derived_limit)
+            .map(|d| {
+                let mut shown = asset.clone();
+                shown.format = Some(d.format.clone());
+                let (url, secure_url) = self.urls.of_asset(&shown, Some(&d.transformation));
+                json!({
+                    "transformation": d.transformation, "format": d.format, "bytes": d.bytes,
+                    "id": d.id, "url": url, "secure_url": secure_url,
+                })
+            })
+            .collect();
+        if let Some(next) = all.get(start + derived_limit) {
+            m.insert("next_cursor".into(), json!(next.id));
+        }
+        m.insert("derived".into(), Value::Array(derived));
+        m.insert("usage".into(), json!({}));
+        m.insert("backup_bytes".into(), json!(0));
+        for key in ["face_coordinates", "custom_coordinates"] {
+            if let Some(v) = asset.meta.get(key) {
+                m.insert(key.into(), v.clone());
+            }
+        }
+        if req.flag("faces")? {
+            let faces = asset.meta.get("face_coordinates").cloned();
+            m.insert("faces".into(), faces.unwrap_or_else(|| json!([])));
+        }
+        if req.flag("coordinates")? {
+            m.insert(
+                "coordinates".into(),
+                json!({
+                    "faces": asset.meta.get("face_coordinates").cloned().unwrap_or(json!([])),
+                    "custom": asset.meta.get("custom_coordinates").cloned().unwrap_or(json!([])),
+                }),
+            );
+        }
+        Ok(Value::Object(m))
+    }
+
+    /// `POST /resources/{rt}/{type}/{id}` or `PUT /resources/{asset_id}`.
+    pub async fn update_resource(&self, req: &AdminRequest, path: &ResourcePath) -> Result<Value> {
+        let loc = match path {
+            ResourcePath::One { rt, dt, public_id } => locator(&req.cloud, *rt, *dt, public_id)?,
+            ResourcePath::ById(id) => {
+                self.catalog
+                    .asset_by_id(&req.cloud, id)
+                    .await?
+                    .ok_or_else(|| ServiceError::NotFound(id.clone()))?
+                    .loc
+            }
+            _ => {
+                return Err(ServiceError::InvalidParam(
+                    "Update names one resource: /resources/{resource_type}/{type}/{public_id}"
+                        .into(),
+                ))
+            }
+        };
+        let tags = req
+            .params
+            .contains("tags")
+            .then(|| Tags::parse_csv(&req.params.list("tags").join(",")))
+            .transpose()?;
+        let context = req.params.get("context").map(parse_context).transpose()?;
+        let mut meta = Map::new();
+        for key in ["face_coordinates", "custom_coordinates"] {
+            if let Some(raw) = req.params.get(key) {
+                meta.insert(key.into(), parse_coordinates(key, raw)?);
+            }
+        }
+        for refused in [
+            "moderation_status",
+            "auto_tagging",
+            "access_control",
+            "regions",
+        ] {
+            if req.params.contains(refused) {
+                return Err(ServiceError::Unsupported(format!(
+                    "{refused} is not supported by this server"
+                )));
+            }
+        }
+        let edit = AssetEdit::Replace { tags, context };
+        let asset = self
+            .catalog
+            .update_asset(&loc, &edit, &meta, now())
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(loc.public_id.to_string()))?;
+        self.resource_details(req, &asset).await
+    }
+}
+
+/// `context`: Cloudinary's `k=v|k2=v2`, or a JSON object (some SDK versions).
+fn parse_context(raw: &str) -> Result<Context> {
+    if raw.starts_with('{') {
+        let map: std::collections::BTreeMap<String, Value> = serde_json::from_str(raw)
+            .map_err(|e| ServiceError::InvalidParam(format!("Invalid context: {e}")))?;
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        return Ok(Context(
+            map.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
+        ));
+    }
+    Ok(Context::parse(raw)?)
+}
+
+/// `x,y,w,h|x,y,w,h` into `[[x,y,w,h],…]`; empty clears them.
+fn parse_coordinates(key: &str, raw: &str) -> Result<Value> {
+    let bad = || ServiceError::InvalidParam(format!("Invalid {key}: {raw} (use x,y,w,h|x,y,w,h)"));
+    let mut boxes = Vec::new();
+    for part in raw.split('|').filter(|p| !p.trim().is_empty()) {
+        let nums: Vec<i64> = part
+            .split(',')
+            .map(|n| n.trim().parse::<i64>().map_err(|_| bad()))
+            .collect::<Result<_>>()?;
+        if nums.len() != 4 || nums.iter().any(|n| *n < 0) || boxes.len() >= 100 {
+            return Err(bad());
+        }
+        boxes.push(json!(nums));
+    }
+    Ok(if boxes.is_empty() {
+        Value::Null
+    } else {
+        Value::Array(boxes)
+    })
+}
+
+/// `start_at`: `yyyy-mm-dd hh:mm:ss`, an ISO date, or Unix seconds.
+fn parse_start_at(raw: &str) -> Result<i64> {
+    if let Ok(n) = raw.parse::<i64>() {
+        return Ok(n);
+    }
+    let expr = format!("created_at=\"{}\"", raw.replace('"', ""));
+    match nubo_core::search::parse(&expr) {
+        Ok(Some(Expr::Term(Term {
+            test: Test::Eq(SearchValue::At(at)),
+            ..
+        }))) => Ok(at),
+        _ => Err(ServiceError::InvalidParam(format!(
+            "Invalid start_at {raw}: use yyyy-mm-dd hh:mm:ss"
+        ))),
+    }
+}
+
+/// The locator of a delete or update target.
+pub(super) fn target(
+    req: &AdminRequest,
+    rt: ResourceType,
+    dt: DeliveryType,
+    id: &str,
+) -> Result<AssetLocator> {
+    locator(&req.cloud, rt, dt, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_what_the_sdks_ask_for() {
+        let p = |s: &str| {
+            ResourcePath::parse(&s.split('/').filter(|x| !x.is_empty()).collect::<Vec<_>>())
+        };
+        assert_eq!(p("").unwrap(), ResourcePath::Types);
+        assert_eq!(
+            p("image").unwrap(),
+            ResourcePath::Listing {
+                rt: ResourceType::Image,
+                dt: None
+            }
+        );
+        assert_eq!(
+            p("raw/upload").unwrap(),
+            ResourcePath::Listing {
+                rt: ResourceType::Raw,
+                dt: Some(DeliveryType::Upload)
+            }
+        );
+        assert_eq!(
+            p("image/upload/a/b c").unwrap(),
+            ResourcePath::One {
+                rt: ResourceType::Image,
+                dt: DeliveryType::Upload,
+                public_id: "a/b c".into()
+            }
+        );
+        assert_eq!(
+            p("image/tags/summer").unwrap(),
+            ResourcePath::Tag {
+                rt: ResourceType::Image,
+                tag: "summer".into()
+            }
+        );
+        assert_eq!(
+            p("0123abcd").unwrap(),
+            ResourcePath::ById("0123abcd".into())
+        );
+        assert!(p("image/nonsense").is_err());
+    }
+
+    #[test]
+    fn coordinates_and_start_at() {
+        assert_eq!(
+            parse_coordinates("face_coordinates", "1,2,3,4|5,6,7,8").unwrap(),
+            json!([[1, 2, 3, 4], [5, 6, 7, 8]])
+        );
+        assert_eq!(
+            parse_coordinates("custom_coordinates", "").unwrap(),
+            Value::Null
+        );
+        assert!(parse_coordinates("face_coordinates", "1,2,3").is_err());
+        assert_eq!(
+            parse_start_at("2024-01-01 00:00:10").unwrap(),
+            1_704_067_210
+        );
+        assert!(parse_start_at("soon").is_err());
+        assert_eq!(parse_context(r#"{"alt":"x","n":1}"#).unwrap().0["n"], "1");
+    }
+}
