@@ -428,7 +428,9 @@ async fn derived_ids_and_updates(cat: &dyn Catalog) {
     let usage = cat.usage(&cloud()).await.unwrap();
     assert_eq!((usage.derived, usage.derived_bytes), (1, 3));
     assert_eq!(
-        cat.delete_derived_rows(std::slice::from_ref(&stored.id)).await.unwrap(),
+        cat.delete_derived_rows(std::slice::from_ref(&stored.id))
+            .await
+            .unwrap(),
         vec![asset.blob_key.clone()]
     );
     assert!(cat.list_derived(&asset.asset_id).await.unwrap().is_empty());

@@ -1,4 +1,5 @@
 use super::*;
+use proptest::strategy::Strategy;
 
 fn term(field: Field, test: Test) -> Expr {
     Expr::Term(Term { field, test })
@@ -156,4 +157,38 @@ fn bad_expressions_are_errors_that_say_why() {
 fn ages_resolve_against_now() {
     assert_eq!(Value::Ago(60).resolve(1000), Value::At(940));
     assert_eq!(Value::Integer(5).resolve(1000), Value::Integer(5));
+}
+
+proptest::proptest! {
+    /// Inputs built from the grammar's own pieces: parsing never panics,
+    /// is deterministic, and respects the limits.
+    #[test]
+    fn any_mix_of_tokens_parses_or_is_refused(
+        parts in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(vec![
+                    "AND", "OR", "NOT", "(", ")", "[", "]", "TO", ":", "=", "<", ">=", "\"",
+                    "\\", "*", "-", " ", "tags", "bytes", "created_at", "context.k",
+                    "1mb", "2d", "16:9", "2024-01-01", "x", "-x", "é",
+                ]).prop_map(str::to_owned),
+                "[a-z0-9:*<>=() \"\\-]{0,6}",
+            ],
+            0..40,
+        )
+    ) {
+        let input = parts.concat();
+        let first = parse(&input);
+        proptest::prop_assert_eq!(&first, &parse(&input));
+        if let Ok(Some(e)) = first {
+            proptest::prop_assert!(count_terms(&e) <= 200);
+        }
+    }
+}
+
+fn count_terms(e: &Expr) -> usize {
+    match e {
+        Expr::And(items) | Expr::Or(items) => items.iter().map(count_terms).sum(),
+        Expr::Not(inner) => count_terms(inner),
+        Expr::Term(_) => 1,
+    }
 }
