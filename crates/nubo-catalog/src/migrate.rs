@@ -41,7 +41,12 @@ ALTER TABLE assets ADD COLUMN created_at_us BIGINT NOT NULL DEFAULT 0;
 UPDATE assets SET created_at_us = created_at * 1000000;
 CREATE INDEX assets_by_cloud_created ON assets (cloud, created_at_us, asset_id);
 CREATE INDEX assets_by_bytes ON assets (cloud, bytes);
-CREATE INDEX asset_tags_by_cloud_tag ON asset_tags (cloud, tag{C});
+ALTER TABLE asset_tags ADD COLUMN created_at_us BIGINT NOT NULL DEFAULT 0;
+UPDATE asset_tags SET created_at_us = (SELECT a.created_at_us FROM assets a
+    WHERE a.cloud = asset_tags.cloud AND a.resource_type = asset_tags.resource_type
+    AND a.delivery_type = asset_tags.delivery_type AND a.public_id = asset_tags.public_id);
+CREATE INDEX asset_tags_by_cloud_tag ON asset_tags
+    (cloud, tag{C}, created_at_us, resource_type, delivery_type, public_id);
 CREATE TABLE asset_context (
     cloud TEXT NOT NULL,
     resource_type TEXT NOT NULL,

@@ -287,6 +287,29 @@ async fn pages_are_stable(cat: &dyn Catalog) {
         }
         assert_eq!(paged, all, "{sort:?}");
     }
+    // Driven by the tag index: the same order and cursors.
+    let mut q = query("tags:sale AND NOT resource_type:video");
+    q.sort = vec![(SortField::CreatedAt, Direction::Desc)];
+    q.limit = 1;
+    q.aggregate = vec![AggregateField::Format];
+    let mut paged = Vec::new();
+    loop {
+        let page = cat.query_assets(&q).await.unwrap();
+        assert_eq!(page.total_count, Some(3));
+        assert_eq!(
+            page.aggregations[0].1,
+            vec![("jpg".into(), 2), ("".into(), 1)]
+        );
+        paged.extend(page.assets.iter().map(|a| a.loc.public_id.to_string()));
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(
+        paged,
+        ["docs/manual.pdf", "shop/hats/cap", "shop/shoes/red"]
+    );
     let mut q = query("");
     q.sort = vec![(SortField::CreatedAt, Direction::Desc)];
     let newest = cat.query_assets(&q).await.unwrap();

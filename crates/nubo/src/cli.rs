@@ -76,6 +76,8 @@ enum Command {
     },
     /// Delete stored bytes that no asset references any more.
     Gc,
+    /// The Admin API of a running server, as CLOUDINARY_URL names it.
+    Admin(crate::admin_cli::AdminArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -193,6 +195,9 @@ enum PresetAction {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Admin(args) = cli.command {
+        return crate::admin_cli::run(args).await;
+    }
     let (listen, public_url) = match &cli.command {
         Command::Serve { listen, public_url } => (listen.clone(), public_url.clone()),
         _ => (None, None),
@@ -242,7 +247,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     };
     match cli.command {
-        Command::Serve { .. } | Command::Config { .. } => unreachable!("handled above"),
+        Command::Serve { .. } | Command::Config { .. } | Command::Admin(_) => {
+            unreachable!("handled above")
+        }
         Command::Cloud {
             action: CloudAction::Create { name },
         } => {

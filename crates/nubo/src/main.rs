@@ -1,8 +1,10 @@
 //! `nubo`: the binary. It loads configuration ([`config`]), wires the
 //! adapters chosen there into a [`nubo_service::Service`] ([`wiring`]) and
 //! runs a subcommand ([`cli`]): `serve`, `config`, `cloud`, `key`, `token`,
-//! `preset` and `gc`.
+//! `preset`, `transformation`, `gc`, and `admin` ([`admin_cli`]), which
+//! talks to a running server's Admin API.
 
+mod admin_cli;
 mod cli;
 mod config;
 mod wiring;

@@ -275,7 +275,8 @@ impl SqlCatalog {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        self.write_tags(&mut tx, loc, &asset.tags).await?;
+        self.write_tags(&mut tx, loc, &asset.tags, asset.created_at_us)
+            .await?;
         self.write_context(&mut tx, loc, &asset.context).await?;
         tx.commit().await?;
         Ok(Some(asset))

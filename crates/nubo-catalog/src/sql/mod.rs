@@ -185,23 +185,27 @@ impl SqlCatalog {
         row.map(|r| asset_from_row(&r)).transpose()
     }
 
+    /// Rewrites the tag index of one asset; rows carry the upload time so
+    /// a tag listing walks its index in order ([`search`]).
     async fn write_tags(
         &self,
         tx: &mut Transaction<'static, Any>,
         loc: &AssetLocator,
         tags: &Tags,
+        created_at_us: i64,
     ) -> Result<()> {
         let del = self
             .q(&format!("DELETE FROM asset_tags WHERE {PK}"))
             .into_owned();
         bind_loc(sqlx::query(&del), loc).execute(&mut **tx).await?;
         let ins = self.q(
-            "INSERT INTO asset_tags (cloud, resource_type, delivery_type, public_id, tag) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO asset_tags (cloud, resource_type, delivery_type, public_id, tag, created_at_us) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         );
         for tag in tags.iter() {
             bind_loc(sqlx::query(&ins), loc)
                 .bind(tag.to_owned())
+                .bind(created_at_us)
                 .execute(&mut **tx)
                 .await?;
         }
@@ -252,7 +256,8 @@ impl SqlCatalog {
             .bind(filename.to_owned())
             .execute(&mut **tx)
             .await?;
-        self.write_tags(tx, &a.loc, &a.tags).await?;
+        self.write_tags(tx, &a.loc, &a.tags, a.created_at_us)
+            .await?;
         self.write_context(tx, &a.loc, &a.context).await?;
         insert_folders(
             &mut **tx,
@@ -643,7 +648,8 @@ impl Catalog for SqlCatalog {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                self.write_tags(&mut tx, &loc, &asset.tags).await?;
+                self.write_tags(&mut tx, &loc, &asset.tags, asset.created_at_us)
+                    .await?;
                 self.write_context(&mut tx, &loc, &asset.context).await?;
             }
             touched.push(id.clone());

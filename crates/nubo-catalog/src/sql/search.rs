@@ -28,6 +28,11 @@ struct Sql {
     binds: Vec<Bind>,
     dialect: Dialect,
     now: i64,
+    /// Side-table subqueries are restricted to this cloud so they can be
+    /// driven by their own indexes.
+    cloud: String,
+    /// The query runs off the tag index (`asset_tags d`), see [`Shape`].
+    driving: bool,
 }
 
 /// The highest code point: `p <= x <= p || MAX` is "x starts with p" in
@@ -39,13 +44,28 @@ const SAME_ASSET: &str = "x.cloud = a.cloud AND x.resource_type = a.resource_typ
      AND x.delivery_type = a.delivery_type AND x.public_id = a.public_id";
 
 impl Sql {
-    fn new(dialect: Dialect, now: i64) -> Self {
+    fn new(dialect: Dialect, now: i64, cloud: &str) -> Self {
         Sql {
             text: String::new(),
             binds: Vec::new(),
             dialect,
             now,
+            cloud: cloud.to_owned(),
+            driving: false,
         }
+    }
+
+    /// `a`'s key `IN (SELECT … FROM table x WHERE x.cloud = … AND`: the
+    /// caller appends the side-table test and `))`. A semi-join rather than
+    /// a correlated EXISTS, so a selective tag drives the query from the
+    /// tag index instead of a scan of every asset.
+    fn side_table(&mut self, table: &str) {
+        self.push(&format!(
+            "(a.resource_type, a.delivery_type, a.public_id) IN (SELECT x.resource_type, \
+             x.delivery_type, x.public_id FROM {table} x WHERE x.cloud = "
+        ));
+        self.bind(Bind::Text(self.cloud.clone()));
+        self.push(" AND ");
     }
 
     fn push(&mut self, s: &str) {
@@ -94,16 +114,13 @@ impl Sql {
         let c = self.c();
         match &t.field {
             Field::Tags => {
-                self.push("EXISTS (SELECT 1 FROM asset_tags x WHERE ");
-                self.push(SAME_ASSET);
-                self.push(" AND ");
+                self.side_table("asset_tags");
                 self.text_test(&format!("x.tag{c}"), &t.test);
                 self.push(")");
             }
             Field::Context(key) => {
-                self.push("EXISTS (SELECT 1 FROM asset_context x WHERE ");
-                self.push(SAME_ASSET);
-                self.push(" AND x.ctx_key = ");
+                self.side_table("asset_context");
+                self.push("x.ctx_key = ");
                 self.bind(Bind::Text(key.clone()));
                 self.push(" AND ");
                 self.text_test(&format!("x.ctx_value{c}"), &t.test);
@@ -114,13 +131,11 @@ impl Sql {
                 self.text_test(&format!("a.public_id{c}"), &t.test);
                 self.push(" OR ");
                 self.text_test(&format!("a.filename{c}"), &t.test);
-                self.push(" OR EXISTS (SELECT 1 FROM asset_tags x WHERE ");
-                self.push(SAME_ASSET);
-                self.push(" AND ");
+                self.push(" OR ");
+                self.side_table("asset_tags");
                 self.text_test(&format!("x.tag{c}"), &t.test);
-                self.push(") OR EXISTS (SELECT 1 FROM asset_context x WHERE ");
-                self.push(SAME_ASSET);
-                self.push(" AND ");
+                self.push(") OR ");
+                self.side_table("asset_context");
                 self.text_test(&format!("x.ctx_value{c}"), &t.test);
                 self.push("))");
             }
@@ -227,9 +242,11 @@ fn column(field: &Field, c: &str) -> String {
     }
 }
 
-/// The never-null sort expression of a key.
-fn sort_column(key: SortField, c: &str) -> String {
+/// The never-null sort expression of a key. Driven by the tag index, upload
+/// time is read from the index itself so rows come out in order.
+fn sort_column(key: SortField, c: &str, driving: bool) -> String {
     match key {
+        SortField::CreatedAt | SortField::UploadedAt if driving => "d.created_at_us".into(),
         SortField::CreatedAt | SortField::UploadedAt => "a.created_at_us".into(),
         SortField::PublicId => format!("a.public_id{c}"),
         SortField::Filename => format!("a.filename{c}"),
@@ -302,7 +319,7 @@ impl Sql {
             .iter()
             .map(|(k, d)| {
                 let op = if *d == Direction::Asc { ">" } else { "<" };
-                (sort_column(*k, c), op)
+                (sort_column(*k, c, self.driving), op)
             })
             .collect();
         cols.push(("a.asset_id".into(), ">"));
@@ -324,21 +341,97 @@ impl Sql {
         self.push(")");
     }
 
-    /// `WHERE` over the query's scope and expression (no cursor).
-    fn filter(&mut self, q: &AssetQuery) {
-        self.push(" WHERE a.cloud = ");
+    /// `FROM … WHERE` over the query's scope and expression (no cursor).
+    /// `join` goes between the two (an aggregation's side table);
+    /// `assets_needed` is false when only a count of tag rows is wanted.
+    fn source_and_filter(
+        &mut self,
+        q: &AssetQuery,
+        shape: &Shape,
+        join: &str,
+        assets_needed: bool,
+    ) {
+        let c = self.c();
+        let alias = match &shape.driver {
+            None => {
+                self.push(" FROM assets a");
+                "a"
+            }
+            Some(_) => {
+                self.driving = true;
+                self.push(" FROM asset_tags d");
+                if assets_needed || shape.rest.is_some() || !join.is_empty() {
+                    self.push(
+                        " JOIN assets a ON a.cloud = d.cloud AND a.resource_type = d.resource_type \
+                         AND a.delivery_type = d.delivery_type AND a.public_id = d.public_id",
+                    );
+                }
+                "d"
+            }
+        };
+        self.push(join);
+        self.push(&format!(" WHERE {alias}.cloud = "));
         self.bind(Bind::Text(q.cloud.as_str().to_owned()));
+        if let Some(tag) = &shape.driver {
+            self.push(&format!(" AND d.tag{c} = "));
+            self.bind(Bind::Text(tag.clone()));
+        }
         if let Some(rt) = q.resource_type {
-            self.push(" AND a.resource_type = ");
+            self.push(&format!(" AND {alias}.resource_type = "));
             self.bind(Bind::Text(rt.as_str().to_owned()));
         }
         if let Some(dt) = q.delivery_type {
-            self.push(" AND a.delivery_type = ");
+            self.push(&format!(" AND {alias}.delivery_type = "));
             self.bind(Bind::Text(dt.as_str().to_owned()));
         }
-        if let Some(e) = &q.expr {
+        if let Some(e) = &shape.rest {
             self.push(" AND ");
             self.expr(e);
+        }
+    }
+}
+
+/// How a query is run: a positive `tags=x` at the top of the expression
+/// makes the tag index (which holds upload times) drive it, so listing a
+/// frequent tag stops after one page and a rare one touches only its rows;
+/// the rest of the expression filters what the index yields.
+struct Shape {
+    driver: Option<String>,
+    rest: Option<Expr>,
+}
+
+impl Shape {
+    fn of(expr: &Option<Expr>) -> Shape {
+        let driver_of = |e: &Expr| match e {
+            Expr::Term(Term {
+                field: Field::Tags,
+                test: Test::Eq(Value::Text(t)),
+            }) => Some(t.clone()),
+            _ => None,
+        };
+        match expr {
+            Some(e @ Expr::Term(_)) if driver_of(e).is_some() => Shape {
+                driver: driver_of(e),
+                rest: None,
+            },
+            Some(Expr::And(items)) if items.iter().any(|i| driver_of(i).is_some()) => {
+                let at = items
+                    .iter()
+                    .position(|i| driver_of(i).is_some())
+                    .expect("checked");
+                let mut rest = items.clone();
+                let driver = driver_of(&rest.remove(at));
+                let rest = match rest.len() {
+                    0 => None,
+                    1 => rest.pop(),
+                    _ => Some(Expr::And(rest)),
+                };
+                Shape { driver, rest }
+            }
+            other => Shape {
+                driver: None,
+                rest: other.clone(),
+            },
         }
     }
 }
@@ -366,9 +459,10 @@ impl SqlCatalog {
         if sort.is_empty() {
             sort.push((SortField::CreatedAt, Direction::Desc));
         }
-        let mut sql = Sql::new(self.dialect, q.now);
-        sql.push("SELECT a.* FROM assets a");
-        sql.filter(q);
+        let mut sql = Sql::new(self.dialect, q.now, q.cloud.as_str());
+        let shape = Shape::of(&q.expr);
+        sql.push("SELECT a.*");
+        sql.source_and_filter(q, &shape, "", true);
         if let Some(raw) = &q.cursor {
             let at = decode_cursor(raw, &sort)?;
             sql.after(&sort, at);
@@ -378,7 +472,7 @@ impl SqlCatalog {
             .iter()
             .map(|(k, d)| {
                 let dir = if *d == Direction::Asc { "ASC" } else { "DESC" };
-                format!("{} {dir}", sort_column(*k, c))
+                format!("{} {dir}", sort_column(*k, c, sql.driving))
             })
             .chain(["a.asset_id ASC".to_owned()])
             .collect();
@@ -420,9 +514,9 @@ impl SqlCatalog {
     }
 
     async fn count_assets(&self, q: &AssetQuery) -> Result<i64> {
-        let mut sql = Sql::new(self.dialect, q.now);
-        sql.push("SELECT COUNT(*) FROM assets a");
-        sql.filter(q);
+        let mut sql = Sql::new(self.dialect, q.now, q.cloud.as_str());
+        sql.push("SELECT COUNT(*)");
+        sql.source_and_filter(q, &Shape::of(&q.expr), "", false);
         let text = self.q(&sql.text).into_owned();
         let row = bind_all(sqlx::query(&text), &sql.binds)
             .fetch_one(&self.pool)
@@ -431,19 +525,20 @@ impl SqlCatalog {
     }
 
     async fn aggregate(&self, q: &AssetQuery, field: AggregateField) -> Result<Vec<(String, i64)>> {
-        let mut sql = Sql::new(self.dialect, q.now);
+        let mut sql = Sql::new(self.dialect, q.now, q.cloud.as_str());
         let value = match field {
             AggregateField::Format => "COALESCE(a.format, '')",
             AggregateField::ResourceType => "a.resource_type",
             AggregateField::Type => "a.delivery_type",
             AggregateField::Tags => "x.tag",
         };
-        sql.push(&format!("SELECT {value} AS v, COUNT(*) AS n FROM assets a"));
-        if field == AggregateField::Tags {
-            sql.push(" JOIN asset_tags x ON ");
-            sql.push(SAME_ASSET);
-        }
-        sql.filter(q);
+        sql.push(&format!("SELECT {value} AS v, COUNT(*) AS n"));
+        let join = if field == AggregateField::Tags {
+            format!(" JOIN asset_tags x ON {SAME_ASSET}")
+        } else {
+            String::new()
+        };
+        sql.source_and_filter(q, &Shape::of(&q.expr), &join, true);
         let c = self.dialect.bytewise();
         sql.push(&format!(
             " GROUP BY {value} ORDER BY COUNT(*) DESC, {value}{c} LIMIT 100"
@@ -467,7 +562,7 @@ mod tests {
         let e = nubo_core::search::parse("public_id:\"x' OR 1=1 --\" AND tags:a*")
             .unwrap()
             .unwrap();
-        let mut sql = Sql::new(Dialect::Postgres, 0);
+        let mut sql = Sql::new(Dialect::Postgres, 0, "c");
         sql.expr(&e);
         assert!(!sql.text.contains("OR 1=1"), "{}", sql.text);
         assert_eq!(sql.binds[0], Bind::Text("x' OR 1=1 --".into()));
@@ -491,7 +586,7 @@ mod tests {
     #[test]
     fn relative_times_resolve_when_compiled() {
         let e = nubo_core::search::parse("created_at>1d").unwrap().unwrap();
-        let mut sql = Sql::new(Dialect::Sqlite, 100_000);
+        let mut sql = Sql::new(Dialect::Sqlite, 100_000, "c");
         sql.expr(&e);
         assert_eq!(sql.binds, vec![Bind::Int(100_000 - 86_400)]);
         assert_eq!(sql.text, "a.created_at > $1");

@@ -476,3 +476,87 @@ fn a_killed_server_leaves_no_half_asset() {
         "HTTP/1.0 200 OK"
     );
 }
+
+/// `nubo admin …` against a running server, as CLOUDINARY_URL names it.
+fn admin_cli(server: &Server, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nubo"))
+        .arg("admin")
+        .args(args)
+        .env("CLOUDINARY_URL", server.cloudinary_url())
+        .env_remove("NUBO_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn admin_cli_lists_searches_tags_and_deletes_with_a_progress_bar() {
+    let server = Server::start(&[]);
+    let script = "import cloudinary.uploader as up, sys\n\
+                  for n in ['a', 'b', 'c']:\n    up.upload(sys.argv[1], public_id='cli/' + n, tags=['clitag'])";
+    let mut cmd = Command::new(python());
+    cmd.args(["-c", script])
+        .arg(workspace().join("tests/fixtures/photo.jpg"))
+        .env("CLOUDINARY_URL", server.cloudinary_url());
+    run_suite(cmd, "uploads for the CLI test");
+    let ok = |args: &[&str]| {
+        let (ok, out, err) = admin_cli(&server, args);
+        assert!(ok, "nubo admin {args:?} failed: {out}{err}");
+        out
+    };
+    let listed: serde_json::Value = serde_json::from_str(&ok(&["ls", "cli/", "--json"])).unwrap();
+    let ids: Vec<&str> = listed["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["public_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["cli/c", "cli/b", "cli/a"], "newest first");
+    let table = ok(&["ls", "cli/", "--max", "1", "--all"]);
+    assert!(
+        table.starts_with("public_id") && table.contains("cli/a") && table.contains("40x30"),
+        "{table}"
+    );
+    ok(&["tag", "add", "extra", "cli/a"]);
+    let found: serde_json::Value =
+        serde_json::from_str(&ok(&["search", "tags=extra", "--json"])).unwrap();
+    assert_eq!(found["total_count"], 1);
+    assert_eq!(found["resources"][0]["public_id"], "cli/a");
+    let shown = ok(&["show", "cli/a"]);
+    assert!(
+        shown.contains("extra") && shown.contains("asset_id"),
+        "{shown}"
+    );
+
+    ok(&[
+        "preset",
+        "create",
+        "cli_p",
+        "--unsigned",
+        "--set",
+        "folder=x",
+    ]);
+    assert!(ok(&["preset", "ls"]).contains("cli_p"));
+    ok(&["preset", "rm", "cli_p"]);
+    assert!(!ok(&["preset", "ls"]).contains("cli_p"));
+    ok(&["transformation", "create", "cli_t", "c_fill,h_10,w_10"]);
+    assert!(ok(&["transformation", "ls"]).contains("t_cli_t"));
+    ok(&["transformation", "rm", "cli_t"]);
+
+    let (done, out, err) = admin_cli(&server, &["rm", "--prefix", "cli/"]);
+    assert!(done, "{out}{err}");
+    assert_eq!(out.trim(), "deleted 3 resources");
+    assert!(
+        err.contains("[##############################] 3/3"),
+        "{err}"
+    );
+    let (found, _, err) = admin_cli(&server, &["show", "cli/a"]);
+    assert!(
+        !found && err.contains("404") && err.contains("Resource not found"),
+        "{err}"
+    );
+}
