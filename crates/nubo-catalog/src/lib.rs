@@ -25,7 +25,7 @@ use nubo_core::{CloudName, PublicId, ResourceType};
 
 pub use edit::AssetEdit;
 pub use records::*;
-pub use sql::{Dialect, SqlCatalog, MAX_PAGE};
+pub use sql::{Dialect, SqlCatalog, MAX_PAGE, METADATA_KEY};
 
 /// Catalog failures. Expected outcomes are not errors.
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +182,19 @@ pub trait Catalog: Send + Sync + 'static {
         transformation: &str,
         limit: u32,
     ) -> Result<Vec<Derived>>;
+    // --- structured metadata ---
+    /// Creates or replaces a field definition (the service's JSON).
+    async fn put_metadata_field(
+        &self,
+        cloud: &CloudName,
+        external_id: &str,
+        definition: &serde_json::Value,
+        now: i64,
+    ) -> Result<Created>;
+    /// Field definitions in creation order.
+    async fn metadata_fields(&self, cloud: &CloudName) -> Result<Vec<serde_json::Value>>;
+    /// Deletes a field and its values on every asset.
+    async fn delete_metadata_field(&self, cloud: &CloudName, external_id: &str) -> Result<bool>;
     /// Edits tags, context and media details of one asset.
     async fn update_asset(
         &self,

@@ -25,7 +25,35 @@ enum Backfill {
     AdminIndexes,
 }
 
-const MIGRATIONS: &[Migration] = &[FOUNDATION, DERIVED, ADMIN];
+const MIGRATIONS: &[Migration] = &[FOUNDATION, DERIVED, ADMIN, METADATA];
+
+const METADATA: Migration = Migration {
+    version: 4,
+    name: "structured metadata",
+    sql: r#"
+CREATE TABLE metadata_fields (
+    cloud TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (cloud, external_id)
+);
+CREATE TABLE asset_metadata (
+    cloud TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    delivery_type TEXT NOT NULL,
+    public_id TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value_text TEXT NOT NULL,
+    value_num DOUBLE PRECISION,
+    PRIMARY KEY (cloud, resource_type, delivery_type, public_id, field, value_text)
+);
+CREATE INDEX asset_metadata_by_text ON asset_metadata (cloud, field, value_text{C});
+CREATE INDEX asset_metadata_by_num ON asset_metadata (cloud, field, value_num);
+"#,
+    backfill: None,
+};
 
 const ADMIN: Migration = Migration {
     version: 3,

@@ -162,6 +162,7 @@ pub(crate) async fn run(cat: &dyn Catalog) {
     folders(cat).await;
     tags_usage_and_types(cat).await;
     derived_ids_and_updates(cat).await;
+    metadata(cat).await;
 }
 
 async fn expressions(cat: &dyn Catalog) {
@@ -496,4 +497,67 @@ async fn derived_ids_and_updates(cat: &dyn Catalog) {
         .await
         .unwrap()
         .is_none());
+}
+
+async fn metadata(cat: &dyn Catalog) {
+    let def = |id: &str| serde_json::json!({ "external_id": id, "type": "string" });
+    assert_eq!(
+        cat.put_metadata_field(&cloud(), "sku", &def("sku"), 1)
+            .await
+            .unwrap(),
+        Created::New
+    );
+    assert_eq!(
+        cat.put_metadata_field(&cloud(), "n", &def("n"), 2)
+            .await
+            .unwrap(),
+        Created::New
+    );
+    let mut changed = def("sku");
+    changed["label"] = "SKU".into();
+    assert_eq!(
+        cat.put_metadata_field(&cloud(), "sku", &changed, 3)
+            .await
+            .unwrap(),
+        Created::AlreadyExisted
+    );
+    let fields = cat.metadata_fields(&cloud()).await.unwrap();
+    assert_eq!(
+        fields,
+        vec![changed, def("n")],
+        "creation order, updates in place"
+    );
+
+    let mut values = serde_json::Map::new();
+    values.insert(
+        METADATA_KEY.into(),
+        serde_json::json!({ "sku": "AB-1", "n": 12, "colors": ["red", "blue"] }),
+    );
+    let loc = at(ResourceType::Image, "shop/hats/cap");
+    cat.update_asset(&loc, &AssetEdit::RemoveAllContext, &values, 20)
+        .await
+        .unwrap()
+        .unwrap();
+    for (expr, want) in [
+        ("metadata.sku=AB-1", true),
+        ("metadata.sku:AB*", true),
+        ("metadata.n>10", true),
+        ("metadata.n<10", false),
+        ("metadata.n:[12 TO 13]", true),
+        ("metadata.colors=blue", true),
+        ("metadata.colors=green", false),
+        ("NOT metadata.sku=AB-1 AND folder=shop/hats", false),
+    ] {
+        let got = ids(cat, expr).await;
+        assert_eq!(got == ["shop/hats/cap"], want, "{expr}: {got:?}");
+    }
+    assert!(cat.delete_metadata_field(&cloud(), "sku").await.unwrap());
+    assert!(!cat.delete_metadata_field(&cloud(), "sku").await.unwrap());
+    let asset = cat.asset(&loc).await.unwrap().unwrap();
+    assert_eq!(
+        asset.meta[METADATA_KEY],
+        serde_json::json!({ "n": 12, "colors": ["red", "blue"] })
+    );
+    assert!(ids(cat, "metadata.sku=AB-1").await.is_empty());
+    assert_eq!(ids(cat, "metadata.n=12").await, ["shop/hats/cap"]);
 }

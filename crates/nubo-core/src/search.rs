@@ -466,7 +466,10 @@ impl Parser {
         let test = match op {
             ":" | "=" if field.kind() == Kind::Text => text_test(value, quoted),
             ":" | "=" => Test::Eq(typed(&field, &value)?),
-            _ if field.kind() == Kind::Text && !matches!(field, Field::Unknown(_)) => {
+            // Metadata compares as its field's type, known only to the catalog.
+            _ if field.kind() == Kind::Text
+                && !matches!(field, Field::Unknown(_) | Field::Metadata(_)) =>
+            {
                 return fail(format!("{word} cannot be compared with {op}"))
             }
             _ => {

@@ -160,6 +160,7 @@ async fn route(
                 _ => Err(method_not_allowed()),
             }
         }
+        ["metadata_fields", rest @ ..] => metadata_fields(svc, method, rest, call).await,
         [area, ..] if AREAS.contains(area) => Err(ServiceError::NotFound(format!(
             "The Admin API's {area} endpoints are not supported by this server"
         ))),
@@ -187,6 +188,30 @@ async fn transformations(
         Method::POST => svc.admin_create_transformation(call, name).await,
         Method::PUT => svc.admin_update_transformation(call, name).await,
         Method::DELETE => svc.admin_delete_transformation(call, name).await,
+        _ => Err(method_not_allowed()),
+    }
+}
+
+async fn metadata_fields(
+    svc: &Service,
+    method: &Method,
+    rest: &[&str],
+    call: &AdminRequest,
+) -> Result<Value, ServiceError> {
+    let (cloud, p) = (&call.cloud, &call.params);
+    match (method.clone(), rest) {
+        (Method::GET, []) => svc.admin_metadata_fields(cloud).await,
+        (Method::POST, []) => svc.admin_create_metadata_field(cloud, p).await,
+        (Method::GET, [id]) => svc.admin_metadata_field(cloud, id).await,
+        (Method::PUT, [id]) => svc.admin_update_metadata_field(cloud, id, p).await,
+        (Method::DELETE, [id]) => svc.admin_delete_metadata_field(cloud, id).await,
+        (Method::PUT, [id, "datasource"]) => svc.admin_update_datasource(cloud, id, p).await,
+        (Method::DELETE, [id, "datasource"]) => {
+            svc.admin_set_entries_active(cloud, id, p, false).await
+        }
+        (Method::POST, [id, "datasource_restore"]) => {
+            svc.admin_set_entries_active(cloud, id, p, true).await
+        }
         _ => Err(method_not_allowed()),
     }
 }

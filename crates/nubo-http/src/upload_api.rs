@@ -95,6 +95,7 @@ pub(crate) async fn dispatch(
             Action::Explicit => svc.explicit(manage(parsed.params)).await?,
             Action::Tags => svc.tags(manage(parsed.params)).await?,
             Action::Context => svc.context(manage(parsed.params)).await?,
+            Action::Metadata => svc.metadata(manage(parsed.params)).await?,
             Action::DeleteByToken => svc.delete_by_token(&cloud, &parsed.params).await?,
             Action::Download => unreachable!("answered above"),
         })
@@ -116,6 +117,7 @@ enum Action {
     Explicit,
     Tags,
     Context,
+    Metadata,
     DeleteByToken,
     Download,
 }
@@ -130,6 +132,7 @@ impl Action {
             "explicit" => Action::Explicit,
             "tags" => Action::Tags,
             "context" => Action::Context,
+            "metadata" => Action::Metadata,
             "delete_by_token" => Action::DeleteByToken,
             "download" => Action::Download,
             _ => return None,

@@ -21,6 +21,7 @@ mod eager;
 mod error;
 mod hot;
 pub mod manage;
+pub mod metadata;
 mod params;
 mod response;
 pub mod signing;

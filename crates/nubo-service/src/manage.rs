@@ -251,6 +251,35 @@ impl Service {
         Ok(json!({ "public_ids": touched.iter().map(PublicId::as_str).collect::<Vec<_>>() }))
     }
 
+    /// `metadata`: sets structured metadata on assets (an empty value
+    /// removes a field); answers the ids it changed.
+    pub async fn metadata(&self, req: ManageRequest) -> Result<Value> {
+        self.authorize_upload(&req.cloud, "metadata", &req.params, &req.creds)
+            .await?;
+        let scope = req.scope("type")?;
+        let ids = req.public_ids()?;
+        let raw = req
+            .params
+            .get("metadata")
+            .ok_or(ServiceError::MissingParam("metadata"))?;
+        let clear_invalid = req.params.flag("clear_invalid")?.unwrap_or(false);
+        let mut touched = Vec::new();
+        for id in ids {
+            let loc = AssetLocator {
+                scope: scope.clone(),
+                public_id: id,
+            };
+            if self
+                .update_metadata(&loc, raw, clear_invalid)
+                .await?
+                .is_some()
+            {
+                touched.push(loc.public_id.to_string());
+            }
+        }
+        Ok(json!({ "public_ids": touched }))
+    }
+
     /// `delete_by_token`: no signature; the token itself is the permission.
     pub async fn delete_by_token(&self, cloud: &CloudName, params: &Params) -> Result<Value> {
         let token = params

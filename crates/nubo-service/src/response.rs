@@ -7,6 +7,13 @@ use serde_json::{json, Map, Value};
 use crate::signing::{response_signature, SignatureAlgorithm};
 use crate::Service;
 
+/// Keys of `Asset::meta` that are not a probe's media details.
+const NOT_MEDIA_DETAILS: &[&str] = &[
+    nubo_catalog::METADATA_KEY,
+    "face_coordinates",
+    "custom_coordinates",
+];
+
 /// `YYYY-MM-DDTHH:MM:SSZ`.
 pub(crate) fn iso8601(ts: i64) -> String {
     chrono::DateTime::from_timestamp(ts, 0)
@@ -64,9 +71,18 @@ impl Service {
         if !asset.context.is_empty() {
             m.insert("context".into(), json!({ "custom": asset.context.0 }));
         }
+        if let Some(Value::Object(values)) = asset.meta.get(nubo_catalog::METADATA_KEY) {
+            if !values.is_empty() {
+                m.insert("metadata".into(), Value::Object(values.clone()));
+            }
+        }
         if scope.resource_type == ResourceType::Video {
+            // The probe's media details; what the Admin API stores beside
+            // them is shown by its own keys.
             for (k, v) in &asset.meta {
-                m.insert(k.clone(), v.clone());
+                if !NOT_MEDIA_DETAILS.contains(&k.as_str()) {
+                    m.insert(k.clone(), v.clone());
+                }
             }
         }
         m

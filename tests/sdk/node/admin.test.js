@@ -111,3 +111,20 @@ test('search (JSON body to resources%2Fsearch)', async () => {
     (e) => e.error.http_code === 400 && /Invalid search expression/.test(e.error.message),
   );
 });
+
+test('structured metadata: fields, values on upload and update, search', async () => {
+  const f = folder + '_mf';
+  await api.add_metadata_field({ type: 'enum', external_id: f, label: 'Size', datasource: { values: [{ external_id: 's', value: 'Small' }, { external_id: 'l', value: 'Large' }] } });
+  try {
+    const r = await upload(`${folder}/meta`, { metadata: { [f]: 's' } });
+    assert.deepEqual(r.metadata, { [f]: 's' });
+    await assert.rejects(upload(`${folder}/meta2`, { metadata: { [f]: 'xl' } }), (e) => e.http_code === 400);
+    const u = await api.update(`${folder}/meta`, { metadata: { [f]: 'l' } });
+    assert.equal(u.metadata[f], 'l');
+    const s = await cloudinary.search.expression(`metadata.${f}=l`).with_field('metadata').execute();
+    assert.deepEqual(ids(s), [`${folder}/meta`]);
+    assert.equal((await api.metadata_field_by_field_id(f)).datasource.values.length, 2);
+  } finally {
+    await api.delete_metadata_field(f);
+  }
+});

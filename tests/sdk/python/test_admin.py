@@ -292,3 +292,58 @@ def test_rate_limit_is_420(monkeypatch):
     with pytest.raises(ex.RateLimited) as e:
         api.ping()
     assert "Rate Limit Exceeded" in str(e.value)
+
+
+def test_structured_metadata_fields_values_and_search(folder):
+    sku, n, colors = "sku_" + rand(), "n_" + rand(), "colors_" + rand()
+    api.add_metadata_field({"type": "string", "external_id": sku, "label": "SKU",
+                            "validation": {"type": "strlen", "min": 2, "max": 10}})
+    api.add_metadata_field({"type": "integer", "external_id": n, "label": "N",
+                            "mandatory": True, "default_value": 1})
+    api.add_metadata_field({"type": "set", "external_id": colors, "label": "Colors",
+                            "datasource": {"values": [{"external_id": "r", "value": "Red"},
+                                                      {"external_id": "b", "value": "Blue"}]}})
+    try:
+        with pytest.raises(ex.AlreadyExists):
+            api.add_metadata_field({"type": "string", "external_id": sku, "label": "again"})
+        ids = [f["external_id"] for f in api.list_metadata_fields()["metadata_fields"]]
+        assert [sku, n, colors] == [i for i in ids if i in (sku, n, colors)]
+        r = upload(folder + "/m1", metadata={sku: "AB1", colors: ["r", "b"]})
+        assert r["metadata"] == {sku: "AB1", colors: ["r", "b"], n: 1}
+        with pytest.raises(ex.Error) as e:
+            upload(folder + "/m2", metadata={sku: "x"})
+        assert "Invalid value for metadata field %s" % sku in str(e.value)
+        with pytest.raises(ex.Error):
+            upload(folder + "/m2", metadata={"no_such_field": "x"})
+        assert api.update(folder + "/m1", metadata={n: 7})["metadata"][n] == 7
+        assert up.update_metadata({sku: "ZZ9"}, [folder + "/m1", folder + "/gone"])["public_ids"] == [folder + "/m1"]
+        d = api.resource(folder + "/m1")
+        assert d["metadata"] == {sku: "ZZ9", colors: ["r", "b"], n: 7}
+        listed = api.resources(type="upload", prefix=folder + "/", metadata=True)["resources"]
+        assert listed[0]["metadata"][sku] == "ZZ9"
+        assert "metadata" not in api.resources(type="upload", prefix=folder + "/")["resources"][0]
+        found = (cloudinary.Search().expression("metadata.%s>5 AND metadata.%s=ZZ9 AND metadata.%s=b" % (n, sku, colors))
+                 .with_field("metadata").execute())
+        assert [x["public_id"] for x in found["resources"]] == [folder + "/m1"]
+        assert found["resources"][0]["metadata"][n] == 7
+        assert cloudinary.Search().expression("metadata.%s<5 AND folder=%s" % (n, folder)).execute()["total_count"] == 0
+        ds = api.update_metadata_field_datasource(colors, [{"external_id": "g", "value": "Green"}])
+        assert [v["external_id"] for v in ds["values"]] == ["r", "b", "g"]
+        ds = api.delete_datasource_entries(colors, ["b"])
+        assert [v["state"] for v in ds["values"]] == ["active", "inactive", "active"]
+        with pytest.raises(ex.Error):
+            up.update_metadata({colors: ["b"]}, [folder + "/m1"])
+        api.restore_metadata_field_datasource(colors, ["b"])
+        up.update_metadata({colors: ["b", "g"]}, [folder + "/m1"])
+        api.update_metadata_field(sku, {"label": "Stock unit"})
+        assert api.metadata_field_by_field_id(sku)["label"] == "Stock unit"
+        assert api.delete_metadata_field(sku)["message"] == "ok"
+        assert sku not in api.resource(folder + "/m1")["metadata"]
+        with pytest.raises(ex.NotFound):
+            api.metadata_field_by_field_id(sku)
+    finally:
+        for f in (sku, n, colors):
+            try:
+                api.delete_metadata_field(f)
+            except ex.NotFound:
+                pass

@@ -18,8 +18,10 @@ use crate::*;
 mod accounts;
 mod admin;
 mod derived;
+mod metadata;
 mod rows;
 mod search;
+pub use metadata::METADATA_KEY;
 use rows::*;
 pub use search::MAX_PAGE;
 
@@ -217,7 +219,7 @@ impl SqlCatalog {
         tx: &mut Transaction<'static, Any>,
         loc: &AssetLocator,
     ) -> Result<()> {
-        for table in ["assets", "asset_tags", "asset_context"] {
+        for table in ["assets", "asset_tags", "asset_context", "asset_metadata"] {
             let sql = self
                 .q(&format!("DELETE FROM {table} WHERE {PK}"))
                 .into_owned();
@@ -259,6 +261,7 @@ impl SqlCatalog {
         self.write_tags(tx, &a.loc, &a.tags, a.created_at_us)
             .await?;
         self.write_context(tx, &a.loc, &a.context).await?;
+        self.write_metadata_index(tx, &a.loc, &a.meta).await?;
         insert_folders(
             &mut **tx,
             self.dialect,
@@ -807,6 +810,22 @@ impl Catalog for SqlCatalog {
     ) -> Result<Vec<Derived>> {
         self.derived_by_transformation_impl(cloud, transformation, limit)
             .await
+    }
+    async fn put_metadata_field(
+        &self,
+        cloud: &CloudName,
+        external_id: &str,
+        definition: &serde_json::Value,
+        now: i64,
+    ) -> Result<Created> {
+        self.put_metadata_field_impl(cloud, external_id, definition, now)
+            .await
+    }
+    async fn metadata_fields(&self, cloud: &CloudName) -> Result<Vec<serde_json::Value>> {
+        self.metadata_fields_impl(cloud).await
+    }
+    async fn delete_metadata_field(&self, cloud: &CloudName, external_id: &str) -> Result<bool> {
+        self.delete_metadata_field_impl(cloud, external_id).await
     }
     async fn update_asset(
         &self,

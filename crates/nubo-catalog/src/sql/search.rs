@@ -148,9 +148,16 @@ impl Sql {
                 };
                 self.push(if active { "1 = 1" } else { "1 = 0" });
             }
-            // Structured metadata is refused by the service before it gets
-            // here; unknown fields match nothing, as on Cloudinary.
-            Field::Metadata(_) | Field::Unknown(_) => self.push("1 = 0"),
+            Field::Metadata(key) => {
+                self.side_table("asset_metadata");
+                self.push("x.field = ");
+                self.bind(Bind::Text(key.clone()));
+                self.push(" AND ");
+                self.metadata_test(&t.test);
+                self.push(")");
+            }
+            // Unknown fields match nothing, as on Cloudinary.
+            Field::Unknown(_) => self.push("1 = 0"),
             // `folder:shop/*` is the folder itself and everything below.
             Field::Folder if matches!(&t.test, Test::Prefix(p) if p.ends_with('/')) => {
                 let Test::Prefix(p) = &t.test else {
@@ -209,6 +216,47 @@ impl Sql {
                 self.push(")");
             }
             Test::Prefix(_) => self.push(&format!("{col} IS NOT NULL")),
+        }
+    }
+
+    /// Metadata values are text (dates as `YYYY-MM-DD`, which order as
+    /// text) and, for integer fields, numbers: a comparison with a number
+    /// uses the number.
+    fn metadata_test(&mut self, test: &Test) {
+        let c = self.c();
+        let num = |v: &Value| match v {
+            Value::Text(s) => s.parse::<f64>().ok(),
+            _ => None,
+        };
+        let numeric = match test {
+            Test::Cmp(_, v) => num(v).map(|n| vec![n]),
+            Test::Range(lo, hi) => num(lo).zip(num(hi)).map(|(a, b)| vec![a, b]),
+            _ => None,
+        };
+        match (test, numeric) {
+            (Test::Cmp(cmp, _), Some(n)) => {
+                self.push(&format!("x.value_num {} ", cmp.sql()));
+                self.bind(Bind::Real(n[0]));
+            }
+            (Test::Range(..), Some(n)) => {
+                self.push("(x.value_num >= ");
+                self.bind(Bind::Real(n[0]));
+                self.push(" AND x.value_num <= ");
+                self.bind(Bind::Real(n[1]));
+                self.push(")");
+            }
+            (Test::Cmp(cmp, v), None) => {
+                self.push(&format!("x.value_text{c} {} ", cmp.sql()));
+                self.bind(self.value(v));
+            }
+            (Test::Range(lo, hi), None) => {
+                self.push(&format!("(x.value_text{c} >= "));
+                self.bind(self.value(lo));
+                self.push(&format!(" AND x.value_text{c} <= "));
+                self.bind(self.value(hi));
+                self.push(")");
+            }
+            (eq_or_prefix, _) => self.text_test(&format!("x.value_text{c}"), eq_or_prefix),
         }
     }
 

@@ -140,10 +140,19 @@ impl Service {
         }
     }
 
-    /// A resource as Admin listings show it. `tags`/`context` only when
-    /// asked for; never a signature.
-    fn resource_json(&self, asset: &Asset, tags: bool, context: bool) -> Map<String, Value> {
+    /// A resource as Admin listings show it. `tags`/`context`/`metadata`
+    /// only when asked for; never a signature.
+    fn resource_json(
+        &self,
+        asset: &Asset,
+        tags: bool,
+        context: bool,
+        metadata: bool,
+    ) -> Map<String, Value> {
         let mut m = self.asset_json(asset, None);
+        if !metadata {
+            m.remove("metadata");
+        }
         if !tags || asset.tags.is_empty() {
             m.remove("tags");
         }

@@ -158,10 +158,14 @@ impl Service {
         assets: Vec<Asset>,
         next_cursor: Option<String>,
     ) -> Result<Value> {
-        let (tags, context) = (req.flag("tags")?, req.flag("context")?);
+        let (tags, context, metadata) = (
+            req.flag("tags")?,
+            req.flag("context")?,
+            req.flag("metadata")?,
+        );
         let resources: Vec<Value> = assets
             .iter()
-            .map(|a| Value::Object(self.resource_json(a, tags, context)))
+            .map(|a| Value::Object(self.resource_json(a, tags, context, metadata)))
             .collect();
         let mut out = json!({ "resources": resources });
         if let Some(c) = next_cursor {
@@ -233,7 +237,7 @@ impl Service {
 
     /// One resource with everything the details call shows.
     async fn resource_details(&self, req: &AdminRequest, asset: &Asset) -> Result<Value> {
-        let mut m = self.resource_json(asset, true, true);
+        let mut m = self.resource_json(asset, true, true, true);
         let derived_limit = req.max_results(LIST_DEFAULT, PAGE_MAX)? as usize;
         let all: Vec<_> = self
             .catalog
@@ -315,6 +319,18 @@ impl Service {
             .transpose()?;
         let context = req.params.get("context").map(parse_context).transpose()?;
         let mut meta = Map::new();
+        if let Some(raw) = req.params.get("metadata") {
+            let current = self.catalog.asset(&loc).await?;
+            let current = current
+                .as_ref()
+                .and_then(|a| a.meta.get(nubo_catalog::METADATA_KEY));
+            let clear_invalid = req.flag("clear_invalid")?;
+            let values = self
+                .resolve_metadata(&req.cloud, current, Some(raw), false, clear_invalid)
+                .await?
+                .unwrap_or_default();
+            meta.insert(nubo_catalog::METADATA_KEY.into(), Value::Object(values));
+        }
         for key in ["face_coordinates", "custom_coordinates"] {
             if let Some(raw) = req.params.get(key) {
                 meta.insert(key.into(), parse_coordinates(key, raw)?);

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use nubo_catalog::{AggregateField, AssetQuery};
-use nubo_core::search::{Direction, Expr, Field, SortField};
+use nubo_core::search::{Direction, SortField};
 use serde_json::{json, Map, Value};
 
 use super::{AdminRequest, PAGE_MAX, SEARCH_DEFAULT};
@@ -19,14 +19,11 @@ impl Service {
         let started = Instant::now();
         let expr = nubo_core::search::parse(req.params.get("expression").unwrap_or(""))
             .map_err(|e| ServiceError::InvalidParam(e.to_string()))?;
-        if let Some(e) = &expr {
-            refuse_metadata(e)?;
-        }
         let with: Vec<String> = req.params.list("with_field");
         for w in &with {
-            if !matches!(w.as_str(), "tags" | "context") {
+            if !matches!(w.as_str(), "tags" | "context" | "metadata") {
                 return Err(ServiceError::Unsupported(format!(
-                    "with_field {w} is not supported by this server (tags, context)"
+                    "with_field {w} is not supported by this server (tags, context, metadata)"
                 )));
             }
         }
@@ -56,15 +53,13 @@ impl Service {
         };
         let page = self.catalog.query_assets(&q).await?;
         let fields = req.params.list("fields");
-        let (tags, context) = (
-            with.iter().any(|w| w == "tags") || fields.iter().any(|f| f == "tags"),
-            with.iter().any(|w| w == "context") || fields.iter().any(|f| f == "context"),
-        );
+        let asked = |name: &str| with.iter().chain(fields.iter()).any(|w| w == name);
+        let (tags, context, metadata) = (asked("tags"), asked("context"), asked("metadata"));
         let resources: Vec<Value> = page
             .assets
             .iter()
             .map(|a| {
-                let mut m = self.resource_json(a, tags, context);
+                let mut m = self.resource_json(a, tags, context, metadata);
                 if !fields.is_empty() {
                     m.retain(|k, _| ALWAYS.contains(&k.as_str()) || fields.contains(k));
                 }
@@ -92,21 +87,6 @@ impl Service {
             out["aggregations"] = Value::Object(aggs);
         }
         Ok(out)
-    }
-}
-
-/// Structured metadata is not stored yet: a search on it would silently
-/// match nothing, so it is refused.
-fn refuse_metadata(e: &Expr) -> Result<()> {
-    match e {
-        Expr::And(items) | Expr::Or(items) => items.iter().try_for_each(refuse_metadata),
-        Expr::Not(inner) => refuse_metadata(inner),
-        Expr::Term(t) => match &t.field {
-            Field::Metadata(key) => Err(ServiceError::Unsupported(format!(
-                "Searching metadata.{key} needs structured metadata, which this server does not support yet"
-            ))),
-            _ => Ok(()),
-        },
     }
 }
 
@@ -158,13 +138,5 @@ mod tests {
         );
         assert!(parse_sort(&[r#"{"colour":"asc"}"#.into()]).is_err());
         assert!(parse_sort(&[r#"{"bytes":"up"}"#.into()]).is_err());
-    }
-
-    #[test]
-    fn metadata_terms_are_refused_not_ignored() {
-        let e = nubo_core::search::parse("tags:a OR NOT metadata.sku:1")
-            .unwrap()
-            .unwrap();
-        assert!(refuse_metadata(&e).is_err());
     }
 }

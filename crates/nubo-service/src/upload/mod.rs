@@ -145,6 +145,11 @@ impl Service {
         let mut cmd = UploadCommand::parse(&params, caller.is_unsigned())?;
         cmd.transformation = self.expand_named(&req.cloud, &cmd.transformation).await?;
         let eager = self.prepare_eager(&req.cloud, params.get("eager")).await?;
+        // Checked before the file is read: a bad value refuses the upload.
+        let metadata = self
+            .resolve_metadata(&req.cloud, None, params.get("metadata"), true, false)
+            .await?
+            .filter(|m| !m.is_empty());
         let (spooled, source_name) = self.spool_source(req.file).await?;
         let identified = self.identify(&spooled, req.resource_type).await?;
         let original = original_filename(&cmd, source_name.as_deref());
@@ -189,7 +194,13 @@ impl Service {
             original_filename: (!cmd.discard_original_filename).then_some(original),
             tags: cmd.tags.clone(),
             context: cmd.context.clone(),
-            meta: identified.meta,
+            meta: {
+                let mut meta = identified.meta;
+                if let Some(m) = metadata {
+                    meta.insert(nubo_catalog::METADATA_KEY.into(), Value::Object(m));
+                }
+                meta
+            },
             blob_key,
             now: now(),
         };

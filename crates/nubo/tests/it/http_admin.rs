@@ -72,7 +72,7 @@ async fn admin_calls_need_basic_auth_and_carry_rate_headers() {
     assert!(httpdate::parse_http_date(reset).is_ok(), "{reset}");
     let unknown = admin(&app, "GET", "no_such_area", None).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    let later = admin(&app, "GET", "metadata_fields", None).await;
+    let later = admin(&app, "GET", "streaming_profiles", None).await;
     assert_eq!(later.status, StatusCode::NOT_FOUND);
     assert!(
         later.error_message().contains("not supported"),
@@ -120,7 +120,7 @@ async fn errors_have_the_statuses_the_sdks_map() {
         &app,
         "POST",
         "resources/search",
-        Some(serde_json::json!({ "expression": "metadata.sku:1" })),
+        Some(serde_json::json!({ "expression": "tags:a", "with_field": ["image_analysis"] })),
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
