@@ -182,13 +182,24 @@ async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let url = args.next().expect("a database URL");
     let n: usize = args.next().map_or(1_000_000, |s| s.parse().unwrap());
-    let schema = url
-        .starts_with("postgres")
-        .then(|| format!("nubo_bench_{}", nubo_core::random_id(6)));
+    // NUBO_BENCH_SCHEMA keeps a seeded PostgreSQL schema (and an existing
+    // SQLite file is reused) so query changes can be measured again quickly.
+    let kept = std::env::var("NUBO_BENCH_SCHEMA").ok();
+    let schema = url.starts_with("postgres").then(|| {
+        kept.clone()
+            .unwrap_or_else(|| format!("nubo_bench_{}", nubo_core::random_id(6)))
+    });
     let cat = SqlCatalog::connect(&url, schema.as_deref()).await?;
-    let t = Instant::now();
-    seed(&url, schema.as_deref(), n).await?;
-    println!("seeded {n} assets in {:.0} s", t.elapsed().as_secs_f64());
+    let mut q = query("", false, true);
+    q.limit = 1;
+    let have = cat.query_assets(&q).await?.total_count.unwrap_or(0) as usize;
+    if have < n {
+        let t = Instant::now();
+        seed(&url, schema.as_deref(), n).await?;
+        println!("seeded {n} assets in {:.0} s", t.elapsed().as_secs_f64());
+    } else {
+        println!("reusing {have} seeded assets");
+    }
     println!("| query | p50 ms | p95 ms | max ms | results/page |");
     println!("| --- | --- | --- | --- | --- |");
     let reps = 100;
@@ -226,7 +237,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     }
-    if let Some(s) = schema {
+    if let (Some(s), None) = (schema, kept) {
         cat.drop_schema(&s).await?;
     }
     Ok(())

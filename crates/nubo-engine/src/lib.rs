@@ -8,9 +8,12 @@
 //!   with EXIF orientation and ICC/CMYK conversion to sRGB.
 //! - [`render`]: a resolved transformation ([`nubo_transform::Resolved`])
 //!   run on pixels, component by component, then [`encode`]d.
+//! - [`analysis`]: colours, a perceptual hash and embedded metadata for
+//!   the Admin API's resource details.
 //! - [`Engine`]: the bounded worker pool (one job per core, off the async
 //!   runtime) with a time budget and panic isolation.
 
+pub mod analysis;
 mod color;
 pub mod decode;
 mod effects;
@@ -28,6 +31,7 @@ mod svg;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use analysis::{Analysis, AnalysisRequest};
 pub use decode::{DecodeRequest, Decoded};
 pub use encode::EncodeOptions;
 pub use error::{EngineError, Result};
@@ -89,8 +93,31 @@ impl Engine {
     /// wait for a worker too.
     pub async fn render(&self, bytes: bytes::Bytes, job: Job) -> Result<Rendered> {
         let deadline = Instant::now() + self.limits.time_budget;
+        self.bounded(move |limits| render(&bytes, &job, limits, deadline))
+            .await
+    }
+
+    /// Analyses an original (colours, hash, metadata) on the same pool and
+    /// budget as renders.
+    pub async fn analyze(
+        &self,
+        bytes: bytes::Bytes,
+        format: nubo_core::Format,
+        req: AnalysisRequest,
+    ) -> Result<Analysis> {
+        self.bounded(move |limits| analysis::analyze(&bytes, format, req, limits))
+            .await
+    }
+
+    /// Runs CPU-bound work on a blocking thread once a worker is free,
+    /// within the time budget, turning a panic into an error.
+    async fn bounded<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&EngineLimits) -> Result<T> + Send + 'static,
+    {
         let budget = self.limits.time_budget;
-        let work = async {
+        let run = async {
             let permit = self
                 .permits
                 .clone()
@@ -102,15 +129,13 @@ impl Engine {
                 // The permit lives as long as the work, even after a timeout,
                 // so the pool stays bounded.
                 let _permit = permit;
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    render(&bytes, &job, &limits, deadline)
-                }))
-                .unwrap_or_else(|p| Err(EngineError::Internal(panic_text(p))))
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&limits)))
+                    .unwrap_or_else(|p| Err(EngineError::Internal(panic_text(p))))
             })
             .await
             .map_err(|e| EngineError::Internal(e.to_string()))?
         };
-        match tokio::time::timeout(budget, work).await {
+        match tokio::time::timeout(budget, run).await {
             Ok(r) => r,
             Err(_) => Err(EngineError::Timeout(budget.as_secs())),
         }

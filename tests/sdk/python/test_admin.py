@@ -347,3 +347,17 @@ def test_structured_metadata_fields_values_and_search(folder):
                 api.delete_metadata_field(f)
             except ex.NotFound:
                 pass
+
+
+def test_details_analyse_the_stored_original(folder):
+    r = up.upload(fixture("rotated.jpg"), public_id=folder + "/exif")
+    d = api.resource(r["public_id"], colors=True, phash=True, exif=True, image_metadata=True)
+    assert d["colors"] and all(c[0].startswith("#") and len(c[0]) == 7 for c in d["colors"])
+    assert 99 <= sum(c[1] for c in d["colors"]) <= 100.5 or len(d["colors"]) == 12
+    assert d["predominant"]["cloudinary"][0][1] > 0
+    assert len(d["phash"]) == 16 and int(d["phash"], 16) >= 0
+    assert "Orientation" in d["exif"] and "Orientation" in d["image_metadata"]
+    again = api.resource(r["public_id"], phash=True)
+    assert again["phash"] == d["phash"] and "colors" not in again
+    raw = up.upload(fixture("notes.txt"), resource_type="raw", public_id=folder + "/n.txt")
+    assert "colors" not in api.resource(raw["public_id"], resource_type="raw", colors=True)

@@ -278,6 +278,7 @@ impl Service {
                 m.insert(key.into(), v.clone());
             }
         }
+        self.add_analysis(req, asset, &mut m).await?;
         if req.flag("faces")? {
             let faces = asset.meta.get("face_coordinates").cloned();
             m.insert("faces".into(), faces.unwrap_or_else(|| json!([])));
@@ -355,6 +356,68 @@ impl Service {
             .await?
             .ok_or_else(|| ServiceError::NotFound(loc.public_id.to_string()))?;
         self.resource_details(req, &asset).await
+    }
+}
+
+impl Service {
+    /// `colors`, `phash`, `exif` and `image_metadata`, computed from the
+    /// stored original when asked for (images only).
+    async fn add_analysis(
+        &self,
+        req: &AdminRequest,
+        asset: &Asset,
+        m: &mut Map<String, Value>,
+    ) -> Result<()> {
+        let want = nubo_engine::AnalysisRequest {
+            colors: req.flag("colors")?,
+            phash: req.flag("phash")?,
+            metadata: req.flag("exif")? || req.flag("image_metadata")?,
+        };
+        let format = asset
+            .format
+            .as_deref()
+            .and_then(nubo_core::Format::from_extension);
+        let Some(format) = format.filter(|_| asset.loc.scope.resource_type == ResourceType::Image)
+        else {
+            return Ok(());
+        };
+        if want == nubo_engine::AnalysisRequest::default() {
+            return Ok(());
+        }
+        let key = nubo_blob::BlobKey::parse(&asset.blob_key)?;
+        let bytes = self.read_blob(&key).await?;
+        let a = self
+            .engine
+            .analyze(bytes, format, want)
+            .await
+            .map_err(|e| ServiceError::Render {
+                bad_request: false,
+                message: e.to_string(),
+            })?;
+        if want.colors {
+            let colors: Vec<Value> = a
+                .colors
+                .iter()
+                .map(|(hex, pct)| json!([hex, pct]))
+                .collect();
+            m.insert("colors".into(), Value::Array(colors));
+            let named: Vec<Value> = a
+                .predominant
+                .iter()
+                .map(|(n, pct)| json!([n, pct]))
+                .collect();
+            m.insert("predominant".into(), json!({ "cloudinary": named }));
+        }
+        if let Some(h) = a.phash {
+            m.insert("phash".into(), json!(h));
+        }
+        if req.flag("exif")? {
+            m.insert("exif".into(), json!(a.exif));
+        }
+        if req.flag("image_metadata")? {
+            m.insert("image_metadata".into(), json!(a.image_metadata));
+        }
+        Ok(())
     }
 }
 
