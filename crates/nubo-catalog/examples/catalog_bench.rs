@@ -123,8 +123,15 @@ async fn seed(url: &str, schema: Option<&str>, n: usize) -> anyhow::Result<()> {
             eprintln!("  seeded {done}");
         }
     }
-    // Planner statistics, as a long-running database would have them.
-    pool.execute("ANALYZE").await?;
+    // Planner statistics and the visibility map, as a long-running
+    // database has them (autovacuum); VACUUM runs outside a transaction.
+    if sqlite {
+        pool.execute("ANALYZE").await?;
+    } else {
+        for t in ["assets", "asset_tags", "asset_context"] {
+            pool.execute(format!("VACUUM ANALYZE {t}").as_str()).await?;
+        }
+    }
     Ok(())
 }
 

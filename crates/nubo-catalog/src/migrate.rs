@@ -84,7 +84,7 @@ CREATE TABLE asset_context (
     ctx_value TEXT NOT NULL,
     PRIMARY KEY (cloud, resource_type, delivery_type, public_id, ctx_key)
 );
-CREATE INDEX asset_context_by_key ON asset_context (cloud, ctx_key, ctx_value);
+CREATE INDEX asset_context_by_key ON asset_context (cloud, ctx_key, ctx_value{C});
 CREATE TABLE folders (
     cloud TEXT NOT NULL,
     path TEXT NOT NULL,

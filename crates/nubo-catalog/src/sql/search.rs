@@ -7,7 +7,7 @@
 //! locale. Pages are keyset-paginated on the sort keys plus the asset id.
 
 use base64::Engine as _;
-use nubo_core::search::{Direction, Expr, Field, SortField, Term, Test, Value};
+use nubo_core::search::{Cmp, Direction, Expr, Field, SortField, Term, Test, Value};
 use sqlx::Row;
 
 use super::rows::asset_from_row;
@@ -83,6 +83,20 @@ impl Sql {
     }
 
     fn expr(&mut self, e: &Expr) {
+        if let Some(tags) = any_of_tags(e) {
+            // `tags:a OR tags:b` is one semi-join on the tag index.
+            let c = self.c();
+            self.side_table("asset_tags");
+            self.push(&format!("x.tag{c} IN ("));
+            for (i, t) in tags.into_iter().enumerate() {
+                if i > 0 {
+                    self.push(", ");
+                }
+                self.bind(Bind::Text(t));
+            }
+            self.push("))");
+            return;
+        }
         match e {
             Expr::And(items) | Expr::Or(items) => {
                 let joiner = if matches!(e, Expr::And(_)) {
@@ -169,6 +183,7 @@ impl Sql {
                 self.text_test(&format!("a.folder{c}"), &t.test);
                 self.push(")");
             }
+            Field::CreatedAt | Field::UploadedAt => self.time_test(&t.test),
             field => {
                 let col = column(field, c);
                 match field.kind() {
@@ -260,6 +275,46 @@ impl Sql {
         }
     }
 
+    /// Times (whole seconds) compare on the microsecond upload time, which
+    /// is what the upload-order index holds: second `T` is the interval
+    /// `[T, T+1)` in microseconds.
+    fn time_test(&mut self, test: &Test) {
+        const US: i64 = 1_000_000;
+        let secs = |s: &Self, v: &Value| match s.value(v) {
+            Bind::Int(i) => i,
+            _ => 0,
+        };
+        let col = "a.created_at_us";
+        let mut bound = |s: &mut Self, op: &str, at: i64| {
+            s.push(&format!("{col} {op} "));
+            s.bind(Bind::Int(at.saturating_mul(US)));
+        };
+        match test {
+            Test::Eq(v) | Test::Range(v, _) => {
+                let lo = secs(self, v);
+                let hi = match test {
+                    Test::Range(_, h) => secs(self, h),
+                    _ => lo,
+                };
+                self.push("(");
+                bound(self, ">=", lo);
+                self.push(" AND ");
+                bound(self, "<", hi.saturating_add(1));
+                self.push(")");
+            }
+            Test::Cmp(cmp, v) => {
+                let t = secs(self, v);
+                match cmp {
+                    Cmp::Lt => bound(self, "<", t),
+                    Cmp::Le => bound(self, "<", t.saturating_add(1)),
+                    Cmp::Gt => bound(self, ">=", t.saturating_add(1)),
+                    Cmp::Ge => bound(self, ">=", t),
+                }
+            }
+            Test::Prefix(_) => self.push("1 = 1"),
+        }
+    }
+
     fn value(&self, v: &Value) -> Bind {
         match v.resolve(self.now) {
             Value::Text(s) => Bind::Text(s),
@@ -267,6 +322,21 @@ impl Sql {
             Value::Real(r) => Bind::Real(r),
         }
     }
+}
+
+/// The tags of an `OR` made only of `tags=…` terms.
+fn any_of_tags(e: &Expr) -> Option<Vec<String>> {
+    let Expr::Or(items) = e else { return None };
+    items
+        .iter()
+        .map(|i| match i {
+            Expr::Term(Term {
+                field: Field::Tags,
+                test: Test::Eq(Value::Text(t)),
+            }) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The column expression of a plain field.
@@ -636,7 +706,7 @@ mod tests {
         let e = nubo_core::search::parse("created_at>1d").unwrap().unwrap();
         let mut sql = Sql::new(Dialect::Sqlite, 100_000, "c");
         sql.expr(&e);
-        assert_eq!(sql.binds, vec![Bind::Int(100_000 - 86_400)]);
-        assert_eq!(sql.text, "a.created_at > $1");
+        assert_eq!(sql.binds, vec![Bind::Int((100_000 - 86_400 + 1) * 1_000_000)]);
+        assert_eq!(sql.text, "a.created_at_us >= $1");
     }
 }
