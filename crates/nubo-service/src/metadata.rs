@@ -93,8 +93,7 @@ fn valid_id(id: &str) -> bool {
 /// A JSON value the body carried: objects and lists arrive as their text.
 fn json_param(p: &Params, name: &str) -> Result<Option<Value>> {
     let items = p.list_raw(name);
-    let array = format!("{name}[]");
-    let listed = p.iter().any(|(k, _)| k == array);
+    let listed = p.is_array(name);
     match items.as_slice() {
         [] => Ok(None),
         [one] if !listed => Ok(Some(

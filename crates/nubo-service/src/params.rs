@@ -64,13 +64,7 @@ impl Params {
 
     /// A list field: repeated `name[]` items, or a comma-separated `name`.
     pub fn list(&self, name: &str) -> Vec<String> {
-        let array = format!("{name}[]");
-        let items: Vec<String> = self
-            .0
-            .iter()
-            .filter(|(k, v)| *k == array && !v.is_empty())
-            .map(|(_, v)| v.clone())
-            .collect();
+        let items = self.array_items(name);
         if !items.is_empty() {
             return items;
         }
@@ -88,18 +82,27 @@ impl Params {
     /// A list field whose items may themselves hold commas: repeated
     /// `name[]` items, or the single `name` value as it is.
     pub fn list_raw(&self, name: &str) -> Vec<String> {
-        let array = format!("{name}[]");
-        let items: Vec<String> = self
-            .0
-            .iter()
-            .filter(|(k, v)| *k == array && !v.is_empty())
-            .map(|(_, v)| v.clone())
-            .collect();
+        let items = self.array_items(name);
         if items.is_empty() {
             self.get(name).map(str::to_owned).into_iter().collect()
         } else {
             items
         }
+    }
+
+    /// Whether `name` arrived as repeated `name[]` items.
+    pub fn is_array(&self, name: &str) -> bool {
+        let array = format!("{name}[]");
+        self.0.iter().any(|(k, _)| *k == array)
+    }
+
+    fn array_items(&self, name: &str) -> Vec<String> {
+        let array = format!("{name}[]");
+        self.0
+            .iter()
+            .filter(|(k, v)| *k == array && !v.is_empty())
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// A boolean field: `1`/`0`/`true`/`false`, as the SDKs send them.

@@ -285,7 +285,7 @@ impl Sql {
             _ => 0,
         };
         let col = "a.created_at_us";
-        let mut bound = |s: &mut Self, op: &str, at: i64| {
+        let bound = |s: &mut Self, op: &str, at: i64| {
             s.push(&format!("{col} {op} "));
             s.bind(Bind::Int(at.saturating_mul(US)));
         };
@@ -706,7 +706,10 @@ mod tests {
         let e = nubo_core::search::parse("created_at>1d").unwrap().unwrap();
         let mut sql = Sql::new(Dialect::Sqlite, 100_000, "c");
         sql.expr(&e);
-        assert_eq!(sql.binds, vec![Bind::Int((100_000 - 86_400 + 1) * 1_000_000)]);
+        assert_eq!(
+            sql.binds,
+            vec![Bind::Int((100_000 - 86_400 + 1) * 1_000_000)]
+        );
         assert_eq!(sql.text, "a.created_at_us >= $1");
     }
 }

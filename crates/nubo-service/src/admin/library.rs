@@ -221,11 +221,7 @@ impl Service {
         req: &AdminRequest,
         name: Option<&str>,
     ) -> Result<Value> {
-        let name = match name {
-            Some(n) => n,
-            None => req.required("name")?,
-        };
-        let name = name.strip_prefix("t_").unwrap_or(name);
+        let (_, name) = named_in(req, name, "name")?;
         let definition = req.required("transformation")?;
         if self
             .catalog
@@ -250,11 +246,7 @@ impl Service {
         req: &AdminRequest,
         name: Option<&str>,
     ) -> Result<Value> {
-        let name = match name {
-            Some(n) => n,
-            None => req.required("transformation")?,
-        };
-        let name = name.strip_prefix("t_").unwrap_or(name);
+        let (_, name) = named_in(req, name, "transformation")?;
         let existing = self
             .catalog
             .named_transformation(&req.cloud, name)
@@ -281,11 +273,7 @@ impl Service {
         req: &AdminRequest,
         name: Option<&str>,
     ) -> Result<Value> {
-        let which = match name {
-            Some(n) => n,
-            None => req.required("transformation")?,
-        };
-        let name = which.strip_prefix("t_").unwrap_or(which);
+        let (which, name) = named_in(req, name, "transformation")?;
         if self
             .catalog
             .named_transformation(&req.cloud, name)
@@ -377,6 +365,21 @@ impl Service {
             ))),
         }
     }
+}
+
+/// The transformation a call names: in the path (older SDKs) or in
+/// `param`; a named one may be given with or without `t_`. Returns (as
+/// given, name without `t_`).
+fn named_in<'a>(
+    req: &'a AdminRequest,
+    in_path: Option<&'a str>,
+    param: &'static str,
+) -> Result<(&'a str, &'a str)> {
+    let which = match in_path {
+        Some(n) => n,
+        None => req.required(param)?,
+    };
+    Ok((which, which.strip_prefix("t_").unwrap_or(which)))
 }
 
 /// The canonical text of an unnamed transformation, or 404.
