@@ -25,7 +25,7 @@ use nubo_core::{CloudName, PublicId, ResourceType};
 
 pub use edit::AssetEdit;
 pub use records::*;
-pub use sql::{Dialect, SqlCatalog, MAX_PAGE, METADATA_KEY};
+pub use sql::{Dialect, SqlCatalog, MAX_FOLDER_RENAME, MAX_PAGE, METADATA_KEY};
 
 /// Catalog failures. Expected outcomes are not errors.
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +169,14 @@ pub trait Catalog: Send + Sync + 'static {
     /// Creates a folder and its ancestors.
     async fn create_folder(&self, cloud: &CloudName, path: &str, now: i64) -> Result<Created>;
     async fn delete_folder(&self, cloud: &CloudName, path: &str) -> Result<FolderDelete>;
+    /// Renames a folder and every public id below it, in one transaction.
+    async fn rename_folder(
+        &self,
+        cloud: &CloudName,
+        from: &str,
+        to: &str,
+        now: i64,
+    ) -> Result<FolderRename>;
     /// Derived files of this cloud with these ids (unknown ids are skipped).
     async fn derived_by_ids(&self, cloud: &CloudName, ids: &[String]) -> Result<Vec<Derived>>;
     /// Forgets derived files by id; returns their blob keys.

@@ -256,3 +256,19 @@ pub enum FolderDelete {
     Missing,
     NotEmpty,
 }
+
+/// Outcome of renaming a folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FolderRename {
+    /// The folder, its subfolders and this many assets moved.
+    Renamed {
+        assets: usize,
+    },
+    Missing,
+    /// An asset already has the public id one would move to.
+    TargetExists(String),
+    /// A moved public id would not be valid (too long, say).
+    InvalidTarget(String),
+    /// More assets than one transaction may move.
+    TooMany,
+}

@@ -163,6 +163,7 @@ pub(crate) async fn run(cat: &dyn Catalog) {
     tags_usage_and_types(cat).await;
     derived_ids_and_updates(cat).await;
     metadata(cat).await;
+    folder_renames(cat).await;
 }
 
 async fn expressions(cat: &dyn Catalog) {
@@ -560,4 +561,68 @@ async fn metadata(cat: &dyn Catalog) {
     );
     assert!(ids(cat, "metadata.sku=AB-1").await.is_empty());
     assert_eq!(ids(cat, "metadata.n=12").await, ["shop/hats/cap"]);
+}
+
+async fn folder_renames(cat: &dyn Catalog) {
+    assert_eq!(
+        cat.rename_folder(&cloud(), "nope", "x", 40).await.unwrap(),
+        FolderRename::Missing
+    );
+    assert_eq!(
+        cat.rename_folder(&cloud(), "shop/shoes", "footwear", 40)
+            .await
+            .unwrap(),
+        FolderRename::Renamed { assets: 2 }
+    );
+    assert_eq!(
+        ids(cat, "folder:footwear").await,
+        ["footwear/blue", "footwear/red"]
+    );
+    assert!(ids(cat, "folder:shop/shoes").await.is_empty());
+    assert_eq!(
+        ids(cat, "tags:shoes").await,
+        ["footwear/blue", "footwear/red"]
+    );
+    assert_eq!(ids(cat, "context.alt=\"red shoe\"").await, ["footwear/red"]);
+    assert!(cat.folder_exists(&cloud(), "footwear").await.unwrap());
+    assert!(!cat.folder_exists(&cloud(), "shop/shoes").await.unwrap());
+    // A clash moves nothing.
+    let sha = "cd".repeat(32);
+    let key = cat
+        .pin_blob(&sha, &format!("{sha}.1"), 1, 9_999)
+        .await
+        .unwrap();
+    let clash = NewAsset {
+        loc: at(ResourceType::Image, "dup/red"),
+        format: Some("png".into()),
+        bytes: 1,
+        width: Some(1),
+        height: Some(1),
+        pages: None,
+        etag: "e".repeat(32),
+        original_filename: None,
+        tags: Tags::default(),
+        context: Context::default(),
+        meta: Default::default(),
+        blob_key: key,
+        now: 50,
+    };
+    cat.commit_asset(clash, OverwritePolicy::Replace)
+        .await
+        .unwrap();
+    assert_eq!(
+        cat.rename_folder(&cloud(), "footwear", "dup", 41)
+            .await
+            .unwrap(),
+        FolderRename::TargetExists("dup/red".into())
+    );
+    assert_eq!(
+        ids(cat, "folder:footwear").await,
+        ["footwear/blue", "footwear/red"]
+    );
+    assert!(cat
+        .delete_asset(&at(ResourceType::Image, "dup/red"))
+        .await
+        .unwrap()
+        .is_some());
 }

@@ -152,11 +152,7 @@ async fn route(
                 Method::GET => svc.admin_folders(call, &path).await,
                 Method::POST => svc.admin_create_folder(call, &path).await,
                 Method::DELETE => svc.admin_delete_folder(call, &path).await,
-                Method::PUT => Err(ServiceError::Unsupported(
-                    "Renaming folders needs dynamic folder mode; this server keeps fixed folders \
-                     (rename the assets with the Upload API's rename)"
-                        .into(),
-                )),
+                Method::PUT => svc.admin_rename_folder(call, &path).await,
                 _ => Err(method_not_allowed()),
             }
         }

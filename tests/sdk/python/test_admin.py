@@ -245,6 +245,15 @@ def test_folders(folder):
     assert api.delete_folder(folder + "/empty one")["deleted"] == [folder + "/empty one"]
     with pytest.raises(ex.NotFound):
         api.subfolders(folder + "/nope")
+    moved = api.rename_folder(folder + "/sub", folder + "/renamed")
+    assert moved["to"] == {"name": "renamed", "path": folder + "/renamed"}
+    assert api.resource(folder + "/renamed/deep/img")["folder"] == folder + "/renamed/deep"
+    with pytest.raises(ex.NotFound):
+        api.resource(folder + "/sub/deep/img")
+    assert [f["path"] for f in api.subfolders(folder + "/renamed")["folders"]] == [folder + "/renamed/deep"]
+    upload(folder + "/other/img")
+    with pytest.raises(ex.AlreadyExists):
+        api.rename_folder(folder + "/other", folder + "/renamed/deep")
 
 
 def test_search_expressions_sort_aggregate_and_pages(folder):
@@ -357,6 +366,8 @@ def test_details_analyse_the_stored_original(folder):
     assert d["predominant"]["cloudinary"][0][1] > 0
     assert len(d["phash"]) == 16 and int(d["phash"], 16) >= 0
     assert "Orientation" in d["exif"] and "Orientation" in d["image_metadata"]
+    found = cloudinary.Search().expression("public_id=%s" % r["public_id"]).with_field("image_metadata").execute()
+    assert found["resources"][0]["image_metadata"]["Orientation"] == d["image_metadata"]["Orientation"]
     again = api.resource(r["public_id"], phash=True)
     assert again["phash"] == d["phash"] and "colors" not in again
     raw = up.upload(fixture("notes.txt"), resource_type="raw", public_id=folder + "/n.txt")

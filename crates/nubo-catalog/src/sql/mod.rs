@@ -18,10 +18,12 @@ use crate::*;
 mod accounts;
 mod admin;
 mod derived;
+mod folders;
 mod index;
 mod metadata;
 mod rows;
 mod search;
+pub use folders::MAX_FOLDER_RENAME;
 use index::sub_second_micros;
 pub(crate) use index::{folder_and_filename, insert_folders};
 pub use metadata::METADATA_KEY;
@@ -682,6 +684,15 @@ impl Catalog for SqlCatalog {
     }
     async fn delete_folder(&self, cloud: &CloudName, path: &str) -> Result<FolderDelete> {
         self.delete_folder_impl(cloud, path).await
+    }
+    async fn rename_folder(
+        &self,
+        cloud: &CloudName,
+        from: &str,
+        to: &str,
+        now: i64,
+    ) -> Result<FolderRename> {
+        self.rename_folder_impl(cloud, from, to, now).await
     }
     async fn derived_by_ids(&self, cloud: &CloudName, ids: &[String]) -> Result<Vec<Derived>> {
         self.derived_by_ids_impl(cloud, ids).await

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use nubo_catalog::{FolderDelete, PresetRecord};
+use nubo_catalog::{FolderDelete, FolderRename, PresetRecord};
 use nubo_core::{Folder, ResourceType};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -347,6 +347,41 @@ impl Service {
         }))
     }
 
+    /// `PUT /folders/{path}` with `to_folder`: in fixed-folder mode the
+    /// assets below move to the new path (their URLs change).
+    pub async fn admin_rename_folder(&self, req: &AdminRequest, path: &str) -> Result<Value> {
+        let from = valid_folder(path)?;
+        let to = valid_folder(req.required("to_folder")?)?;
+        let (f, t) = (from.as_str(), to.as_str());
+        if t == f || t.starts_with(&format!("{f}/")) {
+            return Err(invalid(format!("Cannot move folder {f} into {t}")));
+        }
+        match self
+            .catalog
+            .rename_folder(&req.cloud, f, t, crate::now())
+            .await?
+        {
+            FolderRename::Renamed { .. } => {
+                let name = |p: &str| p.rsplit('/').next().unwrap_or_default().to_owned();
+                Ok(json!({
+                    "from": { "name": name(f), "path": f },
+                    "to": { "name": name(t), "path": t },
+                }))
+            }
+            FolderRename::Missing => Err(ServiceError::NotFound(format!(
+                "Can't find folder with path {f}"
+            ))),
+            FolderRename::TargetExists(id) => Err(ServiceError::AlreadyExists(format!(
+                "Resource {id} already exists"
+            ))),
+            FolderRename::InvalidTarget(id) => Err(invalid(format!("Invalid public id {id}"))),
+            FolderRename::TooMany => Err(invalid(format!(
+                "Folder {f} holds more than {} assets: rename them in parts",
+                nubo_catalog::MAX_FOLDER_RENAME
+            ))),
+        }
+    }
+
     pub async fn admin_delete_folder(&self, req: &AdminRequest, path: &str) -> Result<Value> {
         let folder = valid_folder(path)?;
         match self
@@ -365,6 +400,10 @@ impl Service {
             ))),
         }
     }
+}
+
+fn invalid(msg: String) -> ServiceError {
+    ServiceError::InvalidParam(msg)
 }
 
 /// The transformation a call names: in the path (older SDKs) or in

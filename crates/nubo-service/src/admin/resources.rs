@@ -278,7 +278,13 @@ impl Service {
                 m.insert(key.into(), v.clone());
             }
         }
-        self.add_analysis(req, asset, &mut m).await?;
+        let want = Wanted::new(
+            req.flag("colors")?,
+            req.flag("phash")?,
+            req.flag("exif")?,
+            req.flag("image_metadata")?,
+        );
+        self.add_analysis(&want, asset, &mut m).await?;
         if req.flag("faces")? {
             let faces = asset.meta.get("face_coordinates").cloned();
             m.insert("faces".into(), faces.unwrap_or_else(|| json!([])));
@@ -362,39 +368,31 @@ impl Service {
 impl Service {
     /// `colors`, `phash`, `exif` and `image_metadata`, computed from the
     /// stored original when asked for (images only).
-    async fn add_analysis(
+    pub(super) async fn add_analysis(
         &self,
-        req: &AdminRequest,
+        want: &Wanted,
         asset: &Asset,
         m: &mut Map<String, Value>,
     ) -> Result<()> {
-        let want = nubo_engine::AnalysisRequest {
-            colors: req.flag("colors")?,
-            phash: req.flag("phash")?,
-            metadata: req.flag("exif")? || req.flag("image_metadata")?,
-        };
         let format = asset
             .format
             .as_deref()
             .and_then(nubo_core::Format::from_extension);
-        let Some(format) = format.filter(|_| asset.loc.scope.resource_type == ResourceType::Image)
-        else {
+        let image = asset.loc.scope.resource_type == ResourceType::Image;
+        let Some(format) = format.filter(|_| image && !want.is_empty()) else {
             return Ok(());
         };
-        if want == nubo_engine::AnalysisRequest::default() {
-            return Ok(());
-        }
         let key = nubo_blob::BlobKey::parse(&asset.blob_key)?;
         let bytes = self.read_blob(&key).await?;
         let a = self
             .engine
-            .analyze(bytes, format, want)
+            .analyze(bytes, format, want.analysis)
             .await
             .map_err(|e| ServiceError::Render {
                 bad_request: false,
                 message: e.to_string(),
             })?;
-        if want.colors {
+        if want.analysis.colors {
             let colors: Vec<Value> = a
                 .colors
                 .iter()
@@ -411,13 +409,39 @@ impl Service {
         if let Some(h) = a.phash {
             m.insert("phash".into(), json!(h));
         }
-        if req.flag("exif")? {
+        if want.exif {
             m.insert("exif".into(), json!(a.exif));
         }
-        if req.flag("image_metadata")? {
+        if want.image_metadata {
             m.insert("image_metadata".into(), json!(a.image_metadata));
         }
         Ok(())
+    }
+}
+
+/// What a call wants computed from an original.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Wanted {
+    pub analysis: nubo_engine::AnalysisRequest,
+    pub exif: bool,
+    pub image_metadata: bool,
+}
+
+impl Wanted {
+    pub(super) fn new(colors: bool, phash: bool, exif: bool, image_metadata: bool) -> Wanted {
+        Wanted {
+            analysis: nubo_engine::AnalysisRequest {
+                colors,
+                phash,
+                metadata: exif || image_metadata,
+            },
+            exif,
+            image_metadata,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.analysis == nubo_engine::AnalysisRequest::default()
     }
 }
 

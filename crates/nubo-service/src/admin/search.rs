@@ -21,9 +21,12 @@ impl Service {
             .map_err(|e| ServiceError::InvalidParam(e.to_string()))?;
         let with: Vec<String> = req.params.list("with_field");
         for w in &with {
-            if !matches!(w.as_str(), "tags" | "context" | "metadata") {
+            if !matches!(
+                w.as_str(),
+                "tags" | "context" | "metadata" | "image_metadata"
+            ) {
                 return Err(ServiceError::Unsupported(format!(
-                    "with_field {w} is not supported by this server (tags, context, metadata)"
+                    "with_field {w} is not supported by this server (tags, context, metadata, image_metadata)"
                 )));
             }
         }
@@ -55,17 +58,18 @@ impl Service {
         let fields = req.params.list("fields");
         let asked = |name: &str| with.iter().chain(fields.iter()).any(|w| w == name);
         let (tags, context, metadata) = (asked("tags"), asked("context"), asked("metadata"));
-        let resources: Vec<Value> = page
-            .assets
-            .iter()
-            .map(|a| {
-                let mut m = self.resource_json(a, tags, context, metadata);
-                if !fields.is_empty() {
-                    m.retain(|k, _| ALWAYS.contains(&k.as_str()) || fields.contains(k));
-                }
-                Value::Object(m)
-            })
-            .collect();
+        // Embedded metadata is read from each original: it costs a read of
+        // every result's bytes, so it is only done when asked for.
+        let embedded = super::resources::Wanted::new(false, false, false, asked("image_metadata"));
+        let mut resources = Vec::with_capacity(page.assets.len());
+        for a in &page.assets {
+            let mut m = self.resource_json(a, tags, context, metadata);
+            self.add_analysis(&embedded, a, &mut m).await?;
+            if !fields.is_empty() {
+                m.retain(|k, _| ALWAYS.contains(&k.as_str()) || fields.contains(k));
+            }
+            resources.push(Value::Object(m));
+        }
         let mut out = json!({
             "total_count": page.total_count.unwrap_or(0),
             "time": started.elapsed().as_millis() as u64,

@@ -131,7 +131,7 @@ async fn errors_have_the_statuses_the_sdks_map() {
         Some(serde_json::json!({ "to_folder": "b" })),
     )
     .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     // Duplicates are 400 on the Upload API (the Node SDK cannot read 409).
     upload(&app, "taken", &[]).await;
     upload(&app, "other", &[]).await;
