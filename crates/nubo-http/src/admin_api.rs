@@ -55,7 +55,8 @@ pub(crate) async fn dispatch(
         params: parsed.params,
     };
     let outcome = route(svc, &method, segments, &call).await;
-    if method != Method::GET {
+    let reads_only = method == Method::GET || segments == ["resources", "search"];
+    if !reads_only {
         // Writes change what delivery URLs resolve to (deletes, renames of
         // named transformations, …): drop this node's delivery cache.
         svc.note_write();
