@@ -28,9 +28,15 @@ impl SqlCatalog {
         let Some(serde_json::Value::Object(values)) = meta.get(METADATA_KEY) else {
             return Ok(());
         };
-        let ins = self.q(
+        // Two statements rather than a nullable number: PostgreSQL caches a
+        // statement's parameter types, and the Any driver types NULL apart.
+        let with_num = self.q(
             "INSERT INTO asset_metadata (cloud, resource_type, delivery_type, public_id, field, \
              value_text, value_num) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        );
+        let text_only = self.q(
+            "INSERT INTO asset_metadata (cloud, resource_type, delivery_type, public_id, field, \
+             value_text, value_num) VALUES ($1, $2, $3, $4, $5, $6, NULL) ON CONFLICT DO NOTHING",
         );
         for (field, value) in values {
             let items = match value {
@@ -43,12 +49,16 @@ impl SqlCatalog {
                     serde_json::Value::Number(n) => (n.to_string(), n.as_f64()),
                     other => (other.to_string(), None),
                 };
-                bind_loc(sqlx::query(&ins), loc)
-                    .bind(field.clone())
-                    .bind(text)
-                    .bind(num)
-                    .execute(&mut **tx)
-                    .await?;
+                let q = match num {
+                    Some(n) => bind_loc(sqlx::query(&with_num), loc)
+                        .bind(field.clone())
+                        .bind(text)
+                        .bind(n),
+                    None => bind_loc(sqlx::query(&text_only), loc)
+                        .bind(field.clone())
+                        .bind(text),
+                };
+                q.execute(&mut **tx).await?;
             }
         }
         Ok(())

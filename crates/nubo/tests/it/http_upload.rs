@@ -495,9 +495,10 @@ async fn missing_and_malformed_inputs() {
         "{}",
         r.error_message()
     );
+    // Admin API calls need credentials.
     assert_eq!(
         app.get("/v1_1/demo/ping").await.status,
-        StatusCode::NOT_FOUND
+        StatusCode::UNAUTHORIZED
     );
 }
 
