@@ -25,6 +25,10 @@ enum Backfill {
     AdminIndexes,
 }
 
+/// The asset row of an `asset_tags` row, in a correlated subquery.
+const TAGGED: &str = "a.cloud = asset_tags.cloud AND a.resource_type = asset_tags.resource_type \
+     AND a.delivery_type = asset_tags.delivery_type AND a.public_id = asset_tags.public_id";
+
 const MIGRATIONS: &[Migration] = &[FOUNDATION, DERIVED, ADMIN, METADATA];
 
 const METADATA: Migration = Migration {
@@ -67,14 +71,22 @@ CREATE INDEX assets_by_public_id ON assets (cloud, public_id{C});
 CREATE INDEX assets_by_folder ON assets (cloud, folder{C});
 ALTER TABLE assets ADD COLUMN created_at_us BIGINT NOT NULL DEFAULT 0;
 UPDATE assets SET created_at_us = created_at * 1000000;
-CREATE INDEX assets_by_cloud_created ON assets (cloud, created_at_us, asset_id);
+CREATE INDEX assets_by_cloud_created ON assets
+    (cloud, created_at_us, asset_id, bytes, width, height, format);
 CREATE INDEX assets_by_bytes ON assets (cloud, bytes);
 ALTER TABLE asset_tags ADD COLUMN created_at_us BIGINT NOT NULL DEFAULT 0;
-UPDATE asset_tags SET created_at_us = (SELECT a.created_at_us FROM assets a
-    WHERE a.cloud = asset_tags.cloud AND a.resource_type = asset_tags.resource_type
-    AND a.delivery_type = asset_tags.delivery_type AND a.public_id = asset_tags.public_id);
+ALTER TABLE asset_tags ADD COLUMN format TEXT;
+ALTER TABLE asset_tags ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE asset_tags ADD COLUMN width BIGINT;
+ALTER TABLE asset_tags ADD COLUMN height BIGINT;
+UPDATE asset_tags SET
+    created_at_us = (SELECT a.created_at_us FROM assets a WHERE {TAGGED}),
+    format = (SELECT a.format FROM assets a WHERE {TAGGED}),
+    bytes = (SELECT a.bytes FROM assets a WHERE {TAGGED}),
+    width = (SELECT a.width FROM assets a WHERE {TAGGED}),
+    height = (SELECT a.height FROM assets a WHERE {TAGGED});
 CREATE INDEX asset_tags_by_cloud_tag ON asset_tags
-    (cloud, tag{C}, created_at_us, resource_type, delivery_type, public_id);
+    (cloud, tag{C}, created_at_us, resource_type, delivery_type, public_id, format, bytes, width, height);
 CREATE TABLE asset_context (
     cloud TEXT NOT NULL,
     resource_type TEXT NOT NULL,
@@ -250,7 +262,10 @@ async fn apply_pending(conn: &mut sqlx::AnyConnection, dialect: Dialect, last: i
         .filter(|m| !applied.contains(&m.version) && m.version <= last);
     for m in pending {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let sql = m.sql.replace("{C}", dialect.bytewise());
+        let sql = m
+            .sql
+            .replace("{TAGGED}", TAGGED)
+            .replace("{C}", dialect.bytewise());
         tx.execute(sql.as_str()).await?;
         if let Some(b) = m.backfill {
             backfill(&mut tx, dialect, b).await?;

@@ -237,6 +237,26 @@ async fn expressions(cat: &dyn Catalog) {
             "(tags:hats OR tags:homepage) AND NOT format:webp",
             &["shop/hats/cap"],
         ),
+        (
+            "tags:sale AND bytes>50000",
+            &["shop/hats/cap", "shop/shoes/red"],
+        ),
+        (
+            "(tags:sale OR tags:homepage) AND width>=1200",
+            &["home", "shop/shoes/red"],
+        ),
+        (
+            "tags:shoes AND created_at>1970-01-01T00:20:00Z",
+            &["shop/shoes/blue"],
+        ),
+        (
+            "(tags:hats OR tags:sale) AND pixels>1000000 AND NOT type:private",
+            &["shop/shoes/red"],
+        ),
+        (
+            "tags:sale OR tags:hats",
+            &["docs/manual.pdf", "shop/hats/cap", "shop/shoes/red"],
+        ),
         ("colour:red", &[]),
         (
             "status:active AND type:upload AND resource_type:raw",

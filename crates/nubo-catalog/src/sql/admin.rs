@@ -275,8 +275,7 @@ impl SqlCatalog {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        self.write_tags(&mut tx, loc, &asset.tags, asset.created_at_us)
-            .await?;
+        self.write_tags(&mut tx, &asset).await?;
         self.write_context(&mut tx, loc, &asset.context).await?;
         self.write_metadata_index(&mut tx, loc, &asset.meta).await?;
         tx.commit().await?;

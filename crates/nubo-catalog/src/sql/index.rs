@@ -2,34 +2,39 @@
 //! context indexes of each asset, and the folder tree. Written in the same
 //! transaction as the asset row.
 
-use nubo_core::Tags;
 use sqlx::{Any, Executor, Transaction};
 
 use super::{bind_loc, Dialect, SqlCatalog, PK};
 use crate::*;
 
 impl SqlCatalog {
-    /// Rewrites the tag index of one asset; rows carry the upload time so
-    /// a tag listing walks its index in order ([`search`]).
+    /// Rewrites the tag index of one asset. Rows carry the upload time, so
+    /// a tag listing walks its index in order, and the scalar columns search
+    /// filters on most, so a count over a tag never visits the asset rows
+    /// ([`super::search`]).
     pub(super) async fn write_tags(
         &self,
         tx: &mut Transaction<'static, Any>,
-        loc: &AssetLocator,
-        tags: &Tags,
-        created_at_us: i64,
+        a: &Asset,
     ) -> Result<()> {
+        let loc = &a.loc;
         let del = self
             .q(&format!("DELETE FROM asset_tags WHERE {PK}"))
             .into_owned();
         bind_loc(sqlx::query(&del), loc).execute(&mut **tx).await?;
         let ins = self.q(
-            "INSERT INTO asset_tags (cloud, resource_type, delivery_type, public_id, tag, created_at_us) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO asset_tags (cloud, resource_type, delivery_type, public_id, tag, \
+             created_at_us, format, bytes, width, height) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         );
-        for tag in tags.iter() {
+        for tag in a.tags.iter() {
             bind_loc(sqlx::query(&ins), loc)
                 .bind(tag.to_owned())
-                .bind(created_at_us)
+                .bind(a.created_at_us)
+                .bind(a.format.clone())
+                .bind(a.bytes)
+                .bind(a.width)
+                .bind(a.height)
                 .execute(&mut **tx)
                 .await?;
         }

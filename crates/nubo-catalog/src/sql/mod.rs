@@ -236,8 +236,7 @@ impl SqlCatalog {
             .bind(filename.to_owned())
             .execute(&mut **tx)
             .await?;
-        self.write_tags(tx, &a.loc, &a.tags, a.created_at_us)
-            .await?;
+        self.write_tags(tx, a).await?;
         self.write_context(tx, &a.loc, &a.context).await?;
         self.write_metadata_index(tx, &a.loc, &a.meta).await?;
         insert_folders(
@@ -543,8 +542,7 @@ impl Catalog for SqlCatalog {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                self.write_tags(&mut tx, &loc, &asset.tags, asset.created_at_us)
-                    .await?;
+                self.write_tags(&mut tx, &asset).await?;
                 self.write_context(&mut tx, &loc, &asset.context).await?;
             }
             touched.push(id.clone());

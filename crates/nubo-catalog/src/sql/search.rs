@@ -33,6 +33,9 @@ struct Sql {
     cloud: String,
     /// The query runs off the tag index (`asset_tags d`), see [`Shape`].
     driving: bool,
+    /// The row terms are compiled against: `a` (assets) or `d` (tag rows,
+    /// which carry the scalar columns; see [`on_tag_rows`]).
+    alias: &'static str,
 }
 
 /// The highest code point: `p <= x <= p || MAX` is "x starts with p" in
@@ -52,6 +55,7 @@ impl Sql {
             now,
             cloud: cloud.to_owned(),
             driving: false,
+            alias: "a",
         }
     }
 
@@ -60,8 +64,9 @@ impl Sql {
     /// a correlated EXISTS, so a selective tag drives the query from the
     /// tag index instead of a scan of every asset.
     fn side_table(&mut self, table: &str) {
+        let a = self.alias;
         self.push(&format!(
-            "(a.resource_type, a.delivery_type, a.public_id) IN (SELECT x.resource_type, \
+            "({a}.resource_type, {a}.delivery_type, {a}.public_id) IN (SELECT x.resource_type, \
              x.delivery_type, x.public_id FROM {table} x WHERE x.cloud = "
         ));
         self.bind(Bind::Text(self.cloud.clone()));
@@ -185,7 +190,7 @@ impl Sql {
             }
             Field::CreatedAt | Field::UploadedAt => self.time_test(&t.test),
             field => {
-                let col = column(field, c);
+                let col = column(field, c, self.alias);
                 match field.kind() {
                     nubo_core::search::Kind::Text => self.text_test(&col, &t.test),
                     _ => self.number_test(&col, &t.test),
@@ -284,7 +289,8 @@ impl Sql {
             Bind::Int(i) => i,
             _ => 0,
         };
-        let col = "a.created_at_us";
+        let col = format!("{}.created_at_us", self.alias);
+        let col = col.as_str();
         let bound = |s: &mut Self, op: &str, at: i64| {
             s.push(&format!("{col} {op} "));
             s.bind(Bind::Int(at.saturating_mul(US)));
@@ -340,23 +346,50 @@ fn any_of_tags(e: &Expr) -> Option<Vec<String>> {
 }
 
 /// The column expression of a plain field.
-fn column(field: &Field, c: &str) -> String {
+fn column(field: &Field, c: &str, a: &str) -> String {
     match field {
-        Field::ResourceType => "a.resource_type".into(),
-        Field::Type => "a.delivery_type".into(),
-        Field::PublicId => format!("a.public_id{c}"),
-        Field::Folder => format!("a.folder{c}"),
-        Field::Filename | Field::DisplayName => format!("a.filename{c}"),
-        Field::Format => format!("a.format{c}"),
-        Field::AssetId => "a.asset_id".into(),
-        Field::Bytes => "a.bytes".into(),
-        Field::Width => "a.width".into(),
-        Field::Height => "a.height".into(),
-        Field::Pixels => "(a.width * a.height)".into(),
-        Field::AspectRatio => "(a.width * 1.0 / NULLIF(a.height, 0))".into(),
-        Field::CreatedAt | Field::UploadedAt => "a.created_at".into(),
+        Field::ResourceType => format!("{a}.resource_type"),
+        Field::Type => format!("{a}.delivery_type"),
+        Field::PublicId => format!("{a}.public_id{c}"),
+        Field::Folder => format!("{a}.folder{c}"),
+        Field::Filename | Field::DisplayName => format!("{a}.filename{c}"),
+        Field::Format => format!("{a}.format{c}"),
+        Field::AssetId => format!("{a}.asset_id"),
+        Field::Bytes => format!("{a}.bytes"),
+        Field::Width => format!("{a}.width"),
+        Field::Height => format!("{a}.height"),
+        Field::Pixels => format!("({a}.width * {a}.height)"),
+        Field::AspectRatio => format!("({a}.width * 1.0 / NULLIF({a}.height, 0))"),
         // Handled by `Sql::term`.
         _ => "NULL".into(),
+    }
+}
+
+/// Whether every term of `e` can be tested on a tag row alone: tag rows
+/// carry the key, the upload time and the scalar columns.
+fn on_tag_rows(e: &Expr) -> bool {
+    match e {
+        Expr::And(items) | Expr::Or(items) => items.iter().all(on_tag_rows),
+        Expr::Not(inner) => on_tag_rows(inner),
+        Expr::Term(t) => matches!(
+            t.field,
+            Field::ResourceType
+                | Field::Type
+                | Field::PublicId
+                | Field::Format
+                | Field::Bytes
+                | Field::Width
+                | Field::Height
+                | Field::Pixels
+                | Field::AspectRatio
+                | Field::CreatedAt
+                | Field::UploadedAt
+                | Field::Tags
+                | Field::Context(_)
+                | Field::Metadata(_)
+                | Field::Status
+                | Field::Unknown(_)
+        ),
     }
 }
 
@@ -478,7 +511,8 @@ impl Sql {
             Some(_) => {
                 self.driving = true;
                 self.push(" FROM asset_tags d");
-                if assets_needed || shape.rest.is_some() || !join.is_empty() {
+                let rest_on_assets = shape.rest.as_ref().is_some_and(|e| !on_tag_rows(e));
+                if assets_needed || rest_on_assets || !join.is_empty() {
                     self.push(
                         " JOIN assets a ON a.cloud = d.cloud AND a.resource_type = d.resource_type \
                          AND a.delivery_type = d.delivery_type AND a.public_id = d.public_id",
@@ -504,8 +538,76 @@ impl Sql {
         }
         if let Some(e) = &shape.rest {
             self.push(" AND ");
-            self.expr(e);
+            if shape.driver.is_some() && on_tag_rows(e) {
+                // Tested on the index rows, before (or without) the join.
+                self.alias = "d";
+                self.expr(e);
+                self.alias = "a";
+            } else {
+                self.expr(e);
+            }
         }
+    }
+
+    /// `COUNT` of an expression led by an OR of tags (`(tags:a OR tags:b)
+    /// AND …`) whose rest can be tested on tag rows: distinct assets among
+    /// the tags' index rows, never touching the assets table.
+    fn count_any_of_tags(&mut self, q: &AssetQuery) -> bool {
+        let Some((tags, rest)) = split_any_of_tags(&q.expr) else {
+            return false;
+        };
+        if rest.as_ref().is_some_and(|e| !on_tag_rows(e)) {
+            return false;
+        }
+        let c = self.c();
+        self.push(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT d.resource_type, d.delivery_type, d.public_id \
+             FROM asset_tags d WHERE d.cloud = ",
+        );
+        self.bind(Bind::Text(q.cloud.as_str().to_owned()));
+        self.push(&format!(" AND d.tag{c} IN ("));
+        for (i, t) in tags.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(Bind::Text(t));
+        }
+        self.push(")");
+        if let Some(rt) = q.resource_type {
+            self.push(" AND d.resource_type = ");
+            self.bind(Bind::Text(rt.as_str().to_owned()));
+        }
+        if let Some(dt) = q.delivery_type {
+            self.push(" AND d.delivery_type = ");
+            self.bind(Bind::Text(dt.as_str().to_owned()));
+        }
+        if let Some(e) = &rest {
+            self.push(" AND ");
+            self.alias = "d";
+            self.expr(e);
+            self.alias = "a";
+        }
+        self.push(") t");
+        true
+    }
+}
+
+/// An OR of tags at the top of the expression, and what is ANDed with it.
+fn split_any_of_tags(expr: &Option<Expr>) -> Option<(Vec<String>, Option<Expr>)> {
+    match expr.as_ref()? {
+        e @ Expr::Or(_) => any_of_tags(e).map(|t| (t, None)),
+        Expr::And(items) => {
+            let at = items.iter().position(|i| any_of_tags(i).is_some())?;
+            let mut rest = items.clone();
+            let tags = any_of_tags(&rest.remove(at))?;
+            let rest = match rest.len() {
+                0 => None,
+                1 => rest.pop(),
+                _ => Some(Expr::And(rest)),
+            };
+            Some((tags, rest))
+        }
+        _ => None,
     }
 }
 
@@ -633,8 +735,10 @@ impl SqlCatalog {
 
     async fn count_assets(&self, q: &AssetQuery) -> Result<i64> {
         let mut sql = Sql::new(self.dialect, q.now, q.cloud.as_str());
-        sql.push("SELECT COUNT(*)");
-        sql.source_and_filter(q, &Shape::of(&q.expr), "", false);
+        if !sql.count_any_of_tags(q) {
+            sql.push("SELECT COUNT(*)");
+            sql.source_and_filter(q, &Shape::of(&q.expr), "", false);
+        }
         let text = self.q(&sql.text).into_owned();
         let row = bind_all(sqlx::query(&text), &sql.binds)
             .fetch_one(&self.pool)
