@@ -36,6 +36,8 @@ struct Sql {
     /// The row terms are compiled against: `a` (assets) or `d` (tag rows,
     /// which carry the scalar columns; see [`on_tag_rows`]).
     alias: &'static str,
+    /// The expression has a selective side-table term ([`TimeOrder::Sorted`]).
+    selective: bool,
 }
 
 /// The highest code point: `p <= x <= p || MAX` is "x starts with p" in
@@ -56,6 +58,15 @@ impl Sql {
             cloud: cloud.to_owned(),
             driving: false,
             alias: "a",
+            selective: false,
+        }
+    }
+
+    fn time_order(&self) -> TimeOrder {
+        match (self.driving, self.selective) {
+            (true, _) => TimeOrder::TagIndex,
+            (false, true) => TimeOrder::Sorted,
+            (false, false) => TimeOrder::Assets,
         }
     }
 
@@ -393,12 +404,28 @@ fn on_tag_rows(e: &Expr) -> bool {
     }
 }
 
-/// The never-null sort expression of a key. Driven by the tag index, upload
-/// time is read from the index itself so rows come out in order.
-fn sort_column(key: SortField, c: &str, driving: bool) -> String {
+/// How the upload-time sort is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TimeOrder {
+    /// From the assets' upload-order index.
+    Assets,
+    /// From the tag index driving the query, so rows come out in order.
+    TagIndex,
+    /// As a plain value: matches of a selective side-table term are few,
+    /// so they are found first and sorted, rather than walking every
+    /// upload in order and probing the side table for each (which
+    /// PostgreSQL's planner otherwise tends to pick).
+    Sorted,
+}
+
+/// The never-null sort expression of a key.
+fn sort_column(key: SortField, c: &str, time: TimeOrder) -> String {
     match key {
-        SortField::CreatedAt | SortField::UploadedAt if driving => "d.created_at_us".into(),
-        SortField::CreatedAt | SortField::UploadedAt => "a.created_at_us".into(),
+        SortField::CreatedAt | SortField::UploadedAt => match time {
+            TimeOrder::Assets => "a.created_at_us".into(),
+            TimeOrder::TagIndex => "d.created_at_us".into(),
+            TimeOrder::Sorted => "(a.created_at_us + 0)".into(),
+        },
         SortField::PublicId => format!("a.public_id{c}"),
         SortField::Filename => format!("a.filename{c}"),
         SortField::Folder => format!("a.folder{c}"),
@@ -470,7 +497,7 @@ impl Sql {
             .iter()
             .map(|(k, d)| {
                 let op = if *d == Direction::Asc { ">" } else { "<" };
-                (sort_column(*k, c, self.driving), op)
+                (sort_column(*k, c, self.time_order()), op)
             })
             .collect();
         cols.push(("a.asset_id".into(), ">"));
@@ -592,6 +619,26 @@ impl Sql {
     }
 }
 
+/// Whether the expression is, or ANDs, a context or metadata term that
+/// names a value or a non-empty prefix: such terms match few assets.
+fn selective_side_term(e: &Expr) -> bool {
+    let selective = |e: &Expr| match e {
+        Expr::Term(Term {
+            field: Field::Context(_) | Field::Metadata(_),
+            test,
+        }) => match test {
+            Test::Eq(_) => true,
+            Test::Prefix(p) => !p.is_empty(),
+            _ => false,
+        },
+        _ => false,
+    };
+    match e {
+        Expr::And(items) => items.iter().any(selective),
+        other => selective(other),
+    }
+}
+
 /// An OR of tags at the top of the expression, and what is ANDed with it.
 fn split_any_of_tags(expr: &Option<Expr>) -> Option<(Vec<String>, Option<Expr>)> {
     match expr.as_ref()? {
@@ -681,6 +728,7 @@ impl SqlCatalog {
         }
         let mut sql = Sql::new(self.dialect, q.now, q.cloud.as_str());
         let shape = Shape::of(&q.expr);
+        sql.selective = q.expr.as_ref().is_some_and(selective_side_term);
         sql.push("SELECT a.*");
         sql.source_and_filter(q, &shape, "", true);
         if let Some(raw) = &q.cursor {
@@ -692,7 +740,7 @@ impl SqlCatalog {
             .iter()
             .map(|(k, d)| {
                 let dir = if *d == Direction::Asc { "ASC" } else { "DESC" };
-                format!("{} {dir}", sort_column(*k, c, sql.driving))
+                format!("{} {dir}", sort_column(*k, c, sql.time_order()))
             })
             .chain(["a.asset_id ASC".to_owned()])
             .collect();
