@@ -116,8 +116,8 @@ impl Service {
         }
     }
 
-    /// `explicit`: replaces tags and context given, drops derived files
-    /// on `invalidate`, and renders `eager` ones.
+    /// `explicit`: replaces tags and context given, sets `metadata`, drops
+    /// derived files on `invalidate`, and renders `eager` ones.
     pub async fn explicit(&self, req: ManageRequest) -> Result<Value> {
         let caller = self
             .authorize_upload(&req.cloud, "explicit", &req.params, &req.creds)
@@ -148,6 +148,10 @@ impl Service {
                     now(),
                 )
                 .await?;
+        }
+        if let Some(raw) = req.params.get("metadata") {
+            let clear_invalid = req.params.flag("clear_invalid")?.unwrap_or(false);
+            self.update_metadata(&loc, raw, clear_invalid).await?;
         }
         let asset = self
             .catalog

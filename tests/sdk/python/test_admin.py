@@ -328,6 +328,9 @@ def test_structured_metadata_fields_values_and_search(folder):
         assert up.update_metadata({sku: "ZZ9"}, [folder + "/m1", folder + "/gone"])["public_ids"] == [folder + "/m1"]
         d = api.resource(folder + "/m1")
         assert d["metadata"] == {sku: "ZZ9", colors: ["r", "b"], n: 7}
+        e = up.explicit(folder + "/m1", type="upload", metadata={n: 8})
+        assert e["metadata"][n] == 8
+        api.update(folder + "/m1", metadata={n: 7})
         listed = api.resources(type="upload", prefix=folder + "/", metadata=True)["resources"]
         assert listed[0]["metadata"][sku] == "ZZ9"
         assert "metadata" not in api.resources(type="upload", prefix=folder + "/")["resources"][0]
