@@ -15,11 +15,10 @@ use crate::{ApiError, AppState};
 
 pub(crate) async fn deliver(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    req: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    serve_delivery(&state, &method, &uri, &headers)
+    // The request is borrowed whole, so its headers are not copied.
+    serve_delivery(&state, req.method(), req.uri(), req.headers())
         .await
         .map_err(ApiError::for_delivery)
 }

@@ -55,9 +55,13 @@ pub fn router(service: Service, settings: HttpSettings) -> Router {
         service,
         settings: Arc::new(settings),
     };
+    // API calls get request ids and request tracing; delivery, the hot
+    // path that a CDN or browser hits for every image, stays lean.
     let api = Router::new()
         .route("/v1_1/{*rest}", any(upload_api::dispatch))
         .layer(cors)
+        .layer(axum::middleware::from_fn(request_id))
+        .layer(TraceLayer::new_for_http())
         .with_state(state.clone());
     let delivery = Router::new()
         .route(
@@ -70,8 +74,6 @@ pub fn router(service: Service, settings: HttpSettings) -> Router {
         .merge(api)
         .merge(delivery)
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(request_id))
-        .layer(TraceLayer::new_for_http())
 }
 
 async fn health() -> impl IntoResponse {

@@ -159,7 +159,7 @@ impl Service {
         cloud: &CloudName,
         url: &DeliveryUrl,
         hints: &ClientHints,
-    ) -> Result<Delivery> {
+    ) -> Result<std::sync::Arc<Delivery>> {
         let key = format!(
             "{cloud}/{}/{}/{}/{:?}/{}|{}{}|{:?}",
             url.resource_type.as_str(),
@@ -180,7 +180,8 @@ impl Service {
             // Small files are served from memory while the entry lives.
             d.inline = self.read_blob(&d.blob).await.ok();
         }
-        self.hot.put(key, generation, d.clone());
+        let d = std::sync::Arc::new(d);
+        self.hot.put(key, generation, std::sync::Arc::clone(&d));
         Ok(d)
     }
 

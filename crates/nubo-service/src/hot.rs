@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::deliver::Delivery;
@@ -29,7 +29,7 @@ pub(crate) struct HotDeliveries {
 
 #[derive(Default)]
 struct Entries {
-    map: HashMap<String, (u64, Instant, Delivery)>,
+    map: HashMap<String, (u64, Instant, Arc<Delivery>)>,
     inline_bytes: usize,
 }
 
@@ -42,13 +42,14 @@ impl HotDeliveries {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    pub(crate) fn get(&self, key: &str) -> Option<Delivery> {
+    /// A hit is shared, not copied: the hot path allocates nothing here.
+    pub(crate) fn get(&self, key: &str) -> Option<Arc<Delivery>> {
         let now = Instant::now();
         let generation = self.generation();
         let entries = self.entries.lock().expect("hot cache");
         match entries.map.get(key) {
             Some((g, at, d)) if *g == generation && now.duration_since(*at) < TTL => {
-                Some(d.clone())
+                Some(Arc::clone(d))
             }
             _ => None,
         }
@@ -56,7 +57,7 @@ impl HotDeliveries {
 
     /// Stores what was resolved under `generation`, the value read before
     /// the lookup began: a write in between makes the entry stale at once.
-    pub(crate) fn put(&self, key: String, generation: u64, d: Delivery) {
+    pub(crate) fn put(&self, key: String, generation: u64, d: Arc<Delivery>) {
         let mut entries = self.entries.lock().expect("hot cache");
         let size = d.inline_len();
         if entries.map.len() >= MAX_ENTRIES || entries.inline_bytes + size > INLINE_BUDGET {
@@ -75,8 +76,8 @@ impl HotDeliveries {
 mod tests {
     use super::*;
 
-    fn delivery(inline: usize) -> Delivery {
-        Delivery::for_tests(inline)
+    fn delivery(inline: usize) -> Arc<Delivery> {
+        Arc::new(Delivery::for_tests(inline))
     }
 
     #[test]
