@@ -246,6 +246,9 @@ pub struct UsageFigures {
     pub asset_bytes: i64,
     pub derived: i64,
     pub derived_bytes: i64,
+    /// Bytes the blob store holds for this cloud: each distinct blob once
+    /// (identical uploads share one), originals and derived files.
+    pub stored_bytes: i64,
 }
 
 /// Outcome of deleting a folder.

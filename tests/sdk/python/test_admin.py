@@ -46,9 +46,13 @@ def test_ping_usage_and_rate_limit_headers():
     usage = api.usage()
     assert usage["resources"] >= 0
     assert usage["media_limits"]["image_max_px"] == 100000000
-    before = usage["objects"]["usage"]
+    before, stored = usage["objects"]["usage"], usage["storage"]["usage"]
     upload("adm_usage_" + rand())
-    assert api.usage()["objects"]["usage"] == before + 1
+    after = api.usage()
+    assert after["objects"]["usage"] == before + 1
+    # photo.jpg is stored once however many public ids name it
+    upload("adm_usage_" + rand())
+    assert api.usage()["storage"]["usage"] == after["storage"]["usage"] >= stored
     assert "image" in api.resource_types()["resource_types"]
 
 

@@ -43,11 +43,22 @@ impl SqlCatalog {
             .await?;
         // SUM is NUMERIC on PostgreSQL, hence the casts to BIGINT.
         let num = |r: &sqlx::any::AnyRow, i: usize| -> Result<i64> { Ok(r.try_get::<i64, _>(i)?) };
+        let sql = self.q(
+            "SELECT CAST(COALESCE(SUM(b.size), 0) AS BIGINT) FROM blobs b WHERE b.blob_key IN \
+             (SELECT blob_key FROM assets WHERE cloud = $1 UNION \
+              SELECT d.blob_key FROM derived d JOIN assets a ON a.asset_id = d.asset_id \
+              WHERE a.cloud = $1)",
+        );
+        let stored: i64 = sqlx::query_scalar(&sql)
+            .bind(cloud.as_str().to_owned())
+            .fetch_one(&self.pool)
+            .await?;
         Ok(UsageFigures {
             assets: num(&row, 0)?,
             asset_bytes: num(&row, 1)?,
             derived: num(&derived, 0)?,
             derived_bytes: num(&derived, 1)?,
+            stored_bytes: stored,
         })
     }
 

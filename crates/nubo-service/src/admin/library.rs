@@ -28,7 +28,8 @@ impl Service {
         let u = self.catalog.usage(&req.cloud).await?;
         let l = self.limits();
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-        let storage = u.asset_bytes + u.derived_bytes;
+        // What the blob store holds: identical uploads are stored once.
+        let storage = u.stored_bytes;
         Ok(json!({
             "plan": "Nubo (self-hosted)",
             "last_updated": today,
