@@ -49,7 +49,9 @@ pub fn analyze(
     limits: &EngineLimits,
 ) -> Result<Analysis> {
     let mut out = Analysis::default();
-    if req.colors || req.phash {
+    // Formats stored but not decodable (AVIF, HEIC) have no pixel statistics.
+    let decodable = !matches!(format, Format::Avif | Format::Heic);
+    if (req.colors || req.phash) && decodable {
         let small = small_raster(bytes, format, limits)?;
         if req.colors {
             out.colors = histogram(&small);

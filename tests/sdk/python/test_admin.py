@@ -379,3 +379,12 @@ def test_details_analyse_the_stored_original(folder):
     assert again["phash"] == d["phash"] and "colors" not in again
     raw = up.upload(fixture("notes.txt"), resource_type="raw", public_id=folder + "/n.txt")
     assert "colors" not in api.resource(raw["public_id"], resource_type="raw", colors=True)
+
+
+def test_upload_flags_analyse_the_new_asset(folder):
+    r = up.upload(fixture("rotated.jpg"), public_id=folder + "/flags", colors=True, phash=True,
+                  image_metadata=True)
+    assert r["colors"] and len(r["phash"]) == 16 and "Orientation" in r["image_metadata"]
+    assert r["phash"] == api.resource(r["public_id"], phash=True)["phash"]
+    avif = up.upload(fixture("image.avif"), public_id=folder + "/avif", colors=True)
+    assert avif["format"] == "avif" and "colors" not in avif

@@ -24,6 +24,7 @@ use serde_json::{json, Map, Value};
 use crate::{now, Caller, Credentials, Params, Result, Service, ServiceError};
 
 pub use resources::ResourcePath;
+pub(crate) use resources::Wanted;
 
 /// An Admin API call: the cloud, its merged query and body parameters.
 #[derive(Debug, Clone)]

@@ -368,7 +368,7 @@ impl Service {
 impl Service {
     /// `colors`, `phash`, `exif` and `image_metadata`, computed from the
     /// stored original when asked for (images only).
-    pub(super) async fn add_analysis(
+    pub(crate) async fn add_analysis(
         &self,
         want: &Wanted,
         asset: &Asset,
@@ -392,7 +392,7 @@ impl Service {
                 bad_request: false,
                 message: e.to_string(),
             })?;
-        if want.analysis.colors {
+        if want.analysis.colors && !a.colors.is_empty() {
             let colors: Vec<Value> = a
                 .colors
                 .iter()
@@ -421,14 +421,14 @@ impl Service {
 
 /// What a call wants computed from an original.
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Wanted {
+pub(crate) struct Wanted {
     pub analysis: nubo_engine::AnalysisRequest,
     pub exif: bool,
     pub image_metadata: bool,
 }
 
 impl Wanted {
-    pub(super) fn new(colors: bool, phash: bool, exif: bool, image_metadata: bool) -> Wanted {
+    pub(crate) fn new(colors: bool, phash: bool, exif: bool, image_metadata: bool) -> Wanted {
         Wanted {
             analysis: nubo_engine::AnalysisRequest {
                 colors,

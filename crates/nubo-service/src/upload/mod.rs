@@ -231,6 +231,18 @@ impl Service {
         if !eager.is_empty() {
             body.insert("eager".into(), self.render_eager(&asset, &eager).await?);
         }
+        // Analysis flags: computed from the stored original, as resource
+        // details would.
+        let want = crate::admin::Wanted::new(
+            params.flag("colors")?.unwrap_or(false),
+            params.flag("phash")?.unwrap_or(false),
+            params.flag("exif")?.unwrap_or(false),
+            params.flag("image_metadata")?.unwrap_or(false),
+        );
+        if let Err(e) = self.add_analysis(&want, &asset, &mut body).await {
+            // The asset is stored; a failed analysis must not fail the upload.
+            tracing::warn!(public_id = %asset.loc.public_id, error = %e, "analysis failed");
+        }
         if cmd.return_delete_token {
             let token = hex::encode(rand::random::<[u8; 20]>());
             let expires = now() + DELETE_TOKEN_SECONDS;
