@@ -190,6 +190,20 @@ pub trait Catalog: Send + Sync + 'static {
         transformation: &str,
         limit: u32,
     ) -> Result<Vec<Derived>>;
+    // --- chunked uploads ---
+    /// Records a chunk of a session, checking it against those before.
+    async fn put_chunk(
+        &self,
+        session: &ChunkSession,
+        part: &ChunkPart,
+        total: Option<i64>,
+        now: i64,
+    ) -> Result<ChunkOutcome>;
+    /// Forgets a session; returns its chunks' blob keys.
+    async fn delete_chunk_session(&self, session: &ChunkSession) -> Result<Vec<String>>;
+    /// Sessions whose last chunk arrived before `before`.
+    async fn stale_chunk_sessions(&self, before: i64, limit: i64) -> Result<Vec<ChunkSession>>;
+
     // --- structured metadata ---
     /// Creates or replaces a field definition (the service's JSON).
     async fn put_metadata_field(

@@ -29,7 +29,28 @@ enum Backfill {
 const TAGGED: &str = "a.cloud = asset_tags.cloud AND a.resource_type = asset_tags.resource_type \
      AND a.delivery_type = asset_tags.delivery_type AND a.public_id = asset_tags.public_id";
 
-const MIGRATIONS: &[Migration] = &[FOUNDATION, DERIVED, ADMIN, METADATA];
+const MIGRATIONS: &[Migration] = &[FOUNDATION, DERIVED, ADMIN, METADATA, CHUNKS];
+
+const CHUNKS: Migration = Migration {
+    version: 5,
+    name: "chunked upload sessions",
+    sql: r#"
+CREATE TABLE upload_chunks (
+    cloud TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    upload_id TEXT NOT NULL,
+    first_byte BIGINT NOT NULL,
+    last_byte BIGINT NOT NULL,
+    total BIGINT,
+    blob_key TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (cloud, owner, upload_id, first_byte)
+);
+CREATE INDEX upload_chunks_by_blob ON upload_chunks (blob_key);
+CREATE INDEX upload_chunks_by_age ON upload_chunks (created_at);
+"#,
+    backfill: None,
+};
 
 const METADATA: Migration = Migration {
     version: 4,

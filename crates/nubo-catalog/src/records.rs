@@ -275,3 +275,35 @@ pub enum FolderRename {
     /// More assets than one transaction may move.
     TooMany,
 }
+
+/// Which chunked upload a chunk belongs to: the SDK's `X-Unique-Upload-Id`,
+/// scoped to the cloud and the credential that signs the chunks.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ChunkSession {
+    pub cloud: CloudName,
+    pub owner: String,
+    pub upload_id: String,
+}
+
+/// One received chunk: bytes `first..=last` of the file, stored as a blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkPart {
+    pub first: i64,
+    pub last: i64,
+    pub blob_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkOutcome {
+    /// Recorded. `parts` (in file order) is set once they cover the whole
+    /// file, whose size became known from some chunk's `Content-Range`.
+    Stored {
+        received: i64,
+        total: Option<i64>,
+        /// The blob of an identical chunk sent before, now unreferenced.
+        replaced_blob: Option<String>,
+        parts: Option<Vec<ChunkPart>>,
+    },
+    /// The chunk contradicts what was received (overlap, size, total).
+    Inconsistent(String),
+}

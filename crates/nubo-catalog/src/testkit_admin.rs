@@ -164,6 +164,7 @@ pub(crate) async fn run(cat: &dyn Catalog) {
     derived_ids_and_updates(cat).await;
     metadata(cat).await;
     folder_renames(cat).await;
+    chunk_sessions(cat).await;
 }
 
 async fn expressions(cat: &dyn Catalog) {
@@ -645,4 +646,95 @@ async fn folder_renames(cat: &dyn Catalog) {
         .await
         .unwrap()
         .is_some());
+}
+
+async fn chunk_sessions(cat: &dyn Catalog) {
+    let s = ChunkSession {
+        cloud: cloud(),
+        owner: "key1".into(),
+        upload_id: "abc123".into(),
+    };
+    let part = |first: i64, last: i64, key: &str| ChunkPart {
+        first,
+        last,
+        blob_key: key.into(),
+    };
+    let stored = |o: ChunkOutcome| match o {
+        ChunkOutcome::Stored {
+            received,
+            total,
+            replaced_blob,
+            parts,
+        } => (received, total, replaced_blob, parts.map(|p| p.len())),
+        ChunkOutcome::Inconsistent(why) => panic!("{why}"),
+    };
+    // Node style: the total only on the last chunk, which here arrives first.
+    assert_eq!(
+        stored(
+            cat.put_chunk(&s, &part(10, 14, "k3"), Some(15), 1)
+                .await
+                .unwrap()
+        ),
+        (5, Some(15), None, None)
+    );
+    assert_eq!(
+        stored(cat.put_chunk(&s, &part(0, 4, "k1"), None, 2).await.unwrap()),
+        (10, Some(15), None, None)
+    );
+    // A chunk sent twice replaces the first copy.
+    assert_eq!(
+        stored(
+            cat.put_chunk(&s, &part(0, 4, "k1b"), None, 3)
+                .await
+                .unwrap()
+        ),
+        (10, Some(15), Some("k1".into()), None)
+    );
+    for (bad, total) in [
+        (part(3, 7, "x"), None),
+        (part(5, 9, "x"), Some(16)),
+        (part(15, 19, "x"), None),
+    ] {
+        assert!(
+            matches!(
+                cat.put_chunk(&s, &bad, total, 4).await.unwrap(),
+                ChunkOutcome::Inconsistent(_)
+            ),
+            "{bad:?} {total:?}"
+        );
+    }
+    let done = cat
+        .put_chunk(&s, &part(5, 9, "k2"), Some(15), 5)
+        .await
+        .unwrap();
+    let ChunkOutcome::Stored {
+        parts: Some(parts), ..
+    } = done
+    else {
+        panic!("{done:?}")
+    };
+    assert_eq!(
+        parts
+            .iter()
+            .map(|p| p.blob_key.as_str())
+            .collect::<Vec<_>>(),
+        ["k1b", "k2", "k3"],
+        "in file order"
+    );
+    let other = ChunkSession {
+        upload_id: "other".into(),
+        ..s.clone()
+    };
+    cat.put_chunk(&other, &part(0, 0, "k9"), None, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        cat.stale_chunk_sessions(50, 10).await.unwrap(),
+        vec![s.clone()]
+    );
+    let mut keys = cat.delete_chunk_session(&s).await.unwrap();
+    keys.sort();
+    assert_eq!(keys, ["k1b", "k2", "k3"]);
+    assert_eq!(cat.stale_chunk_sessions(50, 10).await.unwrap(), vec![]);
+    assert_eq!(cat.delete_chunk_session(&other).await.unwrap(), ["k9"]);
 }

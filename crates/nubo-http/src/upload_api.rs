@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use nubo_core::{CloudName, UploadResourceType};
 use nubo_service::manage::ManageRequest;
-use nubo_service::upload::UploadRequest;
+use nubo_service::upload::{ChunkRange, UploadRequest};
 
 use crate::body::read_request;
 use crate::{auth, ApiError, AppState};
@@ -65,9 +65,11 @@ pub(crate) async fn dispatch(
     let cloud = CloudName::parse(cloud).map_err(|e| ApiError::not_found(e.to_string()))?;
     let headers = req.headers().clone();
     let creds = auth::credentials(&headers)?;
-    if action == Action::Upload {
-        refuse_partial_chunks(&headers)?;
-    }
+    let chunk = if action == Action::Upload {
+        chunk_range(&headers)?
+    } else {
+        None
+    };
     let svc = &state.service;
     // Refuse what the headers already decide before reading a byte of body.
     svc.precheck(&cloud, &creds).await?;
@@ -88,7 +90,10 @@ pub(crate) async fn dispatch(
                     creds: creds.clone(),
                     file: parsed.file,
                 };
-                svc.upload(upload).await?
+                match chunk {
+                    Some(range) => svc.upload_chunk(upload, range).await?,
+                    None => svc.upload(upload).await?,
+                }
             }
             Action::Destroy => svc.destroy(manage(parsed.params)).await?,
             Action::Rename => svc.rename(manage(parsed.params)).await?,
@@ -171,21 +176,38 @@ async fn download(
     crate::delivery::send_delivery(state, &d, &method, &headers).await
 }
 
-/// Chunked (`upload_large`) sessions need server-side assembly, which is not
-/// built yet. A request whose one chunk is the whole file is a plain upload.
-fn refuse_partial_chunks(headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(range) = headers.get("content-range").and_then(|v| v.to_str().ok()) else {
-        return Ok(());
+/// The chunk a request carries (`upload_large`): `Content-Range` with
+/// `X-Unique-Upload-Id`. A request whose one chunk is the whole file is a
+/// plain upload.
+fn chunk_range(headers: &HeaderMap) -> Result<Option<ChunkRange>, ApiError> {
+    let Some(raw) = headers.get("content-range") else {
+        return Ok(None);
     };
-    let whole = parse_content_range(range)
-        .is_some_and(|(first, last, total)| first == 0 && Some(last + 1) == total);
-    if whole {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(
-            "Chunked uploads (upload_large with more than one chunk) are not supported yet by this server",
-        ))
+    let (first, last, total) = raw
+        .to_str()
+        .ok()
+        .and_then(parse_content_range)
+        .ok_or_else(|| ApiError::bad_request("Invalid Content-Range"))?;
+    let upload_id = headers
+        .get("x-unique-upload-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let range = ChunkRange {
+        upload_id,
+        first,
+        last,
+        total,
+    };
+    if range.is_whole() {
+        return Ok(None);
     }
+    if range.upload_id.is_empty() {
+        return Err(ApiError::bad_request(
+            "Chunked uploads need an X-Unique-Upload-Id header",
+        ));
+    }
+    Ok(Some(range))
 }
 
 /// `bytes first-last/total`, total `-1` (Node) meaning unknown.
@@ -215,8 +237,24 @@ mod tests {
         assert_eq!(parse_content_range("bytes x"), None);
         let mut h = HeaderMap::new();
         h.insert("content-range", "bytes 0-66/67".parse().unwrap());
-        assert!(refuse_partial_chunks(&h).is_ok());
+        assert_eq!(
+            chunk_range(&h).unwrap(),
+            None,
+            "one chunk is the whole file"
+        );
         h.insert("content-range", "bytes 0-1/5".parse().unwrap());
-        assert!(refuse_partial_chunks(&h).is_err());
+        assert!(chunk_range(&h).is_err(), "no upload id");
+        h.insert("x-unique-upload-id", "abc".parse().unwrap());
+        assert_eq!(
+            chunk_range(&h).unwrap().unwrap(),
+            ChunkRange {
+                upload_id: "abc".into(),
+                first: 0,
+                last: 1,
+                total: Some(5)
+            }
+        );
+        h.insert("content-range", "bytes nonsense".parse().unwrap());
+        assert!(chunk_range(&h).is_err());
     }
 }

@@ -126,6 +126,8 @@ impl Service {
     /// what crashes and overwrites inside the pin window leave. Returns how
     /// many were deleted.
     pub async fn sweep_blobs(&self, now: i64) -> Result<usize> {
+        // Abandoned chunked uploads first: that unreferences their chunks.
+        self.expire_chunk_sessions(now).await?;
         // Derived files of replaced or deleted versions first: that
         // unreferences their blobs for the loop below.
         loop {

@@ -113,3 +113,19 @@ test('upload_large of a file smaller than one chunk', async () => {
   ));
   assert.deepEqual([r.public_id, r.format, r.bytes], ['node/large', 'jpg', read('photo.jpg').length]);
 });
+
+test('upload_large sends chunks with -1 totals and every byte arrives', async () => {
+  const os = require('node:os');
+  const crypto = require('node:crypto');
+  const data = crypto.randomBytes(11 * 1000 * 1000 + 7);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nubo-')), 'big.bin');
+  fs.writeFileSync(file, data);
+  const r = await new Promise((resolve, reject) => {
+    cloudinary.uploader.upload_large(file, { chunk_size: 5000000, resource_type: 'raw', public_id: 'node/large.bin' },
+      (e, res) => (e ? reject(e) : resolve(res)));
+  });
+  assert.equal(r.bytes, data.length);
+  const got = await get(cloudinary.url('node/large.bin', { resource_type: 'raw', secure: false }));
+  assert.equal(got.status, 200);
+  assert.ok(got.body.equals(data));
+});

@@ -17,6 +17,7 @@ use crate::*;
 
 mod accounts;
 mod admin;
+mod chunks;
 mod derived;
 mod folders;
 mod index;
@@ -380,7 +381,8 @@ impl Catalog for SqlCatalog {
         let sql = self.q(
             "DELETE FROM blobs WHERE blob_key = $1 AND pinned_until < $2 \
              AND NOT EXISTS (SELECT 1 FROM assets WHERE assets.blob_key = $1) \
-             AND NOT EXISTS (SELECT 1 FROM derived WHERE derived.blob_key = $1)",
+             AND NOT EXISTS (SELECT 1 FROM derived WHERE derived.blob_key = $1) \
+             AND NOT EXISTS (SELECT 1 FROM upload_chunks WHERE upload_chunks.blob_key = $1)",
         );
         let done = sqlx::query(&sql)
             .bind(key.to_owned())
@@ -395,6 +397,7 @@ impl Catalog for SqlCatalog {
         let sql = self.q("SELECT blob_key FROM blobs WHERE pinned_until < $1 \
              AND NOT EXISTS (SELECT 1 FROM assets WHERE assets.blob_key = blobs.blob_key) \
              AND NOT EXISTS (SELECT 1 FROM derived WHERE derived.blob_key = blobs.blob_key) \
+             AND NOT EXISTS (SELECT 1 FROM upload_chunks c WHERE c.blob_key = blobs.blob_key) \
              LIMIT $2");
         Ok(sqlx::query_scalar(&sql)
             .bind(now)
@@ -709,6 +712,21 @@ impl Catalog for SqlCatalog {
     ) -> Result<Vec<Derived>> {
         self.derived_by_transformation_impl(cloud, transformation, limit)
             .await
+    }
+    async fn put_chunk(
+        &self,
+        session: &ChunkSession,
+        part: &ChunkPart,
+        total: Option<i64>,
+        now: i64,
+    ) -> Result<ChunkOutcome> {
+        self.put_chunk_impl(session, part, total, now).await
+    }
+    async fn delete_chunk_session(&self, session: &ChunkSession) -> Result<Vec<String>> {
+        self.delete_chunk_session_impl(session).await
+    }
+    async fn stale_chunk_sessions(&self, before: i64, limit: i64) -> Result<Vec<ChunkSession>> {
+        self.stale_chunk_sessions_impl(before, limit).await
     }
     async fn put_metadata_field(
         &self,

@@ -627,6 +627,9 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+mod chunked;
+pub use chunked::{ChunkRange, CHUNK_SESSION_TTL_SECONDS};
+
 #[cfg(test)]
 mod tests;
 

@@ -560,3 +560,74 @@ fn admin_cli_lists_searches_tags_and_deletes_with_a_progress_bar() {
         "{err}"
     );
 }
+
+/// Posts one chunk of a chunked upload over a plain socket; the response.
+fn post_chunk(port: u16, upload_id: &str, first: usize, bytes: &[u8], total: usize) -> String {
+    use std::io::{Read, Write};
+    let fields = crate::harness::signed(
+        "upload",
+        &[("public_id", "crash.bin")],
+        crate::harness::now(),
+    );
+    let (content_type, body) = crate::harness::multipart(&fields, Some(("crash.bin", bytes)));
+    let last = first + bytes.len() - 1;
+    let head = format!(
+        "POST /v1_1/demo/raw/upload HTTP/1.0\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+         Content-Range: bytes {first}-{last}/{total}\r\nX-Unique-Upload-Id: {upload_id}\r\n\r\n",
+        body.len()
+    );
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&body).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    resp
+}
+
+#[test]
+fn a_chunked_upload_survives_kill_9_and_continues() {
+    let mut server = Server::start(&[]);
+    let data: Vec<u8> = (0..(3 << 20))
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let chunk = 1 << 20;
+    let first = post_chunk(server.port, "crash1", 0, &data[..chunk], data.len());
+    assert!(first.contains("\"done\":false"), "{first}");
+    let second = post_chunk(
+        server.port,
+        "crash1",
+        chunk,
+        &data[chunk..2 * chunk],
+        data.len(),
+    );
+    assert!(
+        second.contains(&format!("\"bytes\":{}", 2 * chunk)),
+        "{second}"
+    );
+    server.crash_and_restart();
+    let last = post_chunk(
+        server.port,
+        "crash1",
+        2 * chunk,
+        &data[2 * chunk..],
+        data.len(),
+    );
+    assert!(
+        last.starts_with("HTTP/1.0 200") || last.starts_with("HTTP/1.1 200"),
+        "{last}"
+    );
+    assert!(last.contains("\"public_id\":\"crash.bin\""), "{last}");
+    // The stored file is the whole source, byte for byte.
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.write_all(b"GET /demo/raw/upload/crash.bin HTTP/1.0\r\n\r\n")
+        .unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    let split = resp.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert_eq!(resp[split..].len(), data.len());
+    assert!(
+        resp[split..] == data[..],
+        "the assembled asset differs from the source"
+    );
+}

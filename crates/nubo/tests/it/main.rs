@@ -7,6 +7,7 @@ mod blackbox;
 mod catalog_backends;
 mod harness;
 mod http_admin;
+mod http_chunked;
 mod http_delivery;
 mod http_manage;
 mod http_transform;
