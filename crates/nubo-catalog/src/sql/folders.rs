@@ -1,5 +1,7 @@
-//! Renaming a folder in fixed-folder mode: the folder is the public ids'
-//! path, so every asset below it is renamed, in one transaction.
+//! The folder tree's writes: deleting a folder (when nothing lives below
+//! it) and renaming one in fixed-folder mode, where the folder is the
+//! public ids' path, so every asset below it is renamed, in one
+//! transaction.
 
 use nubo_core::{CloudName, PublicId};
 
@@ -10,7 +12,83 @@ use crate::*;
 /// Most assets one folder rename moves (one transaction holds them all).
 pub const MAX_FOLDER_RENAME: usize = 10_000;
 
+/// `col` is the folder `$2` or below it (`$3`..`$4` bound the descendants,
+/// bytewise), with `$1` the cloud: see [`subtree_binds`].
+fn subtree(col: &str, c: &str) -> String {
+    format!("({col} = $2 OR ({col}{c} >= $3 AND {col}{c} <= $4))")
+}
+
+fn subtree_binds(cloud: &CloudName, path: &str) -> [String; 4] {
+    [
+        cloud.as_str().to_owned(),
+        path.to_owned(),
+        format!("{path}/"),
+        format!("{path}/\u{10FFFF}"),
+    ]
+}
+
 impl SqlCatalog {
+    /// Deletes a folder and its subfolders if no asset of any type lives
+    /// under it.
+    pub(super) async fn delete_folder_impl(
+        &self,
+        cloud: &CloudName,
+        path: &str,
+    ) -> Result<FolderDelete> {
+        let (_guard, mut tx) = self.begin_write().await?;
+        let c = self.dialect.bytewise();
+        let binds = subtree_binds(cloud, path);
+        let sql = self
+            .q(&format!(
+                "SELECT path FROM folders WHERE cloud = $1 AND {}{}",
+                subtree("path", c),
+                self.dialect.for_update()
+            ))
+            .into_owned();
+        let mut q = sqlx::query_scalar(&sql);
+        for b in &binds {
+            q = q.bind(b.clone());
+        }
+        let mut paths: Vec<String> = q.fetch_all(&mut *tx).await?;
+        if !paths.iter().any(|p| p == path) {
+            return Ok(FolderDelete::Missing);
+        }
+        let sql = self
+            .q(&format!(
+                "SELECT COUNT(*) FROM assets WHERE cloud = $1 AND {}",
+                subtree("folder", c)
+            ))
+            .into_owned();
+        let mut q = sqlx::query_scalar(&sql);
+        for b in &binds {
+            q = q.bind(b.clone());
+        }
+        let assets: i64 = q.fetch_one(&mut *tx).await?;
+        if assets > 0 {
+            return Ok(FolderDelete::NotEmpty);
+        }
+        let sql = self
+            .q(&format!(
+                "DELETE FROM folders WHERE cloud = $1 AND {}",
+                subtree("path", c)
+            ))
+            .into_owned();
+        let mut q = sqlx::query(&sql);
+        for b in &binds {
+            q = q.bind(b.clone());
+        }
+        q.execute(&mut *tx).await?;
+        tx.commit().await?;
+        // Deepest first, as Cloudinary lists them.
+        paths.sort_by(|a, b| {
+            b.matches('/')
+                .count()
+                .cmp(&a.matches('/').count())
+                .then(a.cmp(b))
+        });
+        Ok(FolderDelete::Deleted(paths))
+    }
+
     pub(super) async fn rename_folder_impl(
         &self,
         cloud: &CloudName,
@@ -20,39 +98,34 @@ impl SqlCatalog {
     ) -> Result<FolderRename> {
         let (_guard, mut tx) = self.begin_write().await?;
         let c = self.dialect.bytewise();
-        let (below, top) = (format!("{from}/"), format!("{from}/\u{10FFFF}"));
-        let subtree = |col: &str| format!("({col} = $2 OR ({col}{c} >= $3 AND {col}{c} <= $4))");
+        let binds = subtree_binds(cloud, from);
         let sql = self
             .q(&format!(
                 "SELECT path FROM folders WHERE cloud = $1 AND {}",
-                subtree("path")
+                subtree("path", c)
             ))
             .into_owned();
-        let folders: Vec<String> = sqlx::query_scalar(&sql)
-            .bind(cloud.as_str().to_owned())
-            .bind(from.to_owned())
-            .bind(below.clone())
-            .bind(top.clone())
-            .fetch_all(&mut *tx)
-            .await?;
+        let mut q = sqlx::query_scalar(&sql);
+        for b in &binds {
+            q = q.bind(b.clone());
+        }
+        let folders: Vec<String> = q.fetch_all(&mut *tx).await?;
         if !folders.iter().any(|p| p == from) {
             return Ok(FolderRename::Missing);
         }
         let sql = self
             .q(&format!(
                 "SELECT * FROM assets WHERE cloud = $1 AND {} LIMIT {}{}",
-                subtree("folder"),
+                subtree("folder", c),
                 MAX_FOLDER_RENAME + 1,
                 self.dialect.for_update()
             ))
             .into_owned();
-        let rows = sqlx::query(&sql)
-            .bind(cloud.as_str().to_owned())
-            .bind(from.to_owned())
-            .bind(below)
-            .bind(top)
-            .fetch_all(&mut *tx)
-            .await?;
+        let mut q = sqlx::query(&sql);
+        for b in &binds {
+            q = q.bind(b.clone());
+        }
+        let rows = q.fetch_all(&mut *tx).await?;
         if rows.len() > MAX_FOLDER_RENAME {
             return Ok(FolderRename::TooMany);
         }
@@ -83,16 +156,14 @@ impl SqlCatalog {
         let sql = self
             .q(&format!(
                 "DELETE FROM folders WHERE cloud = $1 AND {}",
-                subtree("path")
+                subtree("path", c)
             ))
             .into_owned();
-        sqlx::query(&sql)
-            .bind(cloud.as_str().to_owned())
-            .bind(from.to_owned())
-            .bind(format!("{from}/"))
-            .bind(format!("{from}/\u{10FFFF}"))
-            .execute(&mut *tx)
-            .await?;
+        let mut q = sqlx::query(&sql);
+        for b in &binds {
+            q = q.bind(b.clone());
+        }
+        q.execute(&mut *tx).await?;
         for path in &folders {
             insert_folders(&mut *tx, self.dialect, cloud.as_str(), &moved_id(path), now).await?;
         }

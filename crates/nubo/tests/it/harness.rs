@@ -160,6 +160,28 @@ impl TestApp {
         .await
     }
 
+    /// Uploads a fixture as image `id` (signed, with `extra` fields);
+    /// panics unless it is stored.
+    pub async fn upload_fixture(
+        &self,
+        id: &str,
+        name: &str,
+        extra: &[(&str, &str)],
+    ) -> serde_json::Value {
+        let mut fields = vec![("public_id", id)];
+        fields.extend_from_slice(extra);
+        let r = self
+            .call("image/upload", &fields, Some((name, &fixture(name))))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        r.json()
+    }
+
     /// Files under the blob store (not counting staging files).
     pub fn blob_files(&self) -> usize {
         files_under(&self.dir.path().join("blobs")).len()

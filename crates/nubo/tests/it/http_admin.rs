@@ -33,19 +33,7 @@ async fn admin(
 }
 
 async fn upload(app: &TestApp, id: &str, extra: &[(&str, &str)]) -> serde_json::Value {
-    let png = fixture("alpha.png");
-    let mut fields = vec![("public_id", id)];
-    fields.extend_from_slice(extra);
-    let r = app
-        .call("image/upload", &fields, Some(("a.png", &png)))
-        .await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
-    r.json()
+    app.upload_fixture(id, "alpha.png", extra).await
 }
 
 #[tokio::test]

@@ -12,20 +12,7 @@ fn dims(body: &[u8]) -> (u32, u32) {
 }
 
 async fn upload_photo(app: &TestApp, id: &str) -> serde_json::Value {
-    let r = app
-        .call(
-            "image/upload",
-            &[("public_id", id)],
-            Some(("p.jpg", &fixture("photo.jpg"))),
-        )
-        .await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
-    r.json()
+    app.upload_fixture(id, "photo.jpg", &[]).await
 }
 
 #[tokio::test]
