@@ -201,6 +201,11 @@ pub trait Catalog: Send + Sync + 'static {
     ) -> Result<ChunkOutcome>;
     /// Forgets a session; returns its chunks' blob keys.
     async fn delete_chunk_session(&self, session: &ChunkSession) -> Result<Vec<String>>;
+    async fn put_tus_upload(&self, t: &TusUpload) -> Result<()>;
+    async fn tus_upload(&self, cloud: &CloudName, upload_id: &str) -> Result<Option<TusUpload>>;
+    async fn delete_tus_upload(&self, cloud: &CloudName, upload_id: &str) -> Result<bool>;
+    /// tus uploads that expired before `now`.
+    async fn expired_tus_uploads(&self, now: i64, limit: i64) -> Result<Vec<TusUpload>>;
     /// Sessions whose last chunk arrived before `before`.
     async fn stale_chunk_sessions(&self, before: i64, limit: i64) -> Result<Vec<ChunkSession>>;
 

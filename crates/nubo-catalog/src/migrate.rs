@@ -33,7 +33,7 @@ const MIGRATIONS: &[Migration] = &[FOUNDATION, DERIVED, ADMIN, METADATA, CHUNKS]
 
 const CHUNKS: Migration = Migration {
     version: 5,
-    name: "chunked upload sessions",
+    name: "chunked and tus upload sessions",
     sql: r#"
 CREATE TABLE upload_chunks (
     cloud TEXT NOT NULL,
@@ -48,6 +48,19 @@ CREATE TABLE upload_chunks (
 );
 CREATE INDEX upload_chunks_by_blob ON upload_chunks (blob_key);
 CREATE INDEX upload_chunks_by_age ON upload_chunks (created_at);
+CREATE TABLE tus_uploads (
+    cloud TEXT NOT NULL,
+    upload_id TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    caller TEXT NOT NULL,
+    params TEXT NOT NULL,
+    length BIGINT NOT NULL,
+    upload_offset BIGINT NOT NULL,
+    result TEXT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (cloud, upload_id)
+);
 "#,
     backfill: None,
 };

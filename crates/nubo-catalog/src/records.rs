@@ -307,3 +307,24 @@ pub enum ChunkOutcome {
     /// The chunk contradicts what was received (overlap, size, total).
     Inconsistent(String),
 }
+
+/// A tus upload: created with its length and the upload parameters
+/// (authorised then), filled by `PATCH`es, an asset once complete.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TusUpload {
+    pub cloud: CloudName,
+    pub upload_id: String,
+    /// `image`, `video`, `raw` or `auto`.
+    pub resource_type: String,
+    /// Who created it (`key:…`, `token:…`, `preset:…`): the completion
+    /// runs as them.
+    pub caller: String,
+    /// Upload parameters, as they arrived in `Upload-Metadata`.
+    pub params: Vec<(String, String)>,
+    pub length: i64,
+    pub offset: i64,
+    /// The upload response, once complete.
+    pub result: Option<serde_json::Value>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}

@@ -16,6 +16,7 @@ pub mod body;
 mod delivery;
 mod error;
 pub mod serve;
+mod tus_api;
 mod upload_api;
 
 use std::sync::Arc;
@@ -60,6 +61,8 @@ pub fn router(service: Service, settings: HttpSettings) -> Router {
     let api = Router::new()
         .route("/v1_1/{*rest}", any(upload_api::dispatch))
         .layer(cors)
+        // Outside the CORS layer, which answers every OPTIONS itself.
+        .layer(axum::middleware::from_fn(tus_api::discovery))
         .layer(axum::middleware::from_fn(request_id))
         .layer(TraceLayer::new_for_http())
         .with_state(state.clone());
@@ -104,7 +107,15 @@ fn upload_cors(origins: &[String]) -> CorsLayer {
     };
     CorsLayer::new()
         .allow_origin(allow_origin)
-        .allow_methods([Method::POST, Method::GET, Method::OPTIONS])
+        .allow_methods([
+            Method::POST,
+            Method::GET,
+            Method::OPTIONS,
+            // tus
+            Method::PATCH,
+            Method::HEAD,
+            Method::DELETE,
+        ])
         .allow_headers(
             [
                 "content-type",
@@ -112,9 +123,23 @@ fn upload_cors(origins: &[String]) -> CorsLayer {
                 "x-unique-upload-id",
                 "x-requested-with",
                 "authorization",
+                "tus-resumable",
+                "upload-length",
+                "upload-metadata",
+                "upload-offset",
             ]
             .map(|h| h.parse().expect("static header name")),
         )
-        .expose_headers(["x-request-id".parse().expect("static header name")])
+        .expose_headers(
+            [
+                "x-request-id",
+                "location",
+                "tus-resumable",
+                "upload-offset",
+                "upload-length",
+                "upload-expires",
+            ]
+            .map(|h| h.parse().expect("static header name")),
+        )
         .max_age(Duration::from_secs(600))
 }

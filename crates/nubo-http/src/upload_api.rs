@@ -29,6 +29,11 @@ pub(crate) async fn dispatch(
         .map_err(|_| ApiError::bad_request("Invalid path encoding"))?
         .into_owned();
     let segments: Vec<&str> = path.split('/').collect();
+    if let [cloud, rt, "tus", rest @ ..] = segments.as_slice() {
+        if let (Ok(rt), [] | [_]) = (UploadResourceType::parse(rt), rest) {
+            return crate::tus_api::dispatch(&state, req, cloud, rt, rest.first().copied()).await;
+        }
+    }
     if let [cloud, area, rest @ ..] = segments.as_slice() {
         if crate::admin_api::AREAS.contains(area) {
             let tail: Vec<&str> = std::iter::once(*area)

@@ -56,6 +56,9 @@ pub enum ServiceError {
     AlreadyExists(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// A tus `PATCH` at another offset than the upload's.
+    #[error("Upload-Offset {got} does not match the upload's offset {expected}")]
+    OffsetMismatch { expected: u64, got: u64 },
     #[error("Rate Limit Exceeded")]
     RateLimited(crate::admin::RateStatus),
     #[error("Internal error: {0}")]

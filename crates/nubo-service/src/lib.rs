@@ -128,6 +128,7 @@ impl Service {
     pub async fn sweep_blobs(&self, now: i64) -> Result<usize> {
         // Abandoned chunked uploads first: that unreferences their chunks.
         self.expire_chunk_sessions(now).await?;
+        self.expire_tus_uploads(now).await?;
         // Derived files of replaced or deleted versions first: that
         // unreferences their blobs for the loop below.
         loop {

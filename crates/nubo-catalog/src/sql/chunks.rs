@@ -183,3 +183,84 @@ impl SqlCatalog {
             .collect()
     }
 }
+
+fn tus_from_row(r: &sqlx::any::AnyRow) -> Result<TusUpload> {
+    let result: Option<String> = r.try_get("result")?;
+    Ok(TusUpload {
+        cloud: CloudName::parse(&r.try_get::<String, _>("cloud")?).map_err(corrupt)?,
+        upload_id: r.try_get("upload_id")?,
+        resource_type: r.try_get("resource_type")?,
+        caller: r.try_get("caller")?,
+        params: serde_json::from_str(&r.try_get::<String, _>("params")?).map_err(corrupt)?,
+        length: r.try_get("length")?,
+        offset: r.try_get("upload_offset")?,
+        result: result
+            .map(|s| serde_json::from_str(&s).map_err(corrupt))
+            .transpose()?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+    })
+}
+
+impl SqlCatalog {
+    /// Inserts or replaces a tus upload's record.
+    pub(super) async fn put_tus_impl(&self, t: &TusUpload) -> Result<()> {
+        let (_guard, mut tx) = self.begin_write().await?;
+        let del = self.q("DELETE FROM tus_uploads WHERE cloud = $1 AND upload_id = $2");
+        sqlx::query(&del)
+            .bind(t.cloud.as_str().to_owned())
+            .bind(t.upload_id.clone())
+            .execute(&mut *tx)
+            .await?;
+        let ins = self.q(
+            "INSERT INTO tus_uploads (cloud, upload_id, resource_type, caller, params, length, \
+             upload_offset, result, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        );
+        sqlx::query(&ins)
+            .bind(t.cloud.as_str().to_owned())
+            .bind(t.upload_id.clone())
+            .bind(t.resource_type.clone())
+            .bind(t.caller.clone())
+            .bind(serde_json::to_string(&t.params).expect("strings serialise"))
+            .bind(t.length)
+            .bind(t.offset)
+            .bind(t.result.as_ref().map(|v| v.to_string()))
+            .bind(t.created_at)
+            .bind(t.expires_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn tus_impl(&self, cloud: &CloudName, id: &str) -> Result<Option<TusUpload>> {
+        let sql = self.q("SELECT * FROM tus_uploads WHERE cloud = $1 AND upload_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(cloud.as_str().to_owned())
+            .bind(id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(tus_from_row).transpose()
+    }
+
+    pub(super) async fn delete_tus_impl(&self, cloud: &CloudName, id: &str) -> Result<bool> {
+        let sql = self.q("DELETE FROM tus_uploads WHERE cloud = $1 AND upload_id = $2");
+        let done = sqlx::query(&sql)
+            .bind(cloud.as_str().to_owned())
+            .bind(id.to_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(super) async fn expired_tus_impl(&self, now: i64, limit: i64) -> Result<Vec<TusUpload>> {
+        let sql = self.q("SELECT * FROM tus_uploads WHERE expires_at < $1 LIMIT $2");
+        let rows = sqlx::query(&sql)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(tus_from_row).collect()
+    }
+}

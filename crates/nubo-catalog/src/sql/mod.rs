@@ -725,6 +725,18 @@ impl Catalog for SqlCatalog {
     async fn delete_chunk_session(&self, session: &ChunkSession) -> Result<Vec<String>> {
         self.delete_chunk_session_impl(session).await
     }
+    async fn put_tus_upload(&self, t: &TusUpload) -> Result<()> {
+        self.put_tus_impl(t).await
+    }
+    async fn tus_upload(&self, cloud: &CloudName, upload_id: &str) -> Result<Option<TusUpload>> {
+        self.tus_impl(cloud, upload_id).await
+    }
+    async fn delete_tus_upload(&self, cloud: &CloudName, upload_id: &str) -> Result<bool> {
+        self.delete_tus_impl(cloud, upload_id).await
+    }
+    async fn expired_tus_uploads(&self, now: i64, limit: i64) -> Result<Vec<TusUpload>> {
+        self.expired_tus_impl(now, limit).await
+    }
     async fn stale_chunk_sessions(&self, before: i64, limit: i64) -> Result<Vec<ChunkSession>> {
         self.stale_chunk_sessions_impl(before, limit).await
     }

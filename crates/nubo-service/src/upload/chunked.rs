@@ -140,7 +140,11 @@ impl Service {
     }
 
     /// The chunks, in order, as one spooled (and hashed) file.
-    async fn assemble(&self, parts: &[ChunkPart], limit: u64) -> Result<nubo_blob::SpooledFile> {
+    pub(super) async fn assemble(
+        &self,
+        parts: &[ChunkPart],
+        limit: u64,
+    ) -> Result<nubo_blob::SpooledFile> {
         let mut w = self.blobs.spool().writer(limit).await?;
         for p in parts {
             let read = self.blobs.open(&BlobKey::parse(&p.blob_key)?, None).await?;

@@ -139,6 +139,12 @@ impl Service {
         let caller = self
             .authorize_upload(&req.cloud, "upload", &req.params, &req.creds)
             .await?;
+        self.upload_as(caller, req).await
+    }
+
+    /// An upload whose caller was authorised already (a tus upload is
+    /// authorised when it is created, possibly hours before it completes).
+    pub(crate) async fn upload_as(&self, caller: Caller, req: UploadRequest) -> Result<Value> {
         let params = self
             .effective_params(&req.cloud, &req.params, &caller)
             .await?;
@@ -628,7 +634,9 @@ fn percent_decode(s: &str) -> String {
 }
 
 mod chunked;
+mod tus;
 pub use chunked::{ChunkRange, CHUNK_SESSION_TTL_SECONDS};
+pub use tus::{parse_upload_metadata, TusCreate, TusState};
 
 #[cfg(test)]
 mod tests;

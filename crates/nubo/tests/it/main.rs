@@ -11,4 +11,5 @@ mod http_chunked;
 mod http_delivery;
 mod http_manage;
 mod http_transform;
+mod http_tus;
 mod http_upload;
