@@ -74,6 +74,9 @@ impl Service {
         let caller = self
             .authorize_upload(&c.cloud, "upload", &params, &c.creds)
             .await?;
+        if c.length == 0 {
+            return Err(ServiceError::InvalidParam("Empty file".into()));
+        }
         let limit = match c.resource_type.fixed() {
             Some(rt) => self.limits().max_bytes(rt),
             None => self.limits().max_any_bytes(),

@@ -110,6 +110,13 @@ async fn protocol_errors() {
         .body(Body::empty())
         .unwrap();
     assert_eq!(app.send(deferred).await.status, StatusCode::BAD_REQUEST);
+    let fields = signed("upload", &[], now());
+    let empty = tus("POST", "/v1_1/demo/raw/tus")
+        .header("upload-length", "0")
+        .header("upload-metadata", meta(&fields))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(empty).await.status, StatusCode::BAD_REQUEST);
     let unknown = tus(
         "HEAD",
         "/v1_1/demo/raw/tus/0123456789abcdef0123456789abcdef",
