@@ -4,6 +4,7 @@
 //! transaction.
 
 use nubo_core::{CloudName, PublicId};
+use sqlx::Row;
 
 use super::rows::asset_from_row;
 use super::{insert_folders, SqlCatalog};
@@ -16,6 +17,15 @@ pub const MAX_FOLDER_RENAME: usize = 10_000;
 /// bytewise), with `$1` the cloud: see [`subtree_binds`].
 fn subtree(col: &str, c: &str) -> String {
     format!("({col} = $2 OR ({col}{c} >= $3 AND {col}{c} <= $4))")
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// `sql` with the subtree of `binds` bound ([`subtree`]).
+fn on_subtree<'q>(sql: &'q str, binds: &[String; 4]) -> AnyQuery<'q> {
+    binds
+        .iter()
+        .fold(sqlx::query(sql), |q, b| q.bind(b.clone()))
 }
 
 fn subtree_binds(cloud: &CloudName, path: &str) -> [String; 4] {
@@ -45,11 +55,12 @@ impl SqlCatalog {
                 self.dialect.for_update()
             ))
             .into_owned();
-        let mut q = sqlx::query_scalar(&sql);
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        let mut paths: Vec<String> = q.fetch_all(&mut *tx).await?;
+        let mut paths: Vec<String> = on_subtree(&sql, &binds)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
         if !paths.iter().any(|p| p == path) {
             return Ok(FolderDelete::Missing);
         }
@@ -59,11 +70,10 @@ impl SqlCatalog {
                 subtree("folder", c)
             ))
             .into_owned();
-        let mut q = sqlx::query_scalar(&sql);
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        let assets: i64 = q.fetch_one(&mut *tx).await?;
+        let assets: i64 = on_subtree(&sql, &binds)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
         if assets > 0 {
             return Ok(FolderDelete::NotEmpty);
         }
@@ -73,11 +83,7 @@ impl SqlCatalog {
                 subtree("path", c)
             ))
             .into_owned();
-        let mut q = sqlx::query(&sql);
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        q.execute(&mut *tx).await?;
+        on_subtree(&sql, &binds).execute(&mut *tx).await?;
         tx.commit().await?;
         // Deepest first, as Cloudinary lists them.
         paths.sort_by(|a, b| {
@@ -105,11 +111,12 @@ impl SqlCatalog {
                 subtree("path", c)
             ))
             .into_owned();
-        let mut q = sqlx::query_scalar(&sql);
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        let folders: Vec<String> = q.fetch_all(&mut *tx).await?;
+        let folders: Vec<String> = on_subtree(&sql, &binds)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
         if !folders.iter().any(|p| p == from) {
             return Ok(FolderRename::Missing);
         }
@@ -121,11 +128,7 @@ impl SqlCatalog {
                 self.dialect.for_update()
             ))
             .into_owned();
-        let mut q = sqlx::query(&sql);
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        let rows = q.fetch_all(&mut *tx).await?;
+        let rows = on_subtree(&sql, &binds).fetch_all(&mut *tx).await?;
         if rows.len() > MAX_FOLDER_RENAME {
             return Ok(FolderRename::TooMany);
         }
@@ -159,11 +162,7 @@ impl SqlCatalog {
                 subtree("path", c)
             ))
             .into_owned();
-        let mut q = sqlx::query(&sql);
-        for b in &binds {
-            q = q.bind(b.clone());
-        }
-        q.execute(&mut *tx).await?;
+        on_subtree(&sql, &binds).execute(&mut *tx).await?;
         for path in &folders {
             insert_folders(&mut *tx, self.dialect, cloud.as_str(), &moved_id(path), now).await?;
         }
