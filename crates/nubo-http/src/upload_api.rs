@@ -79,6 +79,11 @@ pub(crate) async fn dispatch(
     // Refuse what the headers already decide before reading a byte of body.
     svc.precheck(&cloud, &creds).await?;
     let parsed = read_request(svc, req, state.settings.body_timeout, Some(&cloud)).await?;
+    // Legacy browser form posts ask to be redirected with the result.
+    let callback = match (action, parsed.params.get("callback")) {
+        (Action::Upload, Some(url)) => Some(callback_url(url)?),
+        _ => None,
+    };
     let manage = |params| ManageRequest {
         cloud: cloud.clone(),
         resource_type: rt,
@@ -115,7 +120,45 @@ pub(crate) async fn dispatch(
     // failed ones included (an upload can fail after its commit).
     svc.note_write();
     let result = outcome?;
+    if let Some(target) = callback {
+        return Ok(redirect_with(target, &result));
+    }
     Ok(Json(result).into_response())
+}
+
+/// `callback`: an absolute http(s) URL to send the browser to.
+fn callback_url(raw: &str) -> Result<url::Url, ApiError> {
+    match url::Url::parse(raw) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(u),
+        _ => Err(ApiError::bad_request(format!("Invalid callback URL {raw}"))),
+    }
+}
+
+/// A 303 to the callback with the upload response's fields in the query
+/// (scalars as they are, lists joined with commas), as Cloudinary does for
+/// form posts that cannot read a cross-origin answer.
+fn redirect_with(mut target: url::Url, result: &serde_json::Value) -> Response {
+    {
+        let mut q = target.query_pairs_mut();
+        for (k, v) in result.as_object().into_iter().flatten() {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                serde_json::Value::Null => continue,
+                other => other.to_string(),
+            };
+            q.append_pair(k, &text);
+        }
+    }
+    let mut resp = axum::http::StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(target.as_str()) {
+        resp.headers_mut().insert(axum::http::header::LOCATION, v);
+    }
+    resp
 }
 
 /// The Upload API actions Nubo serves.

@@ -739,3 +739,37 @@ async fn refused_uploads_are_answered_before_the_file_is_read() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.spool_files(), 0);
 }
+
+#[tokio::test]
+async fn form_posts_with_a_callback_are_redirected_with_the_result() {
+    let app = TestApp::new().await;
+    let r = app
+        .call(
+            "image/upload",
+            &[
+                ("public_id", "cb/pic"),
+                ("tags", "a,b"),
+                ("callback", "https://app.example/cloudinary_cors.html?x=1"),
+            ],
+            Some(("a.png", &fixture("alpha.png"))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let location = url::Url::parse(r.headers["location"].to_str().unwrap()).unwrap();
+    assert_eq!(location.path(), "/cloudinary_cors.html");
+    let q: std::collections::HashMap<String, String> =
+        location.query_pairs().into_owned().collect();
+    assert_eq!(q["x"], "1");
+    assert_eq!(q["public_id"], "cb/pic");
+    assert_eq!(q["tags"], "a,b");
+    assert_eq!(q["format"], "png");
+    assert!(q["secure_url"].ends_with("/cb/pic.png"));
+    let bad = app
+        .call(
+            "image/upload",
+            &[("callback", "javascript:alert(1)")],
+            Some(("a.png", &fixture("alpha.png"))),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
