@@ -6,9 +6,14 @@
 //! PostgreSQL agree on order and on prefix ranges, whatever the database's
 //! locale. Pages are keyset-paginated on the sort keys plus the asset id.
 
-use base64::Engine as _;
 use nubo_core::search::{Cmp, Direction, Expr, Field, SortField, Term, Test, Value};
 use sqlx::Row;
+
+mod order;
+mod plan;
+
+use order::{decode_cursor, encode_cursor, sort_column, sort_value, TimeOrder};
+use plan::{any_of_tags, on_tag_rows, selective_side_term, split_any_of_tags, Shape};
 
 use super::rows::asset_from_row;
 use super::{Dialect, SqlCatalog};
@@ -341,21 +346,6 @@ impl Sql {
     }
 }
 
-/// The tags of an `OR` made only of `tags=…` terms.
-fn any_of_tags(e: &Expr) -> Option<Vec<String>> {
-    let Expr::Or(items) = e else { return None };
-    items
-        .iter()
-        .map(|i| match i {
-            Expr::Term(Term {
-                field: Field::Tags,
-                test: Test::Eq(Value::Text(t)),
-            }) => Some(t.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The column expression of a plain field.
 fn column(field: &Field, c: &str, a: &str) -> String {
     match field {
@@ -376,149 +366,7 @@ fn column(field: &Field, c: &str, a: &str) -> String {
     }
 }
 
-/// Whether every term of `e` can be tested on a tag row alone: tag rows
-/// carry the key, the upload time and the scalar columns.
-fn on_tag_rows(e: &Expr) -> bool {
-    match e {
-        Expr::And(items) | Expr::Or(items) => items.iter().all(on_tag_rows),
-        Expr::Not(inner) => on_tag_rows(inner),
-        Expr::Term(t) => matches!(
-            t.field,
-            Field::ResourceType
-                | Field::Type
-                | Field::PublicId
-                | Field::Format
-                | Field::Bytes
-                | Field::Width
-                | Field::Height
-                | Field::Pixels
-                | Field::AspectRatio
-                | Field::CreatedAt
-                | Field::UploadedAt
-                | Field::Tags
-                | Field::Context(_)
-                | Field::Metadata(_)
-                | Field::Status
-                | Field::Unknown(_)
-        ),
-    }
-}
-
-/// How the upload-time sort is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TimeOrder {
-    /// From the assets' upload-order index.
-    Assets,
-    /// From the tag index driving the query, so rows come out in order.
-    TagIndex,
-    /// As a plain value: matches of a selective side-table term are few,
-    /// so they are found first and sorted, rather than walking every
-    /// upload in order and probing the side table for each (which
-    /// PostgreSQL's planner otherwise tends to pick).
-    Sorted,
-}
-
-/// The never-null sort expression of a key.
-fn sort_column(key: SortField, c: &str, time: TimeOrder) -> String {
-    match key {
-        SortField::CreatedAt | SortField::UploadedAt => match time {
-            TimeOrder::Assets => "a.created_at_us".into(),
-            TimeOrder::TagIndex => "d.created_at_us".into(),
-            TimeOrder::Sorted => "(a.created_at_us + 0)".into(),
-        },
-        SortField::PublicId => format!("a.public_id{c}"),
-        SortField::Filename => format!("a.filename{c}"),
-        SortField::Folder => format!("a.folder{c}"),
-        SortField::Format => format!("COALESCE(a.format, ''){c}"),
-        SortField::ResourceType => "a.resource_type".into(),
-        SortField::Type => "a.delivery_type".into(),
-        SortField::Bytes => "a.bytes".into(),
-        SortField::Width => "COALESCE(a.width, -1)".into(),
-        SortField::Height => "COALESCE(a.height, -1)".into(),
-    }
-}
-
-/// The sort value of an asset for `key`, as the cursor stores it.
-fn sort_value(a: &Asset, key: SortField) -> serde_json::Value {
-    use serde_json::json;
-    match key {
-        SortField::CreatedAt | SortField::UploadedAt => json!(a.created_at_us),
-        SortField::PublicId => json!(a.loc.public_id.as_str()),
-        SortField::Filename => json!(super::folder_and_filename(a.loc.public_id.as_str()).1),
-        SortField::Folder => json!(a.loc.public_id.folder()),
-        SortField::Format => json!(a.format.clone().unwrap_or_default()),
-        SortField::ResourceType => json!(a.loc.scope.resource_type.as_str()),
-        SortField::Type => json!(a.loc.scope.delivery_type.as_str()),
-        SortField::Bytes => json!(a.bytes),
-        SortField::Width => json!(a.width.unwrap_or(-1)),
-        SortField::Height => json!(a.height.unwrap_or(-1)),
-    }
-}
-
-fn bad_cursor() -> CatalogError {
-    CatalogError::BadQuery("Invalid next_cursor".into())
-}
-
-/// A cursor: the sort values and asset id of the last row of a page.
-fn encode_cursor(values: Vec<serde_json::Value>) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(serde_json::Value::Array(values).to_string())
-}
-
-fn decode_cursor(raw: &str, sort: &[(SortField, Direction)]) -> Result<Vec<Bind>> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(raw)
-        .map_err(|_| bad_cursor())?;
-    let values: Vec<serde_json::Value> =
-        serde_json::from_slice(&bytes).map_err(|_| bad_cursor())?;
-    if values.len() != sort.len() + 1 {
-        return Err(bad_cursor());
-    }
-    let keys = sort.iter().map(|(k, _)| Some(*k)).chain([None]);
-    values
-        .iter()
-        .zip(keys)
-        .map(|(v, key)| match (v, key) {
-            (serde_json::Value::String(s), None) => Ok(Bind::Text(s.clone())),
-            (serde_json::Value::String(s), Some(k)) if k.is_text() => Ok(Bind::Text(s.clone())),
-            (serde_json::Value::Number(n), Some(k)) if !k.is_text() => {
-                n.as_i64().map(Bind::Int).ok_or_else(bad_cursor)
-            }
-            _ => Err(bad_cursor()),
-        })
-        .collect()
-}
-
 impl Sql {
-    /// `AND (after the cursor)`: lexicographic over the keys, then the id.
-    fn after(&mut self, sort: &[(SortField, Direction)], at: Vec<Bind>) {
-        let c = self.c();
-        let mut cols: Vec<(String, &'static str)> = sort
-            .iter()
-            .map(|(k, d)| {
-                let op = if *d == Direction::Asc { ">" } else { "<" };
-                (sort_column(*k, c, self.time_order()), op)
-            })
-            .collect();
-        cols.push(("a.asset_id".into(), ">"));
-        self.push(" AND (");
-        for i in 0..cols.len() {
-            if i > 0 {
-                self.push(" OR ");
-            }
-            self.push("(");
-            for (j, bind) in at.iter().enumerate().take(i) {
-                self.push(&format!("{} = ", cols[j].0));
-                self.bind(bind.clone());
-                self.push(" AND ");
-            }
-            self.push(&format!("{} {} ", cols[i].0, cols[i].1));
-            self.bind(at[i].clone());
-            self.push(")");
-        }
-        self.push(")");
-    }
-
     /// `FROM … WHERE` over the query's scope and expression (no cursor).
     /// `join` goes between the two (an aggregation's side table);
     /// `assets_needed` is false when only a count of tag rows is wanted.
@@ -616,90 +464,6 @@ impl Sql {
         }
         self.push(") t");
         true
-    }
-}
-
-/// Whether the expression is, or ANDs, a context or metadata term that
-/// names a value or a non-empty prefix: such terms match few assets.
-fn selective_side_term(e: &Expr) -> bool {
-    let selective = |e: &Expr| match e {
-        Expr::Term(Term {
-            field: Field::Context(_) | Field::Metadata(_),
-            test,
-        }) => match test {
-            Test::Eq(_) => true,
-            Test::Prefix(p) => !p.is_empty(),
-            _ => false,
-        },
-        _ => false,
-    };
-    match e {
-        Expr::And(items) => items.iter().any(selective),
-        other => selective(other),
-    }
-}
-
-/// An OR of tags at the top of the expression, and what is ANDed with it.
-fn split_any_of_tags(expr: &Option<Expr>) -> Option<(Vec<String>, Option<Expr>)> {
-    match expr.as_ref()? {
-        e @ Expr::Or(_) => any_of_tags(e).map(|t| (t, None)),
-        Expr::And(items) => {
-            let at = items.iter().position(|i| any_of_tags(i).is_some())?;
-            let mut rest = items.clone();
-            let tags = any_of_tags(&rest.remove(at))?;
-            let rest = match rest.len() {
-                0 => None,
-                1 => rest.pop(),
-                _ => Some(Expr::And(rest)),
-            };
-            Some((tags, rest))
-        }
-        _ => None,
-    }
-}
-
-/// How a query is run: a positive `tags=x` at the top of the expression
-/// makes the tag index (which holds upload times) drive it, so listing a
-/// frequent tag stops after one page and a rare one touches only its rows;
-/// the rest of the expression filters what the index yields.
-struct Shape {
-    driver: Option<String>,
-    rest: Option<Expr>,
-}
-
-impl Shape {
-    fn of(expr: &Option<Expr>) -> Shape {
-        let driver_of = |e: &Expr| match e {
-            Expr::Term(Term {
-                field: Field::Tags,
-                test: Test::Eq(Value::Text(t)),
-            }) => Some(t.clone()),
-            _ => None,
-        };
-        match expr {
-            Some(e @ Expr::Term(_)) if driver_of(e).is_some() => Shape {
-                driver: driver_of(e),
-                rest: None,
-            },
-            Some(Expr::And(items)) if items.iter().any(|i| driver_of(i).is_some()) => {
-                let at = items
-                    .iter()
-                    .position(|i| driver_of(i).is_some())
-                    .expect("checked");
-                let mut rest = items.clone();
-                let driver = driver_of(&rest.remove(at));
-                let rest = match rest.len() {
-                    0 => None,
-                    1 => rest.pop(),
-                    _ => Some(Expr::And(rest)),
-                };
-                Shape { driver, rest }
-            }
-            other => Shape {
-                driver: None,
-                rest: other.clone(),
-            },
-        }
     }
 }
 
