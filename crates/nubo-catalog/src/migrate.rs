@@ -415,6 +415,13 @@ mod tests {
         .await
         .unwrap();
         sqlx::query(
+            "INSERT INTO asset_tags (cloud, resource_type, delivery_type, public_id, tag) \
+             VALUES ('c', 'raw', 'upload', 'a/b/doc.txt', 't1')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
             "INSERT INTO derived (asset_id, asset_version, cache_key, transformation, format, \
              bytes, width, height, blob_key, created_at) VALUES ('id1', 1, 'k', 't', 'png', 1, 1, 1, 'b', 1)",
         )
@@ -444,5 +451,12 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(id.len(), 32);
+        // Tag rows learn their asset's upload time and sizes.
+        let tag = sqlx::query("SELECT created_at_us, bytes FROM asset_tags")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(tag.get::<i64, _>(0), 5_000_000);
+        assert_eq!(tag.get::<i64, _>(1), 1);
     }
 }
