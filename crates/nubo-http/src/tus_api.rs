@@ -13,6 +13,7 @@ use nubo_core::{CloudName, UploadResourceType};
 use nubo_service::upload::{parse_upload_metadata, TusCreate, TusState};
 use nubo_service::ServiceError;
 
+use crate::delivery::header_str;
 use crate::{auth, ApiError, AppState};
 
 const VERSION: &str = "1.0.0";
@@ -202,8 +203,4 @@ fn put(h: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         h.insert(name, v);
     }
-}
-
-fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
 }

@@ -33,6 +33,16 @@ impl Caller {
     pub fn is_unsigned(&self) -> bool {
         matches!(self, Caller::Unsigned(_))
     }
+
+    /// A stable name of the caller (`key:…`, `token:…`, `preset:…`): what
+    /// rate limits count and upload sessions belong to.
+    pub fn id(&self) -> String {
+        match self {
+            Caller::Key(k) => format!("key:{}", k.key),
+            Caller::Token(t) => format!("token:{}", t.id),
+            Caller::Unsigned(p) => format!("preset:{}", p.name),
+        }
+    }
 }
 
 /// SHA-256 hex of a bearer token: what the catalog stores.

@@ -38,6 +38,38 @@ fn subtree_binds(cloud: &CloudName, path: &str) -> [String; 4] {
 }
 
 impl SqlCatalog {
+    /// The folder and the folders below it, locked for the transaction.
+    async fn subtree_folders(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        binds: &[String; 4],
+    ) -> Result<Vec<String>> {
+        let sql = self
+            .q(&format!(
+                "SELECT path FROM folders WHERE cloud = $1 AND {}{}",
+                subtree("path", self.dialect.bytewise()),
+                self.dialect.for_update()
+            ))
+            .into_owned();
+        let rows = on_subtree(&sql, binds).fetch_all(&mut **tx).await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    async fn drop_subtree_folders(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        binds: &[String; 4],
+    ) -> Result<()> {
+        let sql = self
+            .q(&format!(
+                "DELETE FROM folders WHERE cloud = $1 AND {}",
+                subtree("path", self.dialect.bytewise())
+            ))
+            .into_owned();
+        on_subtree(&sql, binds).execute(&mut **tx).await?;
+        Ok(())
+    }
+
     /// Deletes a folder and its subfolders if no asset of any type lives
     /// under it.
     pub(super) async fn delete_folder_impl(
@@ -48,19 +80,7 @@ impl SqlCatalog {
         let (_guard, mut tx) = self.begin_write().await?;
         let c = self.dialect.bytewise();
         let binds = subtree_binds(cloud, path);
-        let sql = self
-            .q(&format!(
-                "SELECT path FROM folders WHERE cloud = $1 AND {}{}",
-                subtree("path", c),
-                self.dialect.for_update()
-            ))
-            .into_owned();
-        let mut paths: Vec<String> = on_subtree(&sql, &binds)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<std::result::Result<_, _>>()?;
+        let mut paths = self.subtree_folders(&mut tx, &binds).await?;
         if !paths.iter().any(|p| p == path) {
             return Ok(FolderDelete::Missing);
         }
@@ -77,13 +97,7 @@ impl SqlCatalog {
         if assets > 0 {
             return Ok(FolderDelete::NotEmpty);
         }
-        let sql = self
-            .q(&format!(
-                "DELETE FROM folders WHERE cloud = $1 AND {}",
-                subtree("path", c)
-            ))
-            .into_owned();
-        on_subtree(&sql, &binds).execute(&mut *tx).await?;
+        self.drop_subtree_folders(&mut tx, &binds).await?;
         tx.commit().await?;
         // Deepest first, as Cloudinary lists them.
         paths.sort_by(|a, b| {
@@ -105,18 +119,7 @@ impl SqlCatalog {
         let (_guard, mut tx) = self.begin_write().await?;
         let c = self.dialect.bytewise();
         let binds = subtree_binds(cloud, from);
-        let sql = self
-            .q(&format!(
-                "SELECT path FROM folders WHERE cloud = $1 AND {}",
-                subtree("path", c)
-            ))
-            .into_owned();
-        let folders: Vec<String> = on_subtree(&sql, &binds)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<std::result::Result<_, _>>()?;
+        let folders = self.subtree_folders(&mut tx, &binds).await?;
         if !folders.iter().any(|p| p == from) {
             return Ok(FolderRename::Missing);
         }
@@ -156,13 +159,7 @@ impl SqlCatalog {
             asset.updated_at = now;
             self.insert_asset_row(&mut tx, &asset).await?;
         }
-        let sql = self
-            .q(&format!(
-                "DELETE FROM folders WHERE cloud = $1 AND {}",
-                subtree("path", c)
-            ))
-            .into_owned();
-        on_subtree(&sql, &binds).execute(&mut *tx).await?;
+        self.drop_subtree_folders(&mut tx, &binds).await?;
         for path in &folders {
             insert_folders(&mut *tx, self.dialect, cloud.as_str(), &moved_id(path), now).await?;
         }

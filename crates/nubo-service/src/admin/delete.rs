@@ -7,8 +7,8 @@ use nubo_core::search::{Expr, Field, SortField, Term, Test, Value as SearchValue
 use nubo_core::DeliveryType;
 use serde_json::{json, Map, Value};
 
-use super::resources::{target, ResourcePath};
-use super::{AdminRequest, PAGE_MAX};
+use super::resources::ResourcePath;
+use super::{locator, AdminRequest, PAGE_MAX};
 use crate::eager::EagerSpec;
 use crate::{now, Result, Service, ServiceError};
 
@@ -109,7 +109,7 @@ impl Service {
                     }
                     let locs = ids
                         .iter()
-                        .map(|id| Ok((id.clone(), target(req, *rt, dt, id)?)))
+                        .map(|id| Ok((id.clone(), locator(&req.cloud, *rt, dt, id)?)))
                         .collect::<Result<_>>()?;
                     return Ok(Selection::Locators(locs));
                 }

@@ -130,12 +130,7 @@ impl Service {
         creds: &Credentials,
     ) -> Result<(Caller, RateStatus)> {
         let caller = self.authorize_admin(cloud, creds).await?;
-        let who = match &caller {
-            Caller::Key(k) => k.key.clone(),
-            Caller::Token(t) => format!("token:{}", t.id),
-            Caller::Unsigned(_) => unreachable!("admin calls are never unsigned"),
-        };
-        match self.rate.take(cloud.as_str(), &who, now()) {
+        match self.rate.take(cloud.as_str(), &caller.id(), now()) {
             Ok(status) => Ok((caller, status)),
             Err(status) => Err(ServiceError::RateLimited(status)),
         }

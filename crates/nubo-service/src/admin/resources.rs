@@ -1,6 +1,6 @@
 //! `/resources…`: listings, details, updates and deletes.
 
-use nubo_catalog::{Asset, AssetEdit, AssetLocator, AssetQuery};
+use nubo_catalog::{Asset, AssetEdit, AssetQuery};
 use nubo_core::search::{Direction, Expr, Field, SortField, Term, Test, Value as SearchValue};
 use nubo_core::{Context, DeliveryType, ResourceType, Tags};
 use serde_json::{json, Map, Value};
@@ -497,16 +497,6 @@ fn parse_start_at(raw: &str) -> Result<i64> {
             "Invalid start_at {raw}: use yyyy-mm-dd hh:mm:ss"
         ))),
     }
-}
-
-/// The locator of a delete or update target.
-pub(super) fn target(
-    req: &AdminRequest,
-    rt: ResourceType,
-    dt: DeliveryType,
-    id: &str,
-) -> Result<AssetLocator> {
-    locator(&req.cloud, rt, dt, id)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use nubo_catalog::{ChunkOutcome, ChunkPart, ChunkSession};
 use serde_json::{json, Value};
 
 use super::{FileInput, UploadRequest};
-use crate::{now, Caller, Result, Service, ServiceError};
+use crate::{now, Result, Service, ServiceError};
 
 /// A chunk's place in the file, from the request headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,10 +57,7 @@ impl Service {
         if range.last < range.first || range.total.is_some_and(|t| range.last >= t) {
             return Err(bad("Invalid Content-Range"));
         }
-        let limit = match req.resource_type.fixed() {
-            Some(rt) => self.limits().max_bytes(rt),
-            None => self.limits().max_any_bytes(),
-        };
+        let limit = self.upload_limit(req.resource_type);
         let size = range.total.unwrap_or(range.last + 1);
         if size > limit {
             return Err(ServiceError::FileTooLarge {
@@ -80,7 +77,8 @@ impl Service {
         }
         let session = ChunkSession {
             cloud: req.cloud.clone(),
-            owner: owner_of(&caller),
+            // Sessions are per credential: one app cannot write into another's.
+            owner: caller.id(),
             upload_id: range.upload_id.clone(),
         };
         let blob = self.store_blob(file).await?;
@@ -157,6 +155,14 @@ impl Service {
         Ok(w.finish().await?)
     }
 
+    /// The largest file an upload of `rt` may bring (`auto`: any type's).
+    pub(super) fn upload_limit(&self, rt: nubo_core::UploadResourceType) -> u64 {
+        match rt.fixed() {
+            Some(rt) => self.limits().max_bytes(rt),
+            None => self.limits().max_any_bytes(),
+        }
+    }
+
     /// Drops sessions idle for longer than [`CHUNK_SESSION_TTL_SECONDS`]
     /// and releases their chunks; returns how many were dropped.
     pub async fn expire_chunk_sessions(&self, now: i64) -> Result<usize> {
@@ -176,14 +182,5 @@ impl Service {
                 dropped += 1;
             }
         }
-    }
-}
-
-/// Sessions are per credential: two apps cannot write into each other's.
-fn owner_of(caller: &Caller) -> String {
-    match caller {
-        Caller::Key(k) => format!("key:{}", k.key),
-        Caller::Token(t) => format!("token:{}", t.id),
-        Caller::Unsigned(p) => format!("preset:{}", p.name),
     }
 }

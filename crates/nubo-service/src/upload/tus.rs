@@ -77,10 +77,7 @@ impl Service {
         if c.length == 0 {
             return Err(ServiceError::InvalidParam("Empty file".into()));
         }
-        let limit = match c.resource_type.fixed() {
-            Some(rt) => self.limits().max_bytes(rt),
-            None => self.limits().max_any_bytes(),
-        };
+        let limit = self.upload_limit(c.resource_type);
         if c.length > limit {
             return Err(ServiceError::FileTooLarge {
                 got: c.length,
@@ -97,7 +94,7 @@ impl Service {
             cloud: c.cloud,
             upload_id: hex::encode(rand::random::<[u8; 16]>()),
             resource_type: c.resource_type.as_str().to_owned(),
-            caller: caller_id(&caller),
+            caller: caller.id(),
             params: stored,
             length: c.length as i64,
             offset: 0,
@@ -281,14 +278,6 @@ impl Service {
             }
             _ => Err(gone()),
         }
-    }
-}
-
-fn caller_id(caller: &Caller) -> String {
-    match caller {
-        Caller::Key(k) => format!("key:{}", k.key),
-        Caller::Token(t) => format!("token:{}", t.id),
-        Caller::Unsigned(p) => format!("preset:{}", p.name),
     }
 }
 
