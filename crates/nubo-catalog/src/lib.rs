@@ -6,6 +6,8 @@
 //!   default) or PostgreSQL (for several nodes) through [`Dialect`].
 //! - The records: [`Asset`], [`ApiKeyRecord`], [`TokenRecord`], [`PresetRecord`],
 //!   [`Derived`] (derived files) and [`NamedTransformation`].
+//! - [`JobQueue`]: the durable job queue (leases, retries, dead letters),
+//!   a supertrait of [`Catalog`].
 //! - Expected outcomes are values ([`CommitOutcome`], [`RenameOutcome`],
 //!   [`Created`]), never errors to match on.
 //!
@@ -14,6 +16,7 @@
 //! bytes are written) has expired. See [`Catalog::pin_blob`].
 
 mod edit;
+mod jobs;
 mod migrate;
 mod records;
 mod sql;
@@ -24,6 +27,7 @@ use async_trait::async_trait;
 use nubo_core::{CloudName, PublicId, ResourceType};
 
 pub use edit::AssetEdit;
+pub use jobs::*;
 pub use records::*;
 pub use sql::{Dialect, SqlCatalog, MAX_FOLDER_RENAME, MAX_PAGE, METADATA_KEY};
 
@@ -45,7 +49,7 @@ pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
 
 /// Storage of everything but bytes.
 #[async_trait]
-pub trait Catalog: Send + Sync + 'static {
+pub trait Catalog: JobQueue {
     // --- clouds and credentials ---
     async fn create_cloud(&self, name: &CloudName, now: i64) -> Result<Created>;
     async fn list_clouds(&self) -> Result<Vec<CloudRecord>>;

@@ -29,7 +29,49 @@ enum Backfill {
 const TAGGED: &str = "a.cloud = asset_tags.cloud AND a.resource_type = asset_tags.resource_type \
      AND a.delivery_type = asset_tags.delivery_type AND a.public_id = asset_tags.public_id";
 
-const MIGRATIONS: &[Migration] = &[FOUNDATION, DERIVED, ADMIN, METADATA, CHUNKS];
+const MIGRATIONS: &[Migration] = &[FOUNDATION, DERIVED, ADMIN, METADATA, CHUNKS, JOBS];
+
+const JOBS: Migration = Migration {
+    version: 6,
+    name: "job queue and cloud settings",
+    sql: r#"
+CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    cloud TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    max_attempts BIGINT NOT NULL,
+    run_at_ms BIGINT NOT NULL,
+    lease_owner TEXT,
+    lease_until_ms BIGINT,
+    last_error TEXT,
+    created_at_ms BIGINT NOT NULL,
+    updated_at_ms BIGINT NOT NULL
+);
+CREATE INDEX jobs_due ON jobs (state, run_at_ms);
+CREATE INDEX jobs_by_lease ON jobs (state, lease_until_ms);
+CREATE INDEX jobs_by_age ON jobs (created_at_ms);
+CREATE TABLE job_attempts (
+    job_id TEXT NOT NULL,
+    attempt BIGINT NOT NULL,
+    owner TEXT NOT NULL,
+    started_at_ms BIGINT NOT NULL,
+    finished_at_ms BIGINT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    PRIMARY KEY (job_id, attempt)
+);
+CREATE TABLE cloud_settings (
+    cloud TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (cloud, name)
+);
+"#,
+    backfill: None,
+};
 
 const CHUNKS: Migration = Migration {
     version: 5,

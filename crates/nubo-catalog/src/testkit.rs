@@ -65,10 +65,13 @@ pub async fn run_all(cat: &dyn Catalog) {
     derived_files(cat).await;
     named_transformations(cat).await;
     admin::run(cat).await;
+    jobs::run(cat).await;
 }
 
 #[path = "testkit_admin.rs"]
 mod admin;
+#[path = "testkit_jobs.rs"]
+mod jobs;
 
 fn derived_row(asset: &Asset, key: &str, blob: &str) -> Derived {
     Derived {

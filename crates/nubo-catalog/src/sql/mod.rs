@@ -21,6 +21,7 @@ mod chunks;
 mod derived;
 mod folders;
 mod index;
+mod jobs;
 mod metadata;
 mod rows;
 mod search;
