@@ -170,6 +170,8 @@ pub struct JobCounts {
 /// which gives the same guarantee on one node.
 #[async_trait]
 pub trait JobQueue: Send + Sync + 'static {
+    /// Stores a job; an id already stored is left as it is (so a follow-up
+    /// job enqueued twice by a retried attempt exists once).
     async fn enqueue_job(&self, job: &NewJob) -> Result<()>;
     /// Leases up to `limit` jobs that are due (or whose lease expired) to
     /// `owner` until `now_ms + lease_ms`. A job past its `max_attempts` is

@@ -136,6 +136,8 @@ pub trait Catalog: JobQueue {
     async fn list_derived(&self, asset_id: &str) -> Result<Vec<Derived>>;
     /// Forgets every derived file of an asset; returns their blob keys.
     async fn delete_derived(&self, asset_id: &str) -> Result<Vec<String>>;
+    /// Forgets an asset's derived files of versions other than `current`.
+    async fn delete_old_derived(&self, asset_id: &str, current: i64) -> Result<Vec<String>>;
     /// Forgets up to `limit` derived files of versions no longer current.
     async fn sweep_stale_derived(&self, limit: i64) -> Result<Vec<String>>;
 

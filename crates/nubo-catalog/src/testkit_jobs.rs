@@ -27,6 +27,10 @@ pub async fn run(cat: &dyn Catalog) {
 async fn claims_respect_due_times_and_leases(cat: &dyn Catalog) {
     cat.enqueue_job(&job("due-1", 1_000, 3)).await.unwrap();
     cat.enqueue_job(&job("later-1", 50_000, 3)).await.unwrap();
+    // Enqueueing an id again changes nothing.
+    let mut again = job("later-1", 1, 9);
+    again.payload = serde_json::json!({"other": true});
+    cat.enqueue_job(&again).await.unwrap();
     let got = cat.claim_jobs("w1", 2_000, 10_000, 10).await.unwrap();
     assert_eq!(got.len(), 1, "only the due job is claimed");
     let j = &got[0];

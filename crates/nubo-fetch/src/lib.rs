@@ -175,6 +175,41 @@ impl RemoteFetcher {
         Err(FetchError::TooManyRedirects(url.to_owned()))
     }
 
+    /// POSTs a JSON body (a webhook) under the same address rules as
+    /// [`Self::open`]. Redirects are not followed: a notification goes where
+    /// it was told, or fails. Returns the status and up to 1 KiB of the
+    /// response body (for the delivery record).
+    pub async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: String,
+        timeout: Duration,
+    ) -> Result<(u16, String), FetchError> {
+        let url = self.check_url(url)?;
+        let mut req = self
+            .client
+            .post(url.clone())
+            .timeout(timeout)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
+        let resp = req.send().await.map_err(|e| classify(&url, e))?;
+        let status = resp.status().as_u16();
+        let mut excerpt = Vec::new();
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let Ok(chunk) = chunk else { break };
+            excerpt.extend_from_slice(&chunk[..chunk.len().min(1024 - excerpt.len())]);
+            if excerpt.len() >= 1024 {
+                break;
+            }
+        }
+        Ok((status, String::from_utf8_lossy(&excerpt).into_owned()))
+    }
+
     /// Only http(s), and IP-literal hosts must pass the address check here
     /// because the resolver is never asked about them.
     fn check_url(&self, raw: &str) -> Result<Url, FetchError> {

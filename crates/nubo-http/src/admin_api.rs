@@ -33,6 +33,8 @@ pub(crate) const AREAS: &[&str] = &[
     "streaming_profiles",
     "upload_mappings",
     "triggers",
+    // Nubo's own: webhook deliveries and their attempts.
+    "webhooks",
 ];
 
 pub(crate) async fn dispatch(
@@ -146,6 +148,11 @@ async fn route(
             Method::DELETE => svc.admin_delete_preset(call, name).await,
             _ => Err(method_not_allowed()),
         },
+        ["webhooks"] if get => svc.admin_webhooks(call).await,
+        ["webhooks", id] if get => svc.admin_webhook(call, id).await,
+        ["webhooks", id, "retry"] if *method == Method::POST => {
+            svc.admin_retry_webhook(call, id).await
+        }
         ["folders"] if get => svc.admin_folders(call, "").await,
         ["folders", path @ ..] => {
             let path = path.join("/");

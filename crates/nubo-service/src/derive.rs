@@ -168,8 +168,36 @@ impl Service {
 
     /// Drops every derived file of an asset (`invalidate`, overwrite,
     /// destroy); their blobs are collected when nothing else uses them.
+    /// Queues dropping the derived files of an asset's versions before
+    /// `keep` (all of them without it): a replaced or deleted version's
+    /// renditions can no longer be served, so there is no hurry, and a
+    /// thousand of them should not hold up the call.
+    pub(crate) async fn drop_derived_later(
+        &self,
+        asset: &nubo_catalog::Asset,
+        keep: Option<i64>,
+    ) -> Result<()> {
+        let task = crate::jobs::Task::DropDerived {
+            asset_id: asset.asset_id.clone(),
+            keep_version: keep,
+        };
+        self.enqueue(&asset.loc.scope.cloud, &task).await?;
+        Ok(())
+    }
+
     pub(crate) async fn drop_derived(&self, asset_id: &str) -> Result<usize> {
-        let keys = self.catalog.delete_derived(asset_id).await?;
+        self.drop_derived_but(asset_id, None).await
+    }
+
+    pub(crate) async fn drop_derived_but(
+        &self,
+        asset_id: &str,
+        keep: Option<i64>,
+    ) -> Result<usize> {
+        let keys = match keep {
+            Some(v) => self.catalog.delete_old_derived(asset_id, v).await?,
+            None => self.catalog.delete_derived(asset_id).await?,
+        };
         for k in &keys {
             self.release_blob(k).await;
         }

@@ -9,7 +9,14 @@ use nubo_engine::Job;
 use nubo_transform::{ClientHints, Resolved, Transformation};
 use serde_json::{json, Value};
 
+use crate::jobs::{NotifyTarget, Task};
 use crate::{Result, Service, ServiceError};
+
+/// `eager_async`: render in the background, then notify here (if anywhere).
+#[derive(Debug, Clone)]
+pub(crate) struct EagerAsync {
+    pub notify: Option<NotifyTarget>,
+}
 
 /// One `eager` entry: `c_fill,w_100/png` is the transformation plus an
 /// output extension, as the SDKs write it.
@@ -75,6 +82,69 @@ impl Service {
             s.transformation = self.expand_named(cloud, &s.transformation).await?;
         }
         Ok(specs)
+    }
+
+    /// With `eager_async`: where the eager notification goes
+    /// (`eager_notification_url`, else the call's notification target).
+    pub(crate) async fn eager_async_target(
+        &self,
+        cloud: &CloudName,
+        params: &crate::Params,
+        caller: &crate::Caller,
+        notify: Option<&NotifyTarget>,
+    ) -> Result<Option<EagerAsync>> {
+        if !params.flag("eager_async")?.unwrap_or(false) {
+            return Ok(None);
+        }
+        let notify = match params
+            .get("eager_notification_url")
+            .filter(|u| !u.is_empty())
+        {
+            Some(u) => self.notify_target(cloud, Some(u), caller).await?,
+            None => notify.cloned(),
+        };
+        Ok(Some(EagerAsync { notify }))
+    }
+
+    /// Queues the eager renditions of `asset`; answers what Cloudinary
+    /// answers for them: their URLs, marked as processing.
+    pub(crate) async fn queue_eager(
+        &self,
+        asset: &Asset,
+        raw: Option<&str>,
+        specs: &[EagerSpec],
+        target: &EagerAsync,
+    ) -> Result<Value> {
+        let batch_id = hex::encode(rand::random::<[u8; 32]>());
+        let task = Task::Eager {
+            resource_type: asset.loc.scope.resource_type.as_str().into(),
+            delivery_type: asset.loc.scope.delivery_type.as_str().into(),
+            public_id: asset.loc.public_id.as_str().into(),
+            version: asset.version,
+            eager: raw.unwrap_or_default().into(),
+            batch_id: batch_id.clone(),
+            notify: target.notify.as_ref().map(|n| n.url.clone()),
+            signer: target.notify.as_ref().and_then(|n| n.signer.clone()),
+        };
+        self.enqueue(&asset.loc.scope.cloud, &task).await?;
+        let out = specs
+            .iter()
+            .map(|s| {
+                let mut shown = asset.clone();
+                if let Some(f) = s.format {
+                    shown.format = Some(f.extension().to_owned());
+                }
+                let (url, secure_url) = self.urls.of_asset(&shown, Some(&s.text));
+                json!({
+                    "status": "processing",
+                    "batch_id": batch_id,
+                    "transformation": s.text,
+                    "url": url,
+                    "secure_url": secure_url,
+                })
+            })
+            .collect();
+        Ok(Value::Array(out))
     }
 
     /// Renders eager derived files and describes them as Cloudinary does.

@@ -4,7 +4,7 @@
 //! - [`Service`]: holds the [`Catalog`] and [`BlobStore`] traits (never an
 //!   adapter), the remote fetcher and [`ServiceSettings`]; its methods are the
 //!   use cases: authorise ([`auth`]), ingest ([`upload`]), manage
-//!   ([`manage`]), deliver ([`deliver`], rendering derived files through the
+//!   ([`manage`]), run background work ([`jobs`]), deliver ([`deliver`], rendering derived files through the
 //!   [`Engine`] once per key) and administer accounts ([`accounts`]).
 //! - [`Params`]: request fields as they arrived (signatures need them raw);
 //!   each use case parses them into a typed command first.
@@ -20,6 +20,7 @@ mod download;
 mod eager;
 mod error;
 mod hot;
+pub mod jobs;
 pub mod manage;
 pub mod metadata;
 mod params;
@@ -52,6 +53,7 @@ pub struct ServiceSettings {
     pub strict_transformations: bool,
     /// Admin API calls each key may make per hour (420 beyond).
     pub admin_rate_limit: u32,
+    pub jobs: jobs::JobSettings,
 }
 
 /// The use cases, over whichever catalog and blob store were wired in.
@@ -66,6 +68,7 @@ pub struct Service {
     flights: Arc<derive::Flights>,
     hot: Arc<hot::HotDeliveries>,
     rate: Arc<admin::RateLimiter>,
+    wake: Arc<jobs::Wake>,
 }
 
 impl Service {
@@ -88,6 +91,7 @@ impl Service {
             engine,
             flights: Arc::default(),
             hot: Arc::default(),
+            wake: Arc::default(),
         }
     }
 
@@ -137,6 +141,11 @@ impl Service {
                 break;
             }
         }
+        // Finished jobs are kept a week (dead ones a month) for inspection.
+        let now_ms = now.saturating_mul(1000);
+        self.catalog
+            .prune_jobs(now_ms - 7 * 86_400_000, now_ms - 30 * 86_400_000)
+            .await?;
         let mut deleted = 0;
         loop {
             let keys = self.catalog.unreferenced_blobs(now, 500).await?;

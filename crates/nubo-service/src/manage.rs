@@ -7,7 +7,82 @@ use nubo_core::{
 };
 use serde_json::{json, Value};
 
+use crate::jobs::NotifyTarget;
 use crate::{now, Credentials, Params, Result, Service, ServiceError};
+
+fn object(v: Value) -> serde_json::Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!("built as an object"),
+    }
+}
+
+/// An asset as notifications name it.
+fn resource_ref(asset: &nubo_catalog::Asset) -> Value {
+    json!({
+        "resource_type": asset.loc.scope.resource_type.as_str(),
+        "type": asset.loc.scope.delivery_type.as_str(),
+        "asset_id": asset.asset_id,
+        "public_id": asset.loc.public_id.as_str(),
+        "version": asset.version,
+    })
+}
+
+/// `resource_tags_changed`: per asset, the tags the command added or removed.
+fn tags_changed(
+    scope: &AssetScope,
+    ids: &[PublicId],
+    edit: &AssetEdit,
+) -> serde_json::Map<String, Value> {
+    let (added, removed, replaced): (&[String], &[String], bool) = match edit {
+        AssetEdit::AddTags(t) => (t, &[], false),
+        AssetEdit::RemoveTags(t) => (&[], t, false),
+        AssetEdit::ReplaceTags(t) => (t, &[], true),
+        _ => (&[], &[], true),
+    };
+    let resources: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            let mut r = json!({
+                "public_id": id.as_str(),
+                "resource_type": scope.resource_type.as_str(),
+                "type": scope.delivery_type.as_str(),
+            });
+            if !added.is_empty() {
+                r["added"] = json!(added);
+            }
+            if !removed.is_empty() {
+                r["removed"] = json!(removed);
+            }
+            if replaced {
+                r["replaced"] = json!(true);
+            }
+            r
+        })
+        .collect();
+    object(json!({ "source": "api", "resources": resources }))
+}
+
+/// `resource_context_changed`: keyed by public id, what the command did.
+fn context_changed(
+    scope: &AssetScope,
+    ids: &[PublicId],
+    edit: &AssetEdit,
+) -> serde_json::Map<String, Value> {
+    let change = match edit {
+        AssetEdit::AddContext(c) => json!({ "added": c.0 }),
+        AssetEdit::RemoveContextKeys(keys) => json!({ "removed": keys }),
+        _ => json!({ "removed_all": true }),
+    };
+    let mut resources = serde_json::Map::new();
+    for id in ids {
+        let mut entry = change.clone();
+        entry["resource_type"] = json!(scope.resource_type.as_str());
+        entry["type"] = json!(scope.delivery_type.as_str());
+        resources.insert(id.as_str().to_owned(), entry);
+    }
+    object(json!({ "source": "api", "resources": resources }))
+}
 
 /// A management call as the HTTP edge received it.
 #[derive(Debug)]
@@ -55,22 +130,38 @@ impl ManageRequest {
 }
 
 impl Service {
+    /// Where this call's notifications go (its `notification_url`, else
+    /// the cloud's), checked before anything changes.
+    async fn call_target(
+        &self,
+        req: &ManageRequest,
+        caller: &crate::Caller,
+    ) -> Result<Option<NotifyTarget>> {
+        self.notify_target(&req.cloud, req.params.get("notification_url"), caller)
+            .await
+    }
+
     /// `destroy`: 200 `{"result":"not found"}` when there was nothing to delete.
     pub async fn destroy(&self, req: ManageRequest) -> Result<Value> {
-        self.authorize_upload(&req.cloud, "destroy", &req.params, &req.creds)
+        let caller = self
+            .authorize_upload(&req.cloud, "destroy", &req.params, &req.creds)
             .await?;
+        let notify = self.call_target(&req, &caller).await?;
         let loc = AssetLocator {
             scope: req.scope("type")?,
             public_id: req.public_id("public_id")?,
         };
-        Ok(match self.catalog.delete_asset(&loc).await? {
-            Some(asset) => {
-                self.release_blob(&asset.blob_key).await;
-                self.drop_derived(&asset.asset_id).await?;
-                json!({ "result": "ok" })
-            }
-            None => json!({ "result": "not found" }),
-        })
+        let Some(asset) = self.catalog.delete_asset(&loc).await? else {
+            return Ok(json!({ "result": "not found" }));
+        };
+        self.release_blob(&asset.blob_key).await;
+        self.drop_derived_later(&asset, None).await?;
+        if let Some(target) = &notify {
+            let body = json!({ "resources": [resource_ref(&asset)] });
+            self.notify(&req.cloud, target, "delete", object(body))
+                .await?;
+        }
+        Ok(json!({ "result": "ok" }))
     }
 
     pub async fn rename(&self, req: ManageRequest) -> Result<Value> {
@@ -94,6 +185,7 @@ impl Service {
             public_id: req.public_id("to_public_id")?,
         };
         let overwrite = req.params.flag("overwrite")?.unwrap_or(false);
+        let notify = self.call_target(&req, &caller).await?;
         match self
             .catalog
             .rename_asset(&from, &to, overwrite, now())
@@ -110,6 +202,17 @@ impl Service {
                 if let Some(blob) = replaced_blob {
                     self.release_blob(&blob).await;
                 }
+                if let Some(target) = &notify {
+                    let body = json!({
+                        "resource_type": asset.loc.scope.resource_type.as_str(),
+                        "type": asset.loc.scope.delivery_type.as_str(),
+                        "asset_id": asset.asset_id,
+                        "from_public_id": from.public_id.as_str(),
+                        "to_public_id": asset.loc.public_id.as_str(),
+                    });
+                    self.notify(&req.cloud, target, "rename", object(body))
+                        .await?;
+                }
                 let signer = self.signing_key(&req.cloud, &caller).await?;
                 Ok(Value::Object(self.asset_json(&asset, signer.as_ref())))
             }
@@ -124,6 +227,10 @@ impl Service {
             .await?;
         let eager = self
             .prepare_eager(&req.cloud, req.params.get("eager"))
+            .await?;
+        let notify = self.call_target(&req, &caller).await?;
+        let eager_async = self
+            .eager_async_target(&req.cloud, &req.params, &caller, notify.as_ref())
             .await?;
         let invalidate = req.params.flag("invalidate")?.unwrap_or(false);
         let loc = AssetLocator {
@@ -164,15 +271,28 @@ impl Service {
         let signer = self.signing_key(&req.cloud, &caller).await?;
         let mut body = self.asset_json(&asset, signer.as_ref());
         if !eager.is_empty() {
-            body.insert("eager".into(), self.render_eager(&asset, &eager).await?);
+            let rendered = match &eager_async {
+                Some(target) => {
+                    self.queue_eager(&asset, req.params.get("eager"), &eager, target)
+                        .await?
+                }
+                None => self.render_eager(&asset, &eager).await?,
+            };
+            body.insert("eager".into(), rendered);
+        }
+        if let Some(target) = &notify {
+            self.notify(&req.cloud, target, "upload", body.clone())
+                .await?;
         }
         Ok(Value::Object(body))
     }
 
     /// `tags`: add, remove, replace, remove_all and set_exclusive.
     pub async fn tags(&self, req: ManageRequest) -> Result<Value> {
-        self.authorize_upload(&req.cloud, "tags", &req.params, &req.creds)
+        let caller = self
+            .authorize_upload(&req.cloud, "tags", &req.params, &req.creds)
             .await?;
+        let notify = self.call_target(&req, &caller).await?;
         let scope = req.scope("type")?;
         let ids = req.public_ids()?;
         let command = req
@@ -215,13 +335,20 @@ impl Service {
             }
         };
         let touched = self.catalog.edit_assets(&scope, &ids, &edit, now()).await?;
+        if let Some(target) = &notify {
+            let body = tags_changed(&scope, &touched, &edit);
+            self.notify(&req.cloud, target, "resource_tags_changed", body)
+                .await?;
+        }
         Ok(json!({ "public_ids": touched.iter().map(PublicId::as_str).collect::<Vec<_>>() }))
     }
 
     /// `context`: add, remove (keys) and remove_all.
     pub async fn context(&self, req: ManageRequest) -> Result<Value> {
-        self.authorize_upload(&req.cloud, "context", &req.params, &req.creds)
+        let caller = self
+            .authorize_upload(&req.cloud, "context", &req.params, &req.creds)
             .await?;
+        let notify = self.call_target(&req, &caller).await?;
         let scope = req.scope("type")?;
         let ids = req.public_ids()?;
         let edit = match req
@@ -252,6 +379,11 @@ impl Service {
             }
         };
         let touched = self.catalog.edit_assets(&scope, &ids, &edit, now()).await?;
+        if let Some(target) = &notify {
+            let body = context_changed(&scope, &touched, &edit);
+            self.notify(&req.cloud, target, "resource_context_changed", body)
+                .await?;
+        }
         Ok(json!({ "public_ids": touched.iter().map(PublicId::as_str).collect::<Vec<_>>() }))
     }
 

@@ -80,6 +80,16 @@ enum AdminAction {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         settings: Vec<String>,
     },
+    /// Webhook deliveries and their attempts: ls (default), show ID, retry ID.
+    Webhooks {
+        verb: Option<String>,
+        id: Option<String>,
+        /// queued, running, done or dead
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        max: u32,
+    },
     /// Named transformations: ls, show NAME, create NAME DEFINITION, rm NAME.
     Transformation {
         verb: String,
@@ -329,6 +339,80 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             name,
             definition,
         } => transformation(&c, &verb, name, definition, &out).await?,
+        AdminAction::Webhooks {
+            verb,
+            id,
+            state,
+            max,
+        } => webhooks(&c, verb.as_deref().unwrap_or("ls"), id, state, max, &out).await?,
+    }
+    Ok(())
+}
+
+async fn webhooks(
+    c: &Client,
+    verb: &str,
+    id: Option<String>,
+    state: Option<String>,
+    max: u32,
+    out: &Out<'_>,
+) -> anyhow::Result<()> {
+    let need = || id.clone().context("name the webhook delivery (its id)");
+    match verb {
+        "ls" => {
+            let mut q = vec![("max_results", max.to_string())];
+            if let Some(s) = state {
+                q.push(("state", s));
+            }
+            let v = c.get(&format!("webhooks?{}", query(&q))).await?;
+            out(&v, &|v| {
+                println!(
+                    "{:<32} {:<7} {:>8}  {:<24} {:<22} URL",
+                    "ID", "STATE", "ATTEMPTS", "CREATED", "TYPE"
+                );
+                for w in v["webhooks"].as_array().into_iter().flatten() {
+                    println!(
+                        "{:<32} {:<7} {:>8}  {:<24} {:<22} {}",
+                        plain(&w["id"]),
+                        plain(&w["state"]),
+                        format!("{}/{}", w["attempts"], w["max_attempts"]),
+                        plain(&w["created_at"]),
+                        plain(&w["notification_type"]),
+                        plain(&w["url"])
+                    );
+                    for a in w["history"].as_array().into_iter().flatten() {
+                        println!(
+                            "    #{} {} at {}: {}",
+                            a["attempt"],
+                            plain(&a["outcome"]),
+                            plain(&a["finished_at"]),
+                            plain(&a["detail"])
+                        );
+                    }
+                }
+                let q = &v["queue"];
+                println!(
+                    "queue: {} queued, {} running, {} done, {} dead",
+                    q["queued"], q["running"], q["done"], q["dead"]
+                );
+            });
+        }
+        "show" => {
+            let v = c.get(&format!("webhooks/{}", seg(&need()?))).await?;
+            out(&v, &|v| {
+                println!("{}", serde_json::to_string_pretty(v).expect("JSON prints"))
+            });
+        }
+        "retry" => {
+            let path = format!("webhooks/{}/retry", seg(&need()?));
+            let v = c
+                .call(reqwest::Method::POST, &path, Some(json!({})))
+                .await?;
+            out(&v, &|v| {
+                println!("{} {}", plain(&v["message"]), plain(&v["id"]))
+            });
+        }
+        other => bail!("unknown verb {other}: use ls, show or retry"),
     }
     Ok(())
 }

@@ -119,6 +119,16 @@ enum CloudAction {
         name: String,
     },
     List,
+    /// Show, set or clear the cloud's global notification URL: uploads and
+    /// other calls without their own notification_url notify it.
+    NotificationUrl {
+        #[command(flatten)]
+        cloud: CloudArg,
+        /// The URL to set; omit to show the current one.
+        url: Option<String>,
+        #[arg(long, conflicts_with = "url")]
+        clear: bool,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -265,6 +275,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             for c in service.list_clouds().await? {
                 println!("{}\tcreated {}", c.name, iso(c.created_at));
+            }
+        }
+        Command::Cloud {
+            action: CloudAction::NotificationUrl { cloud, url, clear },
+        } => {
+            let cloud = cloud_of(&cloud)?;
+            if clear {
+                service.set_notification_url(&cloud, None).await?;
+                println!("cleared the notification URL of {cloud}");
+            } else if let Some(u) = url {
+                let stored = service.set_notification_url(&cloud, Some(&u)).await?;
+                println!(
+                    "notifications of {cloud} go to {}",
+                    stored.unwrap_or_default()
+                );
+            } else {
+                match service.notification_url(&cloud).await? {
+                    Some(u) => println!("{u}"),
+                    None => println!("(none)"),
+                }
             }
         }
         Command::Key { action } => key(&service, &settings, action, cloud_of).await?,
@@ -483,9 +513,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         },
     );
     tokio::spawn(sweep_periodically(
-        service,
+        service.clone(),
         crate::wiring::abandoned_after(&settings),
     ));
+    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+    let jobs = tokio::spawn(async move {
+        let mut stopped = jobs_stopped;
+        service
+            .run_jobs(async move {
+                let _ = stopped.changed().await;
+            })
+            .await;
+    });
     tracing::info!(listen = %listener.local_addr()?, public_url = %settings.public_url, "nubo is ready");
     println!("nubo listening on http://{}", listener.local_addr()?);
     nubo_http::serve::serve(
@@ -493,9 +532,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         app,
         settings.limits.header_timeout,
         Duration::from_secs(30),
-        shutdown_signal(),
+        async move {
+            shutdown_signal().await;
+            let _ = stop_jobs.send(true);
+        },
     )
     .await?;
+    // Jobs in hand finish (or their leases lapse for another node).
+    let _ = jobs.await;
     Ok(())
 }
 

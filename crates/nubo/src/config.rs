@@ -35,6 +35,16 @@ const KEYS: &[(&str, &str)] = &[
     ("render_workers", "0"),
     ("strict_transformations", "false"),
     ("admin_rate_limit", "5000"),
+    ("job_workers", "4"),
+    ("job_lease_secs", "60"),
+    ("job_poll_ms", "1000"),
+    ("job_backoff_ms", "10000"),
+    ("job_backoff_cap_secs", "3600"),
+    ("job_attempts", "3"),
+    ("job_timeout_secs", "600"),
+    ("webhook_attempts", "8"),
+    ("webhook_timeout_secs", "10"),
+    ("webhook_signature_algorithm", "sha1"),
     ("header_timeout_secs", "30"),
     ("body_timeout_secs", "3600"),
     ("log", "info"),
@@ -199,6 +209,36 @@ impl RawConfig {
     }
 }
 
+fn job_settings(raw: &RawConfig) -> Result<nubo_service::jobs::JobSettings, ConfigError> {
+    use nubo_service::signing::SignatureAlgorithm;
+    let at_least_one = |key: &str| -> Result<i64, ConfigError> {
+        match raw.parse::<i64>(key)? {
+            n if n >= 1 => Ok(n),
+            _ => Err(raw.invalid(key, "must be at least 1")),
+        }
+    };
+    let lease = raw.secs("job_lease_secs")?;
+    if lease < Duration::from_secs(3) {
+        return Err(raw.invalid("job_lease_secs", "must be at least 3"));
+    }
+    Ok(nubo_service::jobs::JobSettings {
+        workers: raw.parse("job_workers")?,
+        lease,
+        poll: Duration::from_millis(raw.parse("job_poll_ms")?),
+        backoff_base: Duration::from_millis(raw.parse("job_backoff_ms")?),
+        backoff_cap: raw.secs("job_backoff_cap_secs")?,
+        job_attempts: at_least_one("job_attempts")?,
+        job_timeout: raw.secs("job_timeout_secs")?,
+        webhook_attempts: at_least_one("webhook_attempts")?,
+        webhook_timeout: raw.secs("webhook_timeout_secs")?,
+        signature_algorithm: match raw.get("webhook_signature_algorithm") {
+            "sha1" => SignatureAlgorithm::Sha1,
+            "sha256" => SignatureAlgorithm::Sha256,
+            _ => return Err(raw.invalid("webhook_signature_algorithm", "use sha1 or sha256")),
+        },
+    })
+}
+
 /// Typed, validated settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -221,6 +261,7 @@ pub struct Settings {
     pub strict_transformations: bool,
     /// Admin API calls per key per hour.
     pub admin_rate_limit: u32,
+    pub jobs: nubo_service::jobs::JobSettings,
     pub log: String,
 }
 
@@ -305,6 +346,7 @@ impl Settings {
             render_workers: raw.parse("render_workers")?,
             strict_transformations: raw.flag("strict_transformations")?,
             admin_rate_limit: raw.parse("admin_rate_limit")?,
+            jobs: job_settings(raw)?,
             limits,
             log: raw.get("log").to_owned(),
         })

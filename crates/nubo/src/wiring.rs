@@ -37,6 +37,7 @@ pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
         public_url: settings.public_url.clone(),
         strict_transformations: settings.strict_transformations,
         admin_rate_limit: settings.admin_rate_limit,
+        jobs: settings.jobs.clone(),
     };
     let workers = match settings.render_workers {
         0 => Engine::default_workers(),

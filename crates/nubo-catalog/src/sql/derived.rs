@@ -109,13 +109,26 @@ impl SqlCatalog {
         rows.iter().map(derived_from_row).collect()
     }
 
-    pub(super) async fn delete_derived_impl(&self, asset_id: &str) -> Result<Vec<String>> {
+    /// Forgets an asset's derived files, or with `keep` all but that
+    /// version's.
+    pub(super) async fn delete_derived_impl(
+        &self,
+        asset_id: &str,
+        keep: Option<i64>,
+    ) -> Result<Vec<String>> {
         let (_guard, mut tx) = self.begin_write().await?;
-        let sql = self.q("DELETE FROM derived WHERE asset_id = $1 RETURNING blob_key");
-        let keys: Vec<String> = sqlx::query_scalar(&sql)
-            .bind(asset_id.to_owned())
-            .fetch_all(&mut *tx)
-            .await?;
+        let sql = match keep {
+            None => self.q("DELETE FROM derived WHERE asset_id = $1 RETURNING blob_key"),
+            Some(_) => self.q(
+                "DELETE FROM derived WHERE asset_id = $1 AND asset_version <> $2 \
+                 RETURNING blob_key",
+            ),
+        };
+        let mut q = sqlx::query_scalar(&sql).bind(asset_id.to_owned());
+        if let Some(v) = keep {
+            q = q.bind(v);
+        }
+        let keys: Vec<String> = q.fetch_all(&mut *tx).await?;
         tx.commit().await?;
         Ok(keys)
     }

@@ -129,7 +129,8 @@ impl JobQueue for SqlCatalog {
     async fn enqueue_job(&self, job: &NewJob) -> Result<()> {
         let sql = self.owned(format!(
             "INSERT INTO jobs ({JOB_COLS}) VALUES \
-             ($1, $2, $3, $4, 'queued', 0, $5, $6, NULL, NULL, NULL, $7, $7)"
+             ($1, $2, $3, $4, 'queued', 0, $5, $6, NULL, NULL, NULL, $7, $7) \
+             ON CONFLICT (id) DO NOTHING"
         ));
         let (_guard, mut tx) = self.begin_write().await?;
         sqlx::query(&sql)

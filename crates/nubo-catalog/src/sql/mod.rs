@@ -632,7 +632,10 @@ impl Catalog for SqlCatalog {
         self.list_derived_impl(asset_id).await
     }
     async fn delete_derived(&self, asset_id: &str) -> Result<Vec<String>> {
-        self.delete_derived_impl(asset_id).await
+        self.delete_derived_impl(asset_id, None).await
+    }
+    async fn delete_old_derived(&self, asset_id: &str, current: i64) -> Result<Vec<String>> {
+        self.delete_derived_impl(asset_id, Some(current)).await
     }
     async fn sweep_stale_derived(&self, limit: i64) -> Result<Vec<String>> {
         self.sweep_stale_derived_impl(limit).await

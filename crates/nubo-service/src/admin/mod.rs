@@ -35,7 +35,7 @@ pub struct AdminRequest {
 
 impl AdminRequest {
     /// `max_results`: `default` when absent, 1..=`max` otherwise.
-    fn max_results(&self, default: u32, max: u32) -> Result<u32> {
+    pub(crate) fn max_results(&self, default: u32, max: u32) -> Result<u32> {
         match self.params.get("max_results") {
             None => Ok(default),
             Some(raw) => match raw.parse::<u32>() {

@@ -151,6 +151,12 @@ impl Service {
         let mut cmd = UploadCommand::parse(&params, caller.is_unsigned())?;
         cmd.transformation = self.expand_named(&req.cloud, &cmd.transformation).await?;
         let eager = self.prepare_eager(&req.cloud, params.get("eager")).await?;
+        let notify = self
+            .notify_target(&req.cloud, params.get("notification_url"), &caller)
+            .await?;
+        let eager_async = self
+            .eager_async_target(&req.cloud, &params, &caller, notify.as_ref())
+            .await?;
         // Checked before the file is read: a bad value refuses the upload.
         let metadata = self
             .resolve_metadata(&req.cloud, None, params.get("metadata"), true, false)
@@ -222,8 +228,9 @@ impl Service {
                 previous_blob,
             } => {
                 self.release_blob(&previous_blob).await;
-                // Renderings of the replaced version can never be served.
-                self.drop_derived(&asset.asset_id).await?;
+                // Renderings of the replaced version can never be served;
+                // their bytes are collected in the background.
+                self.drop_derived_later(&asset, Some(asset.version)).await?;
                 (asset, true)
             }
             CommitOutcome::Existing(a) => {
@@ -235,7 +242,14 @@ impl Service {
             body.insert("overwritten".into(), json!(true));
         }
         if !eager.is_empty() {
-            body.insert("eager".into(), self.render_eager(&asset, &eager).await?);
+            let rendered = match &eager_async {
+                Some(target) => {
+                    self.queue_eager(&asset, params.get("eager"), &eager, target)
+                        .await?
+                }
+                None => self.render_eager(&asset, &eager).await?,
+            };
+            body.insert("eager".into(), rendered);
         }
         // Analysis flags: computed from the stored original, as resource
         // details would.
@@ -256,6 +270,12 @@ impl Service {
                 .put_delete_token(&crate::auth::token_hash(&token), &asset.loc, expires)
                 .await?;
             body.insert("delete_token".into(), json!(token));
+        }
+        if let Some(target) = &notify {
+            let mut payload = body.clone();
+            // The token deletes the asset: it is for the uploader only.
+            payload.remove("delete_token");
+            self.notify(&req.cloud, target, "upload", payload).await?;
         }
         Ok(Value::Object(body))
     }

@@ -77,6 +77,12 @@ impl TestApp {
             public_url: "http://media.test".into(),
             strict_transformations: false,
             admin_rate_limit: 5000,
+            jobs: nubo_service::jobs::JobSettings {
+                poll: std::time::Duration::from_millis(50),
+                backoff_base: std::time::Duration::from_millis(100),
+                lease: std::time::Duration::from_secs(5),
+                ..Default::default()
+            },
         };
         let engine = nubo_engine::Engine::new(nubo_engine::EngineLimits::default(), 2);
         let service = Service::new(
@@ -92,6 +98,8 @@ impl TestApp {
             secret: Some(SECRET.into()),
         };
         service.bootstrap(&boot).await.unwrap();
+        let worker = service.clone();
+        tokio::spawn(async move { worker.run_jobs(std::future::pending::<()>()).await });
         let router = nubo_http::router(
             service.clone(),
             nubo_http::HttpSettings {
@@ -104,6 +112,18 @@ impl TestApp {
             service,
             dir,
         }
+    }
+
+    /// Waits until no job is queued or running (background work is done).
+    pub async fn drain_jobs(&self) {
+        for _ in 0..400 {
+            let c = self.service.job_counts().await.unwrap();
+            if c.queued == 0 && c.running == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("jobs still pending after 10 s");
     }
 
     pub async fn send(&self, req: Request<Body>) -> Response {
