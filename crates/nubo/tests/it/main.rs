@@ -13,3 +13,4 @@ mod http_manage;
 mod http_transform;
 mod http_tus;
 mod http_upload;
+mod http_webhooks;
