@@ -117,7 +117,8 @@ test('upload_large of a file smaller than one chunk', async () => {
 test('upload_large sends chunks with -1 totals and every byte arrives', async () => {
   const os = require('node:os');
   const crypto = require('node:crypto');
-  const data = crypto.randomBytes(11 * 1000 * 1000 + 7);
+  // 100 MB of random bytes, 20 chunks of 5 MB.
+  const data = crypto.randomBytes(100 * 1000 * 1000 + 7);
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nubo-')), 'big.bin');
   fs.writeFileSync(file, data);
   const r = await new Promise((resolve, reject) => {

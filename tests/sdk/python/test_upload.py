@@ -223,7 +223,8 @@ def test_upload_large_with_tiny_chunks_and_a_generated_id():
 def test_upload_large_in_chunks_keeps_every_byte(tmp_path):
     import hashlib
     import urllib.request
-    data = os.urandom(12 * 1000 * 1000 + 12345)
+    # 100 MB of random bytes in 20 chunks of 5 MB (the SDK's chunk size).
+    data = os.urandom(100 * 1000 * 1000 + 12345)
     path = tmp_path / "big.bin"
     path.write_bytes(data)
     r = up.upload_large(str(path), chunk_size=5 * 1000 * 1000, resource_type="raw",

@@ -77,8 +77,18 @@ impl Server {
 
     /// `kill -9`, then a fresh process on the same data dir and port.
     pub fn crash_and_restart(&mut self) {
-        self.child.kill().unwrap(); // SIGKILL: no shutdown code runs
+        self.kill_9();
+        self.restart();
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill_9(&mut self) {
+        self.child.kill().unwrap();
         self.child.wait().unwrap();
+    }
+
+    /// A fresh process on the same data dir and port.
+    pub fn restart(&mut self) {
         self.child = spawn_serve(&self.env);
         self.wait_healthy();
     }
@@ -228,7 +238,8 @@ fn node_sdk_on_sqlite() {
         node_modules.exists(),
         "run scripts/test.sh, which installs the Node SDK"
     );
-    let server = Server::start(&[]);
+    // Private addresses allowed: the webhook test's receiver is local.
+    let server = Server::start(&[("NUBO_FETCH_ALLOW_PRIVATE", "true")]);
     server.create_presets();
     let mut cmd = Command::new("node");
     cmd.args(["--test", "tests/sdk/node/"])
@@ -478,7 +489,7 @@ fn a_killed_server_leaves_no_half_asset() {
 }
 
 /// `nubo admin …` against a running server, as CLOUDINARY_URL names it.
-fn admin_cli(server: &Server, args: &[&str]) -> (bool, String, String) {
+pub(crate) fn admin_cli(server: &Server, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_nubo"))
         .arg("admin")
         .args(args)

@@ -4,6 +4,7 @@
 //! - `blackbox`: the real binary driven by the official Python and Node SDKs.
 
 mod blackbox;
+mod blackbox_jobs;
 mod catalog_backends;
 mod harness;
 mod http_admin;
