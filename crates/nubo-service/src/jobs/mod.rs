@@ -90,6 +90,17 @@ pub enum Task {
         notify: Option<String>,
         signer: Option<String>,
     },
+    /// The rest of an `async=true` upload, from its stored source.
+    Upload {
+        resource_type: String,
+        /// The request's parameters (signature already checked).
+        params: Vec<(String, String)>,
+        /// [`crate::Caller::id`] of who uploaded; checked again when it runs.
+        caller: String,
+        source_blob: String,
+        filename: Option<String>,
+        batch_id: String,
+    },
     /// Forget an asset's derived files (but those of `keep_version`) and
     /// collect their bytes.
     DropDerived {
@@ -104,6 +115,7 @@ impl Task {
             Task::Webhook { .. } => "webhook",
             Task::Eager { .. } => "eager",
             Task::DropDerived { .. } => "drop_derived",
+            Task::Upload { .. } => "upload",
         }
     }
 }
@@ -297,6 +309,7 @@ impl Service {
                     .await
             }
             Task::Eager { .. } => self.run_eager(job, task).await,
+            Task::Upload { .. } => self.run_background_upload(job, task).await,
             Task::DropDerived {
                 asset_id,
                 keep_version,

@@ -139,6 +139,12 @@ impl Service {
         let caller = self
             .authorize_upload(&req.cloud, "upload", &req.params, &req.creds)
             .await?;
+        let effective = self
+            .effective_params(&req.cloud, &req.params, &caller)
+            .await?;
+        if effective.flag("async")?.unwrap_or(false) {
+            return self.upload_in_background(&caller, req).await;
+        }
         self.upload_as(caller, req).await
     }
 
@@ -653,6 +659,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+mod background;
 mod chunked;
 mod tus;
 pub use chunked::{ChunkRange, CHUNK_SESSION_TTL_SECONDS};

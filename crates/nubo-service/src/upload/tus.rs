@@ -195,7 +195,7 @@ impl Service {
                 .filter(|(k, _)| !k.starts_with("tus:"))
                 .cloned(),
         );
-        let caller = self.tus_caller(&t.cloud, &t.caller).await?;
+        let caller = self.caller_by_id(&t.cloud, &t.caller).await?;
         let outcome = self
             .upload_as(
                 caller,
@@ -252,7 +252,7 @@ impl Service {
     }
 
     /// The creator, looked up again: a key revoked since cannot finish.
-    async fn tus_caller(&self, cloud: &CloudName, id: &str) -> Result<Caller> {
+    pub(crate) async fn caller_by_id(&self, cloud: &CloudName, id: &str) -> Result<Caller> {
         let gone = || {
             ServiceError::Unauthorized(
                 "The credential that created this upload is no longer valid".into(),

@@ -416,3 +416,79 @@ async fn overwritten_versions_lose_their_derived_files_in_the_background() {
         .unwrap()
         .contains("w_10"));
 }
+
+#[tokio::test]
+async fn async_uploads_answer_pending_then_notify_the_result() {
+    let app = private_ok_app().await;
+    let rx = Receiver::start(0).await;
+    let r = app
+        .call(
+            "image/upload",
+            &[
+                ("public_id", "bg"),
+                ("async", "true"),
+                ("notification_url", &rx.url),
+            ],
+            Some(("photo.jpg", &fixture("photo.jpg"))),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let pending = r.json();
+    assert_eq!(pending["status"], "pending");
+    assert_eq!(pending["public_id"], "bg");
+    assert_eq!(pending["batch_id"].as_str().unwrap().len(), 64);
+    let got = rx.wait_for(1).await;
+    let n = got[0].json();
+    assert!(got[0].signature_valid(SECRET));
+    assert_eq!(n["notification_type"], "upload");
+    assert_eq!(
+        (n["public_id"].as_str(), n["width"].as_i64()),
+        (Some("bg"), Some(40))
+    );
+    let served = app.get(&path_of(&n["secure_url"])).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.body, fixture("photo.jpg"));
+}
+
+#[tokio::test]
+async fn a_failed_async_upload_says_so_and_stores_nothing() {
+    let app = private_ok_app().await;
+    let rx = Receiver::start(0).await;
+    let r = app
+        .call(
+            "image/upload",
+            &[
+                ("public_id", "bad"),
+                ("async", "true"),
+                ("notification_url", &rx.url),
+            ],
+            Some(("notes.txt", &fixture("notes.txt"))),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "pending");
+    let got = rx.wait_for(1).await;
+    let n = got[0].json();
+    assert_eq!(n["status"], "failed");
+    assert_eq!(n["public_id"], "bad");
+    assert!(
+        n["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid image"),
+        "{n}"
+    );
+    let missing = app
+        .send(
+            Request::get("/v1_1/demo/resources/image/upload/bad")
+                .header("authorization", basic())
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
