@@ -56,6 +56,16 @@ pub struct NewJob {
     pub run_at_ms: i64,
     pub max_attempts: i64,
     pub now_ms: i64,
+    /// Stored already leased to this worker (its first attempt running), so
+    /// the worker that made it runs it next without another claim.
+    pub claimed: Option<Claim>,
+}
+
+/// A lease taken at enqueue time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub owner: String,
+    pub lease_until_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -185,14 +195,16 @@ pub trait JobQueue: Send + Sync + 'static {
     ) -> Result<Vec<JobRecord>>;
     /// Extends a lease; `false` if it is no longer held.
     async fn extend_lease(&self, lease: &Lease, until_ms: i64) -> Result<bool>;
-    /// Ends the leased attempt and records it; `false` if the lease is lost
-    /// (nothing is changed then).
+    /// Ends the leased attempt and records it, enqueueing `follow_up` in
+    /// the same transaction (a job that exists if and only if this one is
+    /// recorded); `false` if the lease is lost (nothing is changed then).
     async fn finish_job(
         &self,
         lease: &Lease,
         end: &JobEnd,
         started_at_ms: i64,
         now_ms: i64,
+        follow_up: Option<&NewJob>,
     ) -> Result<bool>;
     async fn job(&self, id: &str) -> Result<Option<JobRecord>>;
     async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<JobRecord>>;

@@ -13,6 +13,7 @@ fn job(id: &str, run_at_ms: i64, max_attempts: i64) -> NewJob {
         run_at_ms,
         max_attempts,
         now_ms: 1_000,
+        claimed: None,
     }
 }
 
@@ -57,7 +58,10 @@ async fn claims_respect_due_times_and_leases(cat: &dyn Catalog) {
     let end = JobEnd::Done {
         detail: "ok".into(),
     };
-    assert!(cat.finish_job(&lease, &end, 2_000, 21_000).await.unwrap());
+    assert!(cat
+        .finish_job(&lease, &end, 2_000, 21_000, None)
+        .await
+        .unwrap());
     let stored = cat.job("due-1").await.unwrap().unwrap();
     assert_eq!(stored.state, JobState::Done);
     assert_eq!(stored.lease_owner, None);
@@ -72,7 +76,9 @@ async fn claims_respect_due_times_and_leases(cat: &dyn Catalog) {
     assert_eq!(later.len(), 1);
     assert_eq!(later[0].id, "later-1");
     let l = later[0].lease().unwrap();
-    cat.finish_job(&l, &end, 60_000, 60_001).await.unwrap();
+    cat.finish_job(&l, &end, 60_000, 60_001, None)
+        .await
+        .unwrap();
 }
 
 async fn fencing_stops_a_worker_that_lost_its_lease(cat: &dyn Catalog) {
@@ -90,12 +96,35 @@ async fn fencing_stops_a_worker_that_lost_its_lease(cat: &dyn Catalog) {
     let done = JobEnd::Done {
         detail: "late".into(),
     };
+    // A follow-up job exists only if the job that makes it is recorded.
+    let mut next = job("fenced.next", 102_600, 3);
+    next.claimed = Some(Claim {
+        owner: "fast".into(),
+        lease_until_ms: 110_000,
+    });
     assert!(!cat
-        .finish_job(&slow, &done, 100_000, 102_500)
+        .finish_job(&slow, &done, 100_000, 102_500, Some(&next))
         .await
         .unwrap());
+    assert_eq!(cat.job("fenced.next").await.unwrap(), None);
     assert!(cat
-        .finish_job(&fast, &done, 102_000, 102_600)
+        .finish_job(&fast, &done, 102_000, 102_600, Some(&next))
+        .await
+        .unwrap());
+    let follow = cat.job("fenced.next").await.unwrap().unwrap();
+    assert_eq!(
+        (follow.state, follow.attempts, follow.lease_owner.as_deref()),
+        (JobState::Running, 1, Some("fast"))
+    );
+    // Already leased to its maker: no one else claims it.
+    assert!(cat
+        .claim_jobs("other", 103_000, 1_000, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let fl = follow.lease().unwrap();
+    assert!(cat
+        .finish_job(&fl, &done, 103_000, 103_100, None)
         .await
         .unwrap());
     let attempts = cat.job_attempts("fenced").await.unwrap();
@@ -115,7 +144,7 @@ async fn retries_then_dead_letter(cat: &dyn Catalog) {
         error: "HTTP 503".into(),
     };
     assert!(cat
-        .finish_job(&lease, &retry, 200_000, 200_100)
+        .finish_job(&lease, &retry, 200_000, 200_100, None)
         .await
         .unwrap());
     let queued = cat.job("flaky").await.unwrap().unwrap();
@@ -132,7 +161,10 @@ async fn retries_then_dead_letter(cat: &dyn Catalog) {
         error: "HTTP 503 again".into(),
     };
     let l2 = again[0].lease().unwrap();
-    assert!(cat.finish_job(&l2, &dead, 205_000, 205_100).await.unwrap());
+    assert!(cat
+        .finish_job(&l2, &dead, 205_000, 205_100, None)
+        .await
+        .unwrap());
     assert!(cat
         .claim_jobs("w", 900_000, 1_000, 10)
         .await

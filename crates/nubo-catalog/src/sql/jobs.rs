@@ -64,6 +64,36 @@ impl SqlCatalog {
         self.q(&sql).into_owned()
     }
 
+    async fn insert_job(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        job: &NewJob,
+    ) -> Result<()> {
+        // Literal NULLs for an unclaimed job (see `finish_job`).
+        let (state, attempts, owner, until) = match &job.claimed {
+            Some(_) => ("running", 1, "$8", "$9"),
+            None => ("queued", 0, "NULL", "NULL"),
+        };
+        let sql = self.owned(format!(
+            "INSERT INTO jobs ({JOB_COLS}) VALUES \
+             ($1, $2, $3, $4, '{state}', {attempts}, $5, $6, {owner}, {until}, NULL, $7, $7) \
+             ON CONFLICT (id) DO NOTHING"
+        ));
+        let mut q = sqlx::query(&sql)
+            .bind(job.id.clone())
+            .bind(job.cloud.as_str().to_owned())
+            .bind(job.kind.clone())
+            .bind(job.payload.to_string())
+            .bind(job.max_attempts.max(1))
+            .bind(job.run_at_ms)
+            .bind(job.now_ms);
+        if let Some(c) = &job.claimed {
+            q = q.bind(c.owner.clone()).bind(c.lease_until_ms);
+        }
+        q.execute(&mut **tx).await?;
+        Ok(())
+    }
+
     async fn record_attempt(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
@@ -127,22 +157,8 @@ impl SqlCatalog {
 #[async_trait]
 impl JobQueue for SqlCatalog {
     async fn enqueue_job(&self, job: &NewJob) -> Result<()> {
-        let sql = self.owned(format!(
-            "INSERT INTO jobs ({JOB_COLS}) VALUES \
-             ($1, $2, $3, $4, 'queued', 0, $5, $6, NULL, NULL, NULL, $7, $7) \
-             ON CONFLICT (id) DO NOTHING"
-        ));
         let (_guard, mut tx) = self.begin_write().await?;
-        sqlx::query(&sql)
-            .bind(job.id.clone())
-            .bind(job.cloud.as_str().to_owned())
-            .bind(job.kind.clone())
-            .bind(job.payload.to_string())
-            .bind(job.max_attempts.max(1))
-            .bind(job.run_at_ms)
-            .bind(job.now_ms)
-            .execute(&mut *tx)
-            .await?;
+        self.insert_job(&mut tx, job).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -214,6 +230,7 @@ impl JobQueue for SqlCatalog {
         end: &JobEnd,
         started_at_ms: i64,
         now_ms: i64,
+        follow_up: Option<&NewJob>,
     ) -> Result<bool> {
         let (state, run_at, error) = match end {
             JobEnd::Done { .. } => (JobState::Done, now_ms, None),
@@ -252,6 +269,9 @@ impl JobQueue for SqlCatalog {
             detail: detail.into(),
         };
         self.record_attempt(&mut tx, &attempt).await?;
+        if let Some(next) = follow_up {
+            self.insert_job(&mut tx, next).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }

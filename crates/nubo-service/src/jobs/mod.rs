@@ -16,11 +16,12 @@ mod notify;
 use std::sync::Arc;
 use std::time::Duration;
 
-use nubo_catalog::{AssetLocator, AssetScope, JobEnd, JobRecord, Lease, NewJob};
+use nubo_catalog::{AssetLocator, AssetScope, Claim, JobEnd, JobRecord, Lease, NewJob};
 use nubo_core::{random_id, CloudName, DeliveryType, PublicId, ResourceType};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, Semaphore};
 
+use notify::webhook_task;
 pub(crate) use notify::NotifyTarget;
 pub use notify::{validate_notification_url, NOTIFICATION_URL_SETTING};
 
@@ -176,24 +177,28 @@ impl Service {
     /// Stores a job under a chosen id; a second enqueue of the same id is a
     /// no-op (a retried job re-enqueueing its follow-up).
     pub(crate) async fn enqueue_as(&self, cloud: &CloudName, task: &Task, id: &str) -> Result<()> {
+        let job = self.new_job(cloud, task, id, None);
+        self.catalog.enqueue_job(&job).await?;
+        self.wake.0.notify_one();
+        Ok(())
+    }
+
+    fn new_job(&self, cloud: &CloudName, task: &Task, id: &str, claimed: Option<Claim>) -> NewJob {
         let max_attempts = match task {
             Task::Webhook { .. } => self.job_settings().webhook_attempts,
             _ => self.job_settings().job_attempts,
         };
         let now = now_ms();
-        self.catalog
-            .enqueue_job(&NewJob {
-                id: id.to_owned(),
-                cloud: cloud.clone(),
-                kind: task.kind().into(),
-                payload: serde_json::to_value(task).expect("tasks serialise"),
-                run_at_ms: now,
-                max_attempts,
-                now_ms: now,
-            })
-            .await?;
-        self.wake.0.notify_one();
-        Ok(())
+        NewJob {
+            id: id.to_owned(),
+            cloud: cloud.clone(),
+            kind: task.kind().into(),
+            payload: serde_json::to_value(task).expect("tasks serialise"),
+            run_at_ms: now,
+            max_attempts,
+            now_ms: now,
+            claimed,
+        }
     }
 
     /// The worker loop: runs until `shutdown` resolves, then waits for the
@@ -246,9 +251,18 @@ impl Service {
         let _ = tokio::time::timeout(settings.lease, slots.acquire_many(all)).await;
     }
 
-    /// One attempt of a claimed job, with a heartbeat for its lease.
+    /// One attempt of a claimed job, with a heartbeat for its lease; then
+    /// its follow-up (a notification), which it leased to itself when it
+    /// recorded the attempt, so no other claim is needed.
     async fn run_claimed(&self, job: JobRecord) {
-        let Some(lease) = job.lease() else { return };
+        let mut current = Some(job);
+        while let Some(job) = current.take() {
+            current = self.run_attempt(job).await;
+        }
+    }
+
+    async fn run_attempt(&self, job: JobRecord) -> Option<JobRecord> {
+        let lease = job.lease()?;
         let settings = self.job_settings().clone();
         let started = now_ms();
         let (lost_tx, lost_rx) = tokio::sync::oneshot::channel::<()>();
@@ -263,12 +277,12 @@ impl Service {
             _ = lost_rx => {
                 tracing::warn!(job = %job.id, "lease lost; another worker has the job");
                 heartbeat.abort();
-                return;
+                return None;
             }
         };
         heartbeat.abort();
-        let end = match outcome {
-            Ok(detail) => JobEnd::Done { detail },
+        let (end, follow_up) = match outcome {
+            Ok(f) => (JobEnd::Done { detail: f.detail }, f.follow_up),
             Err(Failure::Retry(error)) if job.attempts < job.max_attempts => {
                 let delay = backoff(
                     job.attempts,
@@ -276,51 +290,63 @@ impl Service {
                     settings.backoff_cap,
                     rand::random::<f64>(),
                 );
-                JobEnd::Retry {
-                    at_ms: now_ms() + millis(delay),
-                    error,
-                }
+                let at_ms = now_ms() + millis(delay);
+                (JobEnd::Retry { at_ms, error }, None)
             }
-            Err(Failure::Retry(error)) | Err(Failure::Permanent(error)) => JobEnd::Dead { error },
+            Err(Failure::Retry(error)) | Err(Failure::Permanent(error)) => {
+                tracing::warn!(job = %job.id, kind = %job.kind, %error, "job is dead");
+                (JobEnd::Dead { error }, None)
+            }
         };
+        let claim = Claim {
+            owner: lease.owner.clone(),
+            lease_until_ms: now_ms() + millis(settings.lease),
+        };
+        let next = follow_up.map(|(id, task)| self.new_job(&job.cloud, &task, &id, Some(claim)));
         match self
             .catalog
-            .finish_job(&lease, &end, started, now_ms())
+            .finish_job(&lease, &end, started, now_ms(), next.as_ref())
             .await
         {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(job = %job.id, "lease lost before the job was recorded"),
+            Ok(true) => next.map(claimed_record),
+            Ok(false) => {
+                tracing::warn!(job = %job.id, "lease lost before the job was recorded");
+                None
+            }
             // The lease will expire and the job run again.
-            Err(e) => tracing::warn!(job = %job.id, error = %e, "recording a job failed"),
-        }
-        if let JobEnd::Dead { error } = &end {
-            tracing::warn!(job = %job.id, kind = %job.kind, %error, "job is dead");
+            Err(e) => {
+                tracing::warn!(job = %job.id, error = %e, "recording a job failed");
+                None
+            }
         }
     }
 
-    async fn execute(&self, job: &JobRecord) -> Result<String, Failure> {
+    async fn execute(&self, job: &JobRecord) -> Result<Finished, Failure> {
         let task: Task = serde_json::from_value(job.payload.clone())
             .map_err(|e| Failure::Permanent(format!("unreadable job payload: {e}")))?;
         match task {
             Task::Webhook {
                 url, body, signer, ..
-            } => {
-                self.deliver_webhook(job, &url, body, signer.as_deref())
-                    .await
-            }
+            } => self
+                .deliver_webhook(job, &url, body, signer.as_deref())
+                .await
+                .map(Finished::from),
             Task::Eager { .. } => self.run_eager(job, task).await,
-            Task::Upload { .. } => self.run_background_upload(job, task).await,
+            Task::Upload { .. } => self
+                .run_background_upload(job, task)
+                .await
+                .map(Finished::from),
             Task::DropDerived {
                 asset_id,
                 keep_version,
             } => {
                 let n = self.drop_derived_but(&asset_id, keep_version).await?;
-                Ok(format!("dropped {n} derived files"))
+                Ok(format!("dropped {n} derived files").into())
             }
         }
     }
 
-    async fn run_eager(&self, job: &JobRecord, task: Task) -> Result<String, Failure> {
+    async fn run_eager(&self, job: &JobRecord, task: Task) -> Result<Finished, Failure> {
         let Task::Eager {
             resource_type,
             delivery_type,
@@ -343,17 +369,20 @@ impl Service {
             public_id: PublicId::parse(&public_id).map_err(bad_payload)?,
         };
         let Some(asset) = self.catalog.asset(&loc).await.map_err(ServiceError::from)? else {
-            return Ok("the asset was deleted; nothing to render".into());
+            return Ok(Finished::from(
+                "the asset was deleted; nothing to render".to_owned(),
+            ));
         };
         if asset.version != version {
-            return Ok(format!(
+            return Ok(Finished::from(format!(
                 "version {version} was replaced by {}; nothing to render",
                 asset.version
-            ));
+            )));
         }
         let specs = self.prepare_eager(&job.cloud, Some(&eager)).await?;
         let rendered = self.render_eager(&asset, &specs).await?;
         let count = rendered.as_array().map_or(0, Vec::len);
+        let mut done = Finished::from(format!("rendered {count} eager transformations"));
         if let Some(url) = notify {
             let mut body = serde_json::Map::new();
             body.insert("eager".into(), rendered);
@@ -363,17 +392,50 @@ impl Service {
             body.insert("version".into(), asset.version.into());
             body.insert("resource_type".into(), resource_type.into());
             body.insert("type".into(), delivery_type.into());
-            let target = NotifyTarget {
-                url,
-                signer: signer.clone(),
-            };
-            // A fixed id: if this attempt dies after enqueueing, the retry
-            // does not notify twice.
-            let id = format!("{}.notify", job.id);
-            self.notify_as(&job.cloud, &target, "eager", body, Some(&id))
-                .await?;
+            let target = NotifyTarget { url, signer };
+            // Recorded with this attempt, under a fixed id: a retry of a
+            // job that died before it was recorded notifies once.
+            done.follow_up = Some((
+                format!("{}.notify", job.id),
+                webhook_task(&target, "eager", body),
+            ));
         }
-        Ok(format!("rendered {count} eager transformations"))
+        Ok(done)
+    }
+}
+
+/// A successful attempt: what to record, and a job to run after it.
+pub(crate) struct Finished {
+    detail: String,
+    follow_up: Option<(String, Task)>,
+}
+
+impl From<String> for Finished {
+    fn from(detail: String) -> Self {
+        Finished {
+            detail,
+            follow_up: None,
+        }
+    }
+}
+
+/// The record of a job stored already claimed (see [`NewJob::claimed`]).
+fn claimed_record(j: NewJob) -> JobRecord {
+    let claim = j.claimed.expect("follow-ups are stored claimed");
+    JobRecord {
+        id: j.id,
+        cloud: j.cloud,
+        kind: j.kind,
+        payload: j.payload,
+        state: nubo_catalog::JobState::Running,
+        attempts: 1,
+        max_attempts: j.max_attempts,
+        run_at_ms: j.run_at_ms,
+        lease_owner: Some(claim.owner),
+        lease_until_ms: Some(claim.lease_until_ms),
+        last_error: None,
+        created_at_ms: j.now_ms,
+        updated_at_ms: j.now_ms,
     }
 }
 

@@ -36,6 +36,34 @@ pub fn validate_notification_url(raw: &str) -> Result<String> {
     Ok(url.to_string())
 }
 
+/// The delivery job of a notification: Cloudinary's envelope fields are
+/// added to `body`, which is then fixed as the exact bytes to send.
+pub(super) fn webhook_task(
+    target: &NotifyTarget,
+    notification_type: &str,
+    mut body: Map<String, Value>,
+) -> Task {
+    let triggered_at = crate::response::iso8601(now());
+    body.insert("notification_type".into(), notification_type.into());
+    body.insert("timestamp".into(), triggered_at.clone().into());
+    if let Some(key) = &target.signer {
+        body.insert("signature_key".into(), key.clone().into());
+    }
+    body.insert(
+        "notification_context".into(),
+        json!({
+            "triggered_at": triggered_at,
+            "triggered_by": {"source": "api", "id": target.signer.clone().unwrap_or_default()},
+        }),
+    );
+    Task::Webhook {
+        url: target.url.clone(),
+        notification_type: notification_type.into(),
+        body: Value::Object(body).to_string(),
+        signer: target.signer.clone(),
+    }
+}
+
 impl Service {
     /// The cloud's global notification URL.
     pub async fn notification_url(&self, cloud: &CloudName) -> Result<Option<String>> {
@@ -101,28 +129,10 @@ impl Service {
         cloud: &CloudName,
         target: &NotifyTarget,
         notification_type: &str,
-        mut body: Map<String, Value>,
+        body: Map<String, Value>,
         job_id: Option<&str>,
     ) -> Result<()> {
-        let triggered_at = crate::response::iso8601(now());
-        body.insert("notification_type".into(), notification_type.into());
-        body.insert("timestamp".into(), triggered_at.clone().into());
-        if let Some(key) = &target.signer {
-            body.insert("signature_key".into(), key.clone().into());
-        }
-        body.insert(
-            "notification_context".into(),
-            json!({
-                "triggered_at": triggered_at,
-                "triggered_by": {"source": "api", "id": target.signer.clone().unwrap_or_default()},
-            }),
-        );
-        let task = Task::Webhook {
-            url: target.url.clone(),
-            notification_type: notification_type.into(),
-            body: Value::Object(body).to_string(),
-            signer: target.signer.clone(),
-        };
+        let task = webhook_task(target, notification_type, body);
         match job_id {
             Some(id) => self.enqueue_as(cloud, &task, id).await,
             None => self.enqueue(cloud, &task).await.map(|_| ()),

@@ -51,6 +51,7 @@ async fn two_nodes_on_postgres_share_the_job_queue() {
             run_at_ms: 0,
             max_attempts: 3,
             now_ms: 0,
+            claimed: None,
         })
         .await
         .unwrap();
