@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Eager renditions three ways, on the release binary: inline in `explicit`
+# Eager renditions four ways, on the release binary: inline in `explicit`
 # calls one at a time, inline from 4 concurrent clients, and queued with
-# eager_async from 4 clients (calls return at once; the job workers render,
-# then notify a local receiver). Prints throughput, ratios against inline, and the
+# eager_async from 4 clients (calls return at once; the job workers render),
+# without and with a notification to a local receiver per batch. Prints throughput, ratios against inline, and the
 # client's latency per call. Usage: bench/jobs.sh [jobs, default 1000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +43,18 @@ seq, seq_lat = timed(lambda: [explicit("scale", i) for i in range(n)])
 with ThreadPoolExecutor(4) as pool:
     conc, conc_lat = timed(lambda: list(pool.map(lambda i: explicit("fit", i), range(n))))
 
+import cloudinary.api as api
+def queue():
+    return api.call_api("get", ["webhooks"], {"max_results": 1})["queue"]
+before = queue()["done"]
+start = time.perf_counter()
+with ThreadPoolExecutor(4) as pool:
+    a_lat = list(pool.map(lambda i: explicit("lfill", i, eager_async=True), range(n)))
+a_enqueued = time.perf_counter() - start
+while queue()["done"] < before + n:
+    time.sleep(0.02)
+a_total = time.perf_counter() - start
+
 got, done = [], threading.Event()
 class Hook(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
@@ -66,6 +78,7 @@ print("| eager renditions (%d, 1200x900 JPEG source) | seconds | renditions/s | 
 print("|---|---|---|---|---|")
 print("| inline in explicit, 1 client | %.1f | %.0f | 1.00x | %s |" % (seq, n / seq, ms(seq_lat)))
 print("| inline in explicit, 4 clients | %.1f | %.0f | %.2fx | %s |" % (conc, n / conc, seq / conc, ms(conc_lat)))
+print("| eager_async, 4 clients: queued and rendered | %.1f (calls done in %.1f) | %.0f | %.2fx | %s |" % (a_total, a_enqueued, n / a_total, seq / a_total, ms(a_lat)))
 print("| eager_async, 4 clients: queued, rendered, notified | %.1f (calls done in %.1f) | %.0f | %.2fx | %s |" % (queued, enqueued, n / queued, seq / queued, ms(q_lat)))
 PY
 HWM=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)

@@ -146,8 +146,29 @@ async fn derived_files(cat: &dyn Catalog) {
     );
     assert!(cat.sweep_stale_derived(100).await.unwrap().is_empty());
     assert!(cat.collect_blob(&first, later).await.unwrap());
-    // delete_derived forgets every rendering of the asset.
+    // delete_old_derived keeps the current version's renderings only.
     let current = cat.asset(&loc("derived/a")).await.unwrap().unwrap();
+    let mut older = current.clone();
+    older.version -= 1;
+    let stale = pinned(cat, 45, now).await;
+    let fresh = pinned(cat, 46, now).await;
+    cat.put_derived(&derived_row(&older, "old|jpg", &stale))
+        .await
+        .unwrap();
+    cat.put_derived(&derived_row(&current, "new|jpg", &fresh))
+        .await
+        .unwrap();
+    assert_eq!(
+        cat.delete_old_derived(&current.asset_id, current.version)
+            .await
+            .unwrap(),
+        vec![stale]
+    );
+    assert_eq!(
+        cat.delete_derived(&current.asset_id).await.unwrap(),
+        vec![fresh]
+    );
+    // delete_derived forgets every rendering of the asset.
     let third = pinned(cat, 44, now).await;
     cat.put_derived(&derived_row(&current, "x|jpg", &third))
         .await

@@ -282,6 +282,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn webhook_posts_follow_the_same_address_rules() {
+        let f = RemoteFetcher::new(FetchPolicy::default());
+        let t = Duration::from_secs(1);
+        for url in [
+            "http://127.0.0.1:9/h",
+            "http://[::1]/h",
+            "http://localhost:9/h",
+        ] {
+            let r = f.post_json(url, &[], "{}".into(), t).await;
+            assert!(
+                matches!(r, Err(FetchError::Blocked(_))),
+                "{url}: {:?}",
+                r.err()
+            );
+        }
+        let r = f
+            .post_json("ftp://example.com/h", &[], "{}".into(), t)
+            .await;
+        assert!(matches!(r, Err(FetchError::BadUrl(_))));
+    }
+
+    #[tokio::test]
     async fn other_schemes_are_bad_urls() {
         let f = RemoteFetcher::new(FetchPolicy::default());
         for url in ["ftp://example.com/a", "file:///etc/passwd", "not a url"] {
