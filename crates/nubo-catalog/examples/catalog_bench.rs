@@ -244,6 +244,14 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     }
+    // The same OR search without total_count: what the page itself costs.
+    time(
+        &cat,
+        "search `(tags:tag2 OR tags:tag5) AND NOT format:png` (page only)",
+        reps / 2,
+        |_| query("(tags:tag2 OR tags:tag5) AND NOT format:png", false, false),
+    )
+    .await?;
     if let (Some(s), None) = (schema, kept) {
         cat.drop_schema(&s).await?;
     }

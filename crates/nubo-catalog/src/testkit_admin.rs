@@ -333,6 +333,37 @@ async fn pages_are_stable(cat: &dyn Catalog) {
         paged,
         ["docs/manual.pdf", "shop/hats/cap", "shop/shoes/red"]
     );
+    // An OR of tags pages from the tag index (one prefix per tag): the same
+    // pages, in both directions, as the general plan (which the filename
+    // term forces), with assets carrying several of the tags counted once.
+    for dir in [Direction::Desc, Direction::Asc] {
+        let tags = "tags:sale OR tags:shoes OR tags:homepage";
+        let mut general = query(&format!("({tags}) AND NOT filename:zzzz"));
+        general.sort = vec![(SortField::CreatedAt, dir)];
+        let want: Vec<String> = cat
+            .query_assets(&general)
+            .await
+            .unwrap()
+            .assets
+            .iter()
+            .map(|a| a.loc.public_id.to_string())
+            .collect();
+        assert_eq!(want.len(), 5, "{want:?}");
+        let mut q = query(tags);
+        q.sort = vec![(SortField::CreatedAt, dir)];
+        q.limit = 1;
+        let mut paged = Vec::new();
+        loop {
+            let page = cat.query_assets(&q).await.unwrap();
+            assert_eq!(page.total_count, Some(5));
+            paged.extend(page.assets.iter().map(|a| a.loc.public_id.to_string()));
+            match page.next_cursor {
+                Some(c) => q.cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(paged, want, "{dir:?}");
+    }
     let mut q = query("");
     q.sort = vec![(SortField::CreatedAt, Direction::Desc)];
     let newest = cat.query_assets(&q).await.unwrap();
