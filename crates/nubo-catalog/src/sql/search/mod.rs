@@ -426,14 +426,28 @@ impl Sql {
     }
 
     /// `COUNT` of an expression led by an OR of tags (`(tags:a OR tags:b)
-    /// AND …`) whose rest can be tested on tag rows: distinct assets among
-    /// the tags' index rows, never touching the assets table.
+    /// AND …`) whose rest can be tested on tag rows, from the tag index
+    /// alone. Two tags are counted as |A| + |B| − |A ∩ B|: two index range
+    /// counts and one join on the index (both rows of an asset carry its
+    /// upload time, so each probe is a seek), which measured twice as fast
+    /// as de-duplicating the union; more tags de-duplicate.
     fn count_any_of_tags(&mut self, q: &AssetQuery) -> bool {
-        let Some((tags, rest)) = split_any_of_tags(&q.expr) else {
+        let Some((mut tags, rest)) = split_any_of_tags(&q.expr) else {
             return false;
         };
         if rest.as_ref().is_some_and(|e| !on_tag_rows(e)) {
             return false;
+        }
+        let mut seen = std::collections::HashSet::new();
+        tags.retain(|t| seen.insert(t.clone()));
+        if let [a, b] = &tags[..] {
+            self.push("SELECT ");
+            self.count_tag_rows(q, a, None, rest.as_ref());
+            self.push(" + ");
+            self.count_tag_rows(q, b, None, rest.as_ref());
+            self.push(" - ");
+            self.count_tag_rows(q, a, Some(b), rest.as_ref());
+            return true;
         }
         let c = self.c();
         self.push(
@@ -449,6 +463,42 @@ impl Sql {
             self.bind(Bind::Text(t));
         }
         self.push(")");
+        self.scope_and_rest(q, rest.as_ref());
+        self.push(") t");
+        true
+    }
+
+    /// `(SELECT COUNT(*) …)` of the assets with `tag` (and `also`) that
+    /// pass `rest`.
+    fn count_tag_rows(
+        &mut self,
+        q: &AssetQuery,
+        tag: &str,
+        also: Option<&str>,
+        rest: Option<&Expr>,
+    ) {
+        let c = self.c();
+        self.push("(SELECT COUNT(*) FROM asset_tags d");
+        if let Some(other) = also {
+            self.push(&format!(
+                " JOIN asset_tags y ON y.cloud = d.cloud AND y.tag{c} = "
+            ));
+            self.bind(Bind::Text(other.to_owned()));
+            self.push(
+                " AND y.created_at_us = d.created_at_us AND y.resource_type = d.resource_type \
+                 AND y.delivery_type = d.delivery_type AND y.public_id = d.public_id",
+            );
+        }
+        self.push(" WHERE d.cloud = ");
+        self.bind(Bind::Text(q.cloud.as_str().to_owned()));
+        self.push(&format!(" AND d.tag{c} = "));
+        self.bind(Bind::Text(tag.to_owned()));
+        self.scope_and_rest(q, rest);
+        self.push(")");
+    }
+
+    /// The query's resource and delivery type, and `rest`, on tag rows `d`.
+    fn scope_and_rest(&mut self, q: &AssetQuery, rest: Option<&Expr>) {
         if let Some(rt) = q.resource_type {
             self.push(" AND d.resource_type = ");
             self.bind(Bind::Text(rt.as_str().to_owned()));
@@ -457,14 +507,12 @@ impl Sql {
             self.push(" AND d.delivery_type = ");
             self.bind(Bind::Text(dt.as_str().to_owned()));
         }
-        if let Some(e) = &rest {
+        if let Some(e) = rest {
             self.push(" AND ");
             self.alias = "d";
             self.expr(e);
             self.alias = "a";
         }
-        self.push(") t");
-        true
     }
 }
 
