@@ -43,19 +43,28 @@ pub struct HttpSettings {
     pub body_timeout: Duration,
 }
 
+/// What every handler gets: one `Arc`, so extracting it per request is a
+/// single reference-count increment (cloning the service's own handles
+/// per request showed in delivery profiles).
 #[derive(Clone)]
-pub(crate) struct AppState {
+pub(crate) struct AppState(Arc<Shared>);
+
+pub(crate) struct Shared {
     service: Service,
-    settings: Arc<HttpSettings>,
+    settings: HttpSettings,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 /// Builds the application router.
 pub fn router(service: Service, settings: HttpSettings) -> Router {
     let cors = upload_cors(&settings.cors_origins);
-    let state = AppState {
-        service,
-        settings: Arc::new(settings),
-    };
+    let state = AppState(Arc::new(Shared { service, settings }));
     // API calls get request ids and request tracing; delivery, the hot
     // path that a CDN or browser hits for every image, stays lean.
     let api = Router::new()
