@@ -108,7 +108,21 @@ async fn respond(
     range: Option<ByteRange>,
     head: bool,
 ) -> Result<Response, ApiError> {
-    let read = state.service.open_delivery(d, range).await?;
+    // A hot rendition is one buffer: sent as a full body, not a stream.
+    let (body, served, total) = match nubo_service::deliver::inline_part(d, range) {
+        Some(part) => {
+            let (bytes, r, total) = part?;
+            (Body::from(bytes), r, total)
+        }
+        None => {
+            let read = state.service.open_delivery(d, range).await?;
+            (Body::from_stream(read.body), read.range, read.total)
+        }
+    };
+    let read = Served {
+        range: served,
+        total,
+    };
     let len = read.range.end - read.range.start;
     resp = resp
         .header(header::CONTENT_TYPE, &d.content_type)
@@ -124,12 +138,14 @@ async fn respond(
             ),
         );
     }
-    let body = if head {
-        Body::empty()
-    } else {
-        Body::from_stream(read.body)
-    };
+    let body = if head { Body::empty() } else { body };
     Ok(resp.body(body).expect("valid response"))
+}
+
+/// What part of the file a response carries.
+struct Served {
+    range: ByteRange,
+    total: u64,
 }
 
 pub(crate) fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {

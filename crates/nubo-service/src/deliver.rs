@@ -331,30 +331,49 @@ impl Service {
 
     /// Opens the bytes of a delivery, whole or a range.
     pub async fn open_delivery(&self, d: &Delivery, range: Option<ByteRange>) -> Result<BlobRead> {
-        let Some(bytes) = &d.inline else {
-            return Ok(self.blobs.open(&d.blob, range).await?);
-        };
-        let total = bytes.len() as u64;
-        let r = range.unwrap_or(ByteRange {
-            start: 0,
-            end: total,
-        });
-        if r.start > r.end || r.end > total {
-            return Err(nubo_blob::BlobError::BadRange {
-                start: r.start,
-                end: r.end,
-                total,
+        match inline_part(d, range) {
+            None => Ok(self.blobs.open(&d.blob, range).await?),
+            Some(part) => {
+                let (part, r, total) = part?;
+                Ok(BlobRead {
+                    total,
+                    range: r,
+                    body: Box::pin(futures_util::stream::once(async move { Ok(part) })),
+                })
             }
-            .into());
         }
-        let part = bytes.slice(r.start as usize..r.end as usize);
-        Ok(BlobRead {
-            total,
-            range: r,
-            body: Box::pin(futures_util::stream::once(async move { Ok(part) })),
-        })
     }
+}
 
+/// The requested bytes of a delivery held in memory (a hot rendition):
+/// `None` when it is not, so the caller streams it from the blob store.
+/// With the part, the range it covers and the whole size.
+pub fn inline_part(
+    d: &Delivery,
+    range: Option<ByteRange>,
+) -> Option<Result<(bytes::Bytes, ByteRange, u64)>> {
+    let bytes = d.inline.as_ref()?;
+    let total = bytes.len() as u64;
+    let r = range.unwrap_or(ByteRange {
+        start: 0,
+        end: total,
+    });
+    if r.start > r.end || r.end > total {
+        return Some(Err(nubo_blob::BlobError::BadRange {
+            start: r.start,
+            end: r.end,
+            total,
+        }
+        .into()));
+    }
+    Some(Ok((
+        bytes.slice(r.start as usize..r.end as usize),
+        r,
+        total,
+    )))
+}
+
+impl Service {
     async fn check_url_signature(&self, cloud: &CloudName, url: &DeliveryUrl) -> Result<()> {
         let Some(sig) = &url.signature else {
             return Err(ServiceError::Unauthorized(
