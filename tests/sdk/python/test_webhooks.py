@@ -84,3 +84,17 @@ def test_upload_notification_url_gets_the_upload_result(hook):
     assert not u.verify_notification_signature(body + " ", ts, sig, valid_for=7200)
     cloudinary.config(api_secret="not-the-secret")
     assert not u.verify_notification_signature(body, ts, sig, valid_for=7200)
+
+
+def test_async_upload_answers_pending_and_notifies_the_result(hook):
+    url, received, _ = hook
+    # `async` is a Python keyword: apps pass it through **options.
+    r = up.upload(fixture("photo.jpg"), public_id="py/async", notification_url=url,
+                  **{"async": True})
+    assert (r["status"], r["public_id"]) == ("pending", "py/async")
+    (payload, verified), = wait_for(received, 1)
+    assert verified
+    assert payload["notification_type"] == "upload"
+    assert (payload["public_id"], payload["width"], payload["height"]) == ("py/async", 40, 30)
+    import cloudinary.api
+    assert cloudinary.api.resource("py/async")["bytes"] == payload["bytes"]
