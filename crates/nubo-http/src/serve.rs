@@ -1,5 +1,8 @@
 //! The accept loop: hyper with a header-read timeout (so slow clients cannot
-//! hold connections open) and graceful shutdown.
+//! hold connections open) and graceful shutdown; and [`serve_sharded`],
+//! which runs it on one single-threaded runtime per core, each accepting
+//! from its own `SO_REUSEPORT` socket, as nginx runs a process per core: a
+//! connection's requests then never hop between threads.
 
 use std::future::Future;
 use std::time::Duration;
@@ -55,4 +58,75 @@ pub async fn serve(
         _ = tokio::time::sleep(drain) => tracing::warn!("shutdown: gave up waiting for requests in flight"),
     }
     Ok(())
+}
+
+/// Binds `n` sockets to `addr` with `SO_REUSEPORT`; the kernel spreads
+/// connections across them.
+pub fn bind_shards(
+    addr: std::net::SocketAddr,
+    n: usize,
+) -> std::io::Result<Vec<std::net::TcpListener>> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let mut out = Vec::with_capacity(n);
+    let mut addr = addr;
+    for _ in 0..n.max(1) {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_reuse_address(true)?;
+        socket.set_reuse_port(true)?;
+        socket.set_nonblocking(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(1024)?;
+        let listener: std::net::TcpListener = socket.into();
+        // Port 0 asks for any port: the others join the first one's.
+        addr = listener.local_addr()?;
+        out.push(listener);
+    }
+    Ok(out)
+}
+
+/// Serves `app` on one thread per listener, each with its own
+/// current-thread runtime, until `stop` turns true; returns when all have
+/// drained.
+pub async fn serve_sharded(
+    listeners: Vec<std::net::TcpListener>,
+    app: Router,
+    header_timeout: Duration,
+    drain: Duration,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let mut threads = Vec::new();
+    for (i, std_listener) in listeners.into_iter().enumerate() {
+        let app = app.clone();
+        let mut stop = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("nubo-http-{i}"))
+            .spawn(move || -> std::io::Result<()> {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async move {
+                    let listener = TcpListener::from_std(std_listener)?;
+                    let stopped = async move {
+                        while !*stop.borrow() {
+                            if stop.changed().await.is_err() {
+                                break;
+                            }
+                        }
+                    };
+                    serve(listener, app, header_timeout, drain, stopped).await
+                })
+            })?;
+        threads.push(thread);
+    }
+    tokio::task::spawn_blocking(move || {
+        for t in threads {
+            match t.join() {
+                Ok(r) => r?,
+                Err(_) => return Err(std::io::Error::other("an HTTP thread panicked")),
+            }
+        }
+        Ok(())
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }

@@ -502,9 +502,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             settings.cloudinary_url(&cred.cloud, &cred.key, &cred.secret)
         );
     }
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
+    let shards = match settings.http_threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    let listeners = nubo_http::serve::bind_shards(settings.listen, shards)
         .with_context(|| format!("binding {}", settings.listen))?;
+    let bound = listeners[0].local_addr()?;
     let app = nubo_http::router(
         service.clone(),
         nubo_http::HttpSettings {
@@ -525,17 +529,20 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             })
             .await;
     });
-    tracing::info!(listen = %listener.local_addr()?, public_url = %settings.public_url, "nubo is ready");
-    println!("nubo listening on http://{}", listener.local_addr()?);
-    nubo_http::serve::serve(
-        listener,
+    tracing::info!(listen = %bound, threads = shards, public_url = %settings.public_url, "nubo is ready");
+    println!("nubo listening on http://{bound}");
+    let (stop_http, http_stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_http.send(true);
+        let _ = stop_jobs.send(true);
+    });
+    nubo_http::serve::serve_sharded(
+        listeners,
         app,
         settings.limits.header_timeout,
         Duration::from_secs(30),
-        async move {
-            shutdown_signal().await;
-            let _ = stop_jobs.send(true);
-        },
+        http_stopped,
     )
     .await?;
     // Jobs in hand finish (or their leases lapse for another node).

@@ -33,6 +33,7 @@ const KEYS: &[(&str, &str)] = &[
     ("max_animation_pixels", "500000000"),
     ("render_timeout_secs", "30"),
     ("render_workers", "0"),
+    ("http_threads", "0"),
     ("strict_transformations", "false"),
     ("admin_rate_limit", "5000"),
     ("job_workers", "4"),
@@ -258,6 +259,9 @@ pub struct Settings {
     pub render: nubo_engine::EngineLimits,
     /// 0 = one per core.
     pub render_workers: usize,
+    /// Threads accepting and serving HTTP, each with its own runtime and
+    /// `SO_REUSEPORT` socket (0 = one per core).
+    pub http_threads: usize,
     pub strict_transformations: bool,
     /// Admin API calls per key per hour.
     pub admin_rate_limit: u32,
@@ -344,6 +348,7 @@ impl Settings {
                 time_budget: raw.secs("render_timeout_secs")?,
             },
             render_workers: raw.parse("render_workers")?,
+            http_threads: raw.parse("http_threads")?,
             strict_transformations: raw.flag("strict_transformations")?,
             admin_rate_limit: raw.parse("admin_rate_limit")?,
             jobs: job_settings(raw)?,
