@@ -502,11 +502,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             settings.cloudinary_url(&cred.cloud, &cred.key, &cred.secret)
         );
     }
-    let shards = match settings.http_threads {
-        0 => std::thread::available_parallelism().map_or(1, usize::from),
-        n => n,
-    };
-    let listeners = nubo_http::serve::bind_shards(settings.listen, shards)
+    // 0: HTTP shares the main multi-threaded runtime; n: n threads of
+    // their own (see `serve_sharded`).
+    let shards = settings.http_threads;
+    let listeners = nubo_http::serve::bind_shards(settings.listen, shards.max(1))
         .with_context(|| format!("binding {}", settings.listen))?;
     let bound = listeners[0].local_addr()?;
     let app = nubo_http::router(
@@ -537,14 +536,22 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         let _ = stop_http.send(true);
         let _ = stop_jobs.send(true);
     });
-    nubo_http::serve::serve_sharded(
-        listeners,
-        app,
-        settings.limits.header_timeout,
-        Duration::from_secs(30),
-        http_stopped,
-    )
-    .await?;
+    let (timeout, drain) = (settings.limits.header_timeout, Duration::from_secs(30));
+    if shards == 0 {
+        let listener =
+            tokio::net::TcpListener::from_std(listeners.into_iter().next().expect("one"))?;
+        let mut stopped = http_stopped;
+        let stop = async move {
+            while !*stopped.borrow() {
+                if stopped.changed().await.is_err() {
+                    break;
+                }
+            }
+        };
+        nubo_http::serve::serve(listener, app, timeout, drain, stop).await?;
+    } else {
+        nubo_http::serve::serve_sharded(listeners, app, timeout, drain, http_stopped).await?;
+    }
     // Jobs in hand finish (or their leases lapse for another node).
     let _ = jobs.await;
     Ok(())

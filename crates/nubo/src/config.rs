@@ -260,7 +260,7 @@ pub struct Settings {
     /// 0 = one per core.
     pub render_workers: usize,
     /// Threads accepting and serving HTTP, each with its own runtime and
-    /// `SO_REUSEPORT` socket (0 = one per core).
+    /// `SO_REUSEPORT` socket (0 = HTTP runs on the main runtime).
     pub http_threads: usize,
     pub strict_transformations: bool,
     /// Admin API calls per key per hour.

@@ -11,12 +11,6 @@ mod wiring;
 
 use clap::Parser;
 
-/// mimalloc rather than the system allocator: the cached-delivery path is
-/// dominated by small short-lived allocations across worker threads, where
-/// glibc's malloc showed up as 12% of a profile (see the README's benchmarks).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> anyhow::Result<()> {
     let args = cli::Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
