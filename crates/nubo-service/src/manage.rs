@@ -390,8 +390,10 @@ impl Service {
     /// `metadata`: sets structured metadata on assets (an empty value
     /// removes a field); answers the ids it changed.
     pub async fn metadata(&self, req: ManageRequest) -> Result<Value> {
-        self.authorize_upload(&req.cloud, "metadata", &req.params, &req.creds)
+        let caller = self
+            .authorize_upload(&req.cloud, "metadata", &req.params, &req.creds)
             .await?;
+        let notify = self.call_target(&req, &caller).await?;
         let scope = req.scope("type")?;
         let ids = req.public_ids()?;
         let raw = req
@@ -400,18 +402,31 @@ impl Service {
             .ok_or(ServiceError::MissingParam("metadata"))?;
         let clear_invalid = req.params.flag("clear_invalid")?.unwrap_or(false);
         let mut touched = Vec::new();
+        let mut changed = serde_json::Map::new();
         for id in ids {
             let loc = AssetLocator {
                 scope: scope.clone(),
                 public_id: id,
             };
-            if self
-                .update_metadata(&loc, raw, clear_invalid)
-                .await?
-                .is_some()
-            {
+            if let Some(asset) = self.update_metadata(&loc, raw, clear_invalid).await? {
+                changed.insert(
+                    loc.public_id.to_string(),
+                    json!({
+                        "new_metadata": asset.meta.get(nubo_catalog::METADATA_KEY)
+                            .cloned()
+                            .unwrap_or_else(|| json!({})),
+                        "asset_id": asset.asset_id,
+                        "resource_type": scope.resource_type.as_str(),
+                        "type": scope.delivery_type.as_str(),
+                    }),
+                );
                 touched.push(loc.public_id.to_string());
             }
+        }
+        if let Some(target) = &notify {
+            let body = object(json!({ "source": "api", "resources": changed }));
+            self.notify(&req.cloud, target, "resource_metadata_changed", body)
+                .await?;
         }
         Ok(json!({ "public_ids": touched }))
     }

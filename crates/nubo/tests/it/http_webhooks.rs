@@ -324,6 +324,40 @@ async fn management_calls_notify_with_their_types() {
         )
         .await;
     assert_eq!(ctx.status, StatusCode::OK);
+    let field = app
+        .send(
+            Request::post("/v1_1/demo/metadata_fields")
+                .header("authorization", basic())
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    r#"{"external_id":"sku","label":"SKU","type":"string"}"#,
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        field.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&field.body)
+    );
+    let meta = app
+        .call(
+            "image/metadata",
+            &[
+                ("public_ids", "m1"),
+                ("metadata", "sku=AB1"),
+                ("notification_url", hook),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(
+        meta.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&meta.body)
+    );
     let ren = app
         .call(
             "image/rename",
@@ -344,7 +378,7 @@ async fn management_calls_notify_with_their_types() {
         )
         .await;
     assert_eq!(del.json()["result"], "ok");
-    let got = rx.wait_for(4).await;
+    let got = rx.wait_for(5).await;
     let mut by_type = std::collections::BTreeMap::new();
     for r in &got {
         assert!(r.signature_valid(SECRET));
@@ -359,6 +393,8 @@ async fn management_calls_notify_with_their_types() {
         by_type["resource_context_changed"]["resources"]["m1"]["added"]["alt"],
         "hi"
     );
+    let sku = &by_type["resource_metadata_changed"]["resources"]["m1"]["new_metadata"]["sku"];
+    assert_eq!(sku, "AB1");
     assert_eq!(by_type["rename"]["from_public_id"], "m1");
     assert_eq!(by_type["rename"]["to_public_id"], "m2");
     assert_eq!(by_type["delete"]["resources"][0]["public_id"], "m2");
