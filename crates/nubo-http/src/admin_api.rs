@@ -47,14 +47,15 @@ pub(crate) async fn dispatch(
     let method = req.method().clone();
     let creds = auth::credentials(req.headers())?;
     let svc = &state.service;
-    let rate = match svc.admin_call(&cloud, &creds).await {
-        Ok((_, rate)) => rate,
+    let (caller, rate) = match svc.admin_call(&cloud, &creds).await {
+        Ok(ok) => ok,
         Err(e) => return Err(admin_error(e)),
     };
     let parsed = read_request(svc, req, state.settings.body_timeout, None).await?;
     let call = AdminRequest {
         cloud,
         params: parsed.params,
+        caller,
     };
     let outcome = route(svc, &method, segments, &call).await;
     let reads_only = method == Method::GET || segments == ["resources", "search"];

@@ -7,29 +7,11 @@ use nubo_core::{
 };
 use serde_json::{json, Value};
 
-use crate::jobs::NotifyTarget;
+use crate::jobs::{object, resource_ref, NotifyTarget};
 use crate::{now, Credentials, Params, Result, Service, ServiceError};
 
-fn object(v: Value) -> serde_json::Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        _ => unreachable!("built as an object"),
-    }
-}
-
-/// An asset as notifications name it.
-fn resource_ref(asset: &nubo_catalog::Asset) -> Value {
-    json!({
-        "resource_type": asset.loc.scope.resource_type.as_str(),
-        "type": asset.loc.scope.delivery_type.as_str(),
-        "asset_id": asset.asset_id,
-        "public_id": asset.loc.public_id.as_str(),
-        "version": asset.version,
-    })
-}
-
 /// `resource_tags_changed`: per asset, the tags the command added or removed.
-fn tags_changed(
+pub(crate) fn tags_changed(
     scope: &AssetScope,
     ids: &[PublicId],
     edit: &AssetEdit,
@@ -64,7 +46,7 @@ fn tags_changed(
 }
 
 /// `resource_context_changed`: keyed by public id, what the command did.
-fn context_changed(
+pub(crate) fn context_changed(
     scope: &AssetScope,
     ids: &[PublicId],
     edit: &AssetEdit,
@@ -402,29 +384,19 @@ impl Service {
             .ok_or(ServiceError::MissingParam("metadata"))?;
         let clear_invalid = req.params.flag("clear_invalid")?.unwrap_or(false);
         let mut touched = Vec::new();
-        let mut changed = serde_json::Map::new();
+        let mut changed = Vec::new();
         for id in ids {
             let loc = AssetLocator {
                 scope: scope.clone(),
                 public_id: id,
             };
             if let Some(asset) = self.update_metadata(&loc, raw, clear_invalid).await? {
-                changed.insert(
-                    loc.public_id.to_string(),
-                    json!({
-                        "new_metadata": asset.meta.get(nubo_catalog::METADATA_KEY)
-                            .cloned()
-                            .unwrap_or_else(|| json!({})),
-                        "asset_id": asset.asset_id,
-                        "resource_type": scope.resource_type.as_str(),
-                        "type": scope.delivery_type.as_str(),
-                    }),
-                );
+                changed.push(asset);
                 touched.push(loc.public_id.to_string());
             }
         }
         if let Some(target) = &notify {
-            let body = object(json!({ "source": "api", "resources": changed }));
+            let body = crate::jobs::metadata_changed(&changed);
             self.notify(&req.cloud, target, "resource_metadata_changed", body)
                 .await?;
         }

@@ -26,6 +26,8 @@ enum Selection {
 struct Report {
     deleted: Map<String, Value>,
     counts: Map<String, Value>,
+    /// Assets deleted whole, as the `delete` notification names them.
+    gone: Vec<Value>,
 }
 
 impl Service {
@@ -40,6 +42,9 @@ impl Service {
                 "transformations can only be deleted with keep_original=true".into(),
             ));
         }
+        let notify = self
+            .notify_target(&req.cloud, req.params.get("notification_url"), &req.caller)
+            .await?;
         let mut report = Report::default();
         let mut next_cursor = None;
         match self.selection(req, path)? {
@@ -72,6 +77,10 @@ impl Service {
                     .await?;
                 }
             }
+        }
+        if let (Some(target), false) = (&notify, report.gone.is_empty()) {
+            let body = crate::jobs::object(json!({ "resources": report.gone }));
+            self.notify(&req.cloud, target, "delete", body).await?;
         }
         let mut out = json!({
             "deleted": report.deleted,
@@ -178,6 +187,7 @@ impl Service {
         } else {
             match self.catalog.delete_asset(&asset.loc).await? {
                 Some(gone) => {
+                    report.gone.push(crate::jobs::resource_ref(&gone));
                     self.release_blob(&gone.blob_key).await;
                     (1, self.drop_derived(&gone.asset_id).await?)
                 }

@@ -31,6 +31,8 @@ pub(crate) use resources::Wanted;
 pub struct AdminRequest {
     pub cloud: CloudName,
     pub params: Params,
+    /// Who authenticated (signs the call's notifications).
+    pub caller: Caller,
 }
 
 impl AdminRequest {

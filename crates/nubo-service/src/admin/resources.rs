@@ -355,13 +355,53 @@ impl Service {
                 )));
             }
         }
+        let notify = self
+            .notify_target(&req.cloud, req.params.get("notification_url"), &req.caller)
+            .await?;
+        let changes = (
+            tags.clone(),
+            context.clone(),
+            meta.contains_key(nubo_catalog::METADATA_KEY),
+        );
         let edit = AssetEdit::Replace { tags, context };
         let asset = self
             .catalog
             .update_asset(&loc, &edit, &meta, now())
             .await?
             .ok_or_else(|| ServiceError::NotFound(loc.public_id.to_string()))?;
+        if let Some(target) = &notify {
+            self.notify_update(target, &asset, changes).await?;
+        }
         self.resource_details(req, &asset).await
+    }
+
+    /// An Admin update's notifications: one per kind of change made.
+    async fn notify_update(
+        &self,
+        target: &crate::jobs::NotifyTarget,
+        asset: &nubo_catalog::Asset,
+        (tags, context, metadata): (Option<Tags>, Option<nubo_core::Context>, bool),
+    ) -> Result<()> {
+        let cloud = &asset.loc.scope.cloud;
+        let ids = std::slice::from_ref(&asset.loc.public_id);
+        if let Some(t) = tags {
+            let edit = AssetEdit::ReplaceTags(t.into_vec());
+            let body = crate::manage::tags_changed(&asset.loc.scope, ids, &edit);
+            self.notify(cloud, target, "resource_tags_changed", body)
+                .await?;
+        }
+        if let Some(c) = context {
+            let body =
+                crate::manage::context_changed(&asset.loc.scope, ids, &AssetEdit::AddContext(c));
+            self.notify(cloud, target, "resource_context_changed", body)
+                .await?;
+        }
+        if metadata {
+            let body = crate::jobs::metadata_changed(std::slice::from_ref(asset));
+            self.notify(cloud, target, "resource_metadata_changed", body)
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, Semaphore};
 
 use notify::webhook_task;
-pub(crate) use notify::NotifyTarget;
+pub(crate) use notify::{metadata_changed, object, resource_ref, NotifyTarget};
 pub use notify::{validate_notification_url, NOTIFICATION_URL_SETTING};
 
 use crate::signing::SignatureAlgorithm;

@@ -36,6 +36,43 @@ pub fn validate_notification_url(raw: &str) -> Result<String> {
     Ok(url.to_string())
 }
 
+/// A JSON object built with `json!`.
+pub(crate) fn object(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!("built as an object"),
+    }
+}
+
+/// An asset as notifications name it.
+pub(crate) fn resource_ref(asset: &nubo_catalog::Asset) -> Value {
+    json!({
+        "resource_type": asset.loc.scope.resource_type.as_str(),
+        "type": asset.loc.scope.delivery_type.as_str(),
+        "asset_id": asset.asset_id,
+        "public_id": asset.loc.public_id.as_str(),
+        "version": asset.version,
+    })
+}
+
+/// `resource_metadata_changed` for these assets (as updated).
+pub(crate) fn metadata_changed(assets: &[nubo_catalog::Asset]) -> Map<String, Value> {
+    let mut resources = Map::new();
+    for a in assets {
+        let values = a.meta.get(nubo_catalog::METADATA_KEY).cloned();
+        resources.insert(
+            a.loc.public_id.to_string(),
+            json!({
+                "new_metadata": values.unwrap_or_else(|| json!({})),
+                "asset_id": a.asset_id,
+                "resource_type": a.loc.scope.resource_type.as_str(),
+                "type": a.loc.scope.delivery_type.as_str(),
+            }),
+        );
+    }
+    object(json!({ "source": "api", "resources": resources }))
+}
+
 /// The delivery job of a notification: Cloudinary's envelope fields are
 /// added to `body`, which is then fixed as the exact bytes to send.
 pub(super) fn webhook_task(

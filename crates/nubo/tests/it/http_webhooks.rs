@@ -528,3 +528,67 @@ async fn a_failed_async_upload_says_so_and_stores_nothing() {
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn admin_updates_and_deletes_notify() {
+    let app = private_ok_app().await;
+    let rx = Receiver::start(0).await;
+    app.upload_fixture("adm1", "alpha.png", &[]).await;
+    app.upload_fixture("adm2", "alpha.png", &[]).await;
+    let body = serde_json::json!({ "tags": "blue,green", "notification_url": rx.url });
+    let r = app
+        .send(
+            Request::post("/v1_1/demo/resources/image/upload/adm1")
+                .header("authorization", basic())
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let body =
+        serde_json::json!({ "public_ids": ["adm1", "adm2", "nope"], "notification_url": rx.url });
+    let r = app
+        .send(
+            Request::delete("/v1_1/demo/resources/image/upload")
+                .header("authorization", basic())
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let got = rx.wait_for(2).await;
+    let kinds: Vec<serde_json::Value> = got.iter().map(Received::json).collect();
+    let tags = kinds
+        .iter()
+        .find(|k| k["notification_type"] == "resource_tags_changed")
+        .expect("a tags notification");
+    assert_eq!(
+        tags["resources"][0]["added"],
+        serde_json::json!(["blue", "green"])
+    );
+    let del = kinds
+        .iter()
+        .find(|k| k["notification_type"] == "delete")
+        .expect("a delete notification");
+    let mut gone: Vec<&str> = del["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["public_id"].as_str().unwrap())
+        .collect();
+    gone.sort();
+    assert_eq!(gone, ["adm1", "adm2"], "only what was deleted");
+    assert!(got.iter().all(|r| r.signature_valid(SECRET)));
+}
