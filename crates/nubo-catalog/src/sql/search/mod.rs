@@ -468,6 +468,36 @@ impl Sql {
         true
     }
 
+    /// `COUNT` of a lone `context.KEY` term from the context index alone:
+    /// an asset has one row per key there, and its rows live and die with
+    /// it in the same transaction, so the assets table need not be probed
+    /// (measured: 2 ms instead of 77 for 4,440 matches in a million).
+    fn count_one_context(&mut self, q: &AssetQuery) -> bool {
+        let Some(Expr::Term(Term {
+            field: Field::Context(key),
+            test,
+        })) = &q.expr
+        else {
+            return false;
+        };
+        let c = self.c();
+        self.push("SELECT COUNT(*) FROM asset_context x WHERE x.cloud = ");
+        self.bind(Bind::Text(q.cloud.as_str().to_owned()));
+        self.push(" AND x.ctx_key = ");
+        self.bind(Bind::Text(key.clone()));
+        self.push(" AND ");
+        self.text_test(&format!("x.ctx_value{c}"), test);
+        if let Some(rt) = q.resource_type {
+            self.push(" AND x.resource_type = ");
+            self.bind(Bind::Text(rt.as_str().to_owned()));
+        }
+        if let Some(dt) = q.delivery_type {
+            self.push(" AND x.delivery_type = ");
+            self.bind(Bind::Text(dt.as_str().to_owned()));
+        }
+        true
+    }
+
     /// `(SELECT COUNT(*) …)` of the assets with `tag` (and `also`) that
     /// pass `rest`.
     fn count_tag_rows(
@@ -610,7 +640,7 @@ impl SqlCatalog {
 
     async fn count_assets(&self, q: &AssetQuery) -> Result<i64> {
         let mut sql = Sql::new(self.dialect, q.now, q.cloud.as_str());
-        if !sql.count_any_of_tags(q) {
+        if !sql.count_any_of_tags(q) && !sql.count_one_context(q) {
             sql.push("SELECT COUNT(*)");
             sql.source_and_filter(q, &Shape::of(&q.expr), "", false);
         }
