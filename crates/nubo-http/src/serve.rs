@@ -99,7 +99,7 @@ pub async fn serve_sharded(
     let mut threads = Vec::new();
     for (i, std_listener) in listeners.into_iter().enumerate() {
         let app = app.clone();
-        let mut stop = stop.clone();
+        let stop = stop.clone();
         let thread = std::thread::Builder::new()
             .name(format!("nubo-http-{i}"))
             .spawn(move || -> std::io::Result<()> {
@@ -108,14 +108,7 @@ pub async fn serve_sharded(
                     .build()?;
                 runtime.block_on(async move {
                     let listener = TcpListener::from_std(std_listener)?;
-                    let stopped = async move {
-                        while !*stop.borrow() {
-                            if stop.changed().await.is_err() {
-                                break;
-                            }
-                        }
-                    };
-                    serve(listener, app, header_timeout, drain, stopped).await
+                    serve(listener, app, header_timeout, drain, until_true(stop)).await
                 })
             })?;
         threads.push(thread);
@@ -131,4 +124,13 @@ pub async fn serve_sharded(
     })
     .await
     .map_err(std::io::Error::other)?
+}
+
+/// Resolves once `flag` is (or becomes) true, or its sender is gone.
+pub async fn until_true(mut flag: tokio::sync::watch::Receiver<bool>) {
+    while !*flag.borrow() {
+        if flag.changed().await.is_err() {
+            break;
+        }
+    }
 }

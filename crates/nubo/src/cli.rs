@@ -519,38 +519,30 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         service.clone(),
         crate::wiring::abandoned_after(&settings),
     ));
-    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
-    let jobs = tokio::spawn(async move {
-        let mut stopped = jobs_stopped;
-        service
-            .run_jobs(async move {
-                let _ = stopped.changed().await;
-            })
-            .await;
+    // One flag stops both the HTTP servers and the job loop.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let jobs = tokio::spawn({
+        let stopped = stopped.clone();
+        async move {
+            service
+                .run_jobs(nubo_http::serve::until_true(stopped))
+                .await
+        }
     });
     tracing::info!(listen = %bound, threads = shards, public_url = %settings.public_url, "nubo is ready");
     println!("nubo listening on http://{bound}");
-    let (stop_http, http_stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
-        let _ = stop_http.send(true);
-        let _ = stop_jobs.send(true);
+        let _ = stop.send(true);
     });
     let (timeout, drain) = (settings.limits.header_timeout, Duration::from_secs(30));
     if shards == 0 {
         let listener =
             tokio::net::TcpListener::from_std(listeners.into_iter().next().expect("one"))?;
-        let mut stopped = http_stopped;
-        let stop = async move {
-            while !*stopped.borrow() {
-                if stopped.changed().await.is_err() {
-                    break;
-                }
-            }
-        };
+        let stop = nubo_http::serve::until_true(stopped);
         nubo_http::serve::serve(listener, app, timeout, drain, stop).await?;
     } else {
-        nubo_http::serve::serve_sharded(listeners, app, timeout, drain, http_stopped).await?;
+        nubo_http::serve::serve_sharded(listeners, app, timeout, drain, stopped).await?;
     }
     // Jobs in hand finish (or their leases lapse for another node).
     let _ = jobs.await;

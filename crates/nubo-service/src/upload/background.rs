@@ -3,15 +3,13 @@
 //! incoming transformation, eager, notification) from the stored bytes.
 //! The source blob is pinned for a week so a long queue cannot lose it.
 
-use futures_util::StreamExt;
-use nubo_blob::BlobKey;
 use nubo_catalog::JobRecord;
 use nubo_core::UploadResourceType;
 use serde_json::{json, Map, Value};
 
 use super::{FileInput, UploadRequest};
 use crate::jobs::{Failure, Task};
-use crate::{now, Caller, Credentials, Params, Result, Service, ServiceError};
+use crate::{Caller, Credentials, Params, Result, Service, ServiceError};
 
 /// How long the stored source of a background upload is kept unreferenced.
 const SOURCE_PIN_SECONDS: i64 = 7 * 86_400;
@@ -34,21 +32,7 @@ impl Service {
                 max: limit,
             });
         }
-        let sha = spooled.digest().sha256_hex.clone();
-        let proposed = BlobKey::new_generation(&sha);
-        let key = self
-            .catalog
-            .pin_blob(
-                &sha,
-                proposed.as_str(),
-                spooled.digest().len,
-                now() + SOURCE_PIN_SECONDS,
-            )
-            .await?;
-        let key = BlobKey::parse(&key)?;
-        if !self.blobs.exists(&key).await? {
-            self.blobs.put(&key, spooled).await?;
-        }
+        let key = self.store_blob_pinned(spooled, SOURCE_PIN_SECONDS).await?;
         let mut params = req.params.clone();
         params.remove("async");
         let batch_id = hex::encode(rand::random::<[u8; 32]>());
@@ -59,7 +43,7 @@ impl Service {
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
             caller: caller.id(),
-            source_blob: key.as_str().to_owned(),
+            source_blob: key,
             filename,
             batch_id: batch_id.clone(),
         };
@@ -98,7 +82,9 @@ impl Service {
         let caller = self.caller_by_id(&job.cloud, &caller).await?;
         let rt = UploadResourceType::parse(&resource_type)
             .map_err(|e| Failure::Permanent(e.to_string()))?;
-        let file = self.read_source(&source_blob).await?;
+        let file = self
+            .spool_blobs(&[source_blob.as_str()], self.limits().max_any_bytes())
+            .await?;
         let req = UploadRequest {
             cloud: job.cloud.clone(),
             resource_type: rt,
@@ -120,22 +106,6 @@ impl Service {
                 Err(failure)
             }
         }
-    }
-
-    async fn read_source(&self, key: &str) -> Result<nubo_blob::SpooledFile> {
-        let key = BlobKey::parse(key)?;
-        let read = self.blobs.open(&key, None).await?;
-        let mut w = self
-            .blobs
-            .spool()
-            .writer(self.limits().max_any_bytes())
-            .await?;
-        let mut body = read.body;
-        while let Some(chunk) = body.next().await {
-            w.write(chunk.map_err(|e| ServiceError::Internal(e.to_string()))?)
-                .await?;
-        }
-        Ok(w.finish().await?)
     }
 
     async fn notify_failed_upload(

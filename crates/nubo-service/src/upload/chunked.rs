@@ -143,9 +143,19 @@ impl Service {
         parts: &[ChunkPart],
         limit: u64,
     ) -> Result<nubo_blob::SpooledFile> {
+        let keys: Vec<&str> = parts.iter().map(|p| p.blob_key.as_str()).collect();
+        self.spool_blobs(&keys, limit).await
+    }
+
+    /// Stored blobs, in order, streamed into one spooled (and hashed) file.
+    pub(super) async fn spool_blobs(
+        &self,
+        keys: &[&str],
+        limit: u64,
+    ) -> Result<nubo_blob::SpooledFile> {
         let mut w = self.blobs.spool().writer(limit).await?;
-        for p in parts {
-            let read = self.blobs.open(&BlobKey::parse(&p.blob_key)?, None).await?;
+        for key in keys {
+            let read = self.blobs.open(&BlobKey::parse(key)?, None).await?;
             let mut body = read.body;
             while let Some(chunk) = body.next().await {
                 w.write(chunk.map_err(|e| ServiceError::Internal(e.to_string()))?)

@@ -437,9 +437,19 @@ impl Service {
     /// Pins the content's blob row, then stores the bytes unless a blob
     /// with the same content is already there.
     pub(crate) async fn store_blob(&self, file: SpooledFile) -> Result<String> {
+        self.store_blob_pinned(file, 3600).await
+    }
+
+    /// [`Self::store_blob`], pinned against collection for `pin_seconds`
+    /// (an unreferenced blob must outlive whatever will reference it).
+    pub(crate) async fn store_blob_pinned(
+        &self,
+        file: SpooledFile,
+        pin_seconds: i64,
+    ) -> Result<String> {
         let sha = file.digest().sha256_hex.clone();
         let proposed = BlobKey::new_generation(&sha);
-        let until = now() + 3600;
+        let until = now() + pin_seconds;
         let key = self
             .catalog
             .pin_blob(&sha, proposed.as_str(), file.digest().len, until)

@@ -279,3 +279,31 @@ pub fn path_of(url: &serde_json::Value) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// HTTP Basic credentials of the test key, as the Admin API takes them.
+pub fn basic() -> String {
+    use base64::Engine;
+    let creds = base64::engine::general_purpose::STANDARD.encode(format!("{KEY}:{SECRET}"));
+    format!("Basic {creds}")
+}
+
+/// An Admin API call (`path` under `/v1_1/demo/`) with a JSON body or none.
+pub async fn admin(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    json: Option<serde_json::Value>,
+) -> Response {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(format!("/v1_1/demo/{path}"))
+        .header("authorization", basic());
+    let body = match json {
+        Some(v) => {
+            req = req.header("content-type", "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    app.send(req.body(body).unwrap()).await
+}

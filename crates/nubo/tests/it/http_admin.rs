@@ -7,31 +7,6 @@ use base64::Engine;
 
 use crate::harness::*;
 
-fn basic() -> String {
-    let creds = base64::engine::general_purpose::STANDARD.encode(format!("{KEY}:{SECRET}"));
-    format!("Basic {creds}")
-}
-
-async fn admin(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    json: Option<serde_json::Value>,
-) -> Response {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(format!("/v1_1/demo/{path}"))
-        .header("authorization", basic());
-    let body = match json {
-        Some(v) => {
-            req = req.header("content-type", "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    app.send(req.body(body).unwrap()).await
-}
-
 async fn upload(app: &TestApp, id: &str, extra: &[(&str, &str)]) -> serde_json::Value {
     app.upload_fixture(id, "alpha.png", extra).await
 }

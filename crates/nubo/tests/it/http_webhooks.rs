@@ -6,9 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode};
-use base64::Engine;
+use axum::http::{HeaderMap, StatusCode};
 use nubo_core::Limits;
 use nubo_service::signing::{sign_hex, SignatureAlgorithm};
 
@@ -91,17 +89,8 @@ async fn private_ok_app() -> TestApp {
     TestApp::with(Limits::default(), true).await
 }
 
-fn basic() -> String {
-    let creds = base64::engine::general_purpose::STANDARD.encode(format!("{KEY}:{SECRET}"));
-    format!("Basic {creds}")
-}
-
 async fn webhooks_listing(app: &TestApp, query: &str) -> serde_json::Value {
-    let req = Request::get(format!("/v1_1/demo/webhooks{query}"))
-        .header("authorization", basic())
-        .body(Body::empty())
-        .unwrap();
-    let r = app.send(req).await;
+    let r = admin(app, "GET", &format!("webhooks{query}"), None).await;
     assert_eq!(
         r.status,
         StatusCode::OK,
@@ -175,14 +164,7 @@ async fn failed_deliveries_are_retried_and_recorded() {
     assert_eq!(one["attempts"], 3);
     let dead = webhooks_listing(&app, "?state=dead").await;
     assert_eq!(dead["webhooks"].as_array().unwrap().len(), 0);
-    let bad = app
-        .send(
-            Request::get("/v1_1/demo/webhooks?state=lost")
-                .header("authorization", basic())
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let bad = admin(&app, "GET", "webhooks?state=lost", None).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
@@ -208,14 +190,7 @@ async fn private_addresses_are_refused_by_default() {
     );
     // A dead delivery can be put back (and dies again here).
     let id = w["id"].as_str().unwrap();
-    let retry = app
-        .send(
-            Request::post(format!("/v1_1/demo/webhooks/{id}/retry"))
-                .header("authorization", basic())
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let retry = admin(&app, "POST", &format!("webhooks/{id}/retry"), None).await;
     assert_eq!(retry.status, StatusCode::OK);
     app.drain_jobs().await;
     let again = webhooks_listing(&app, &format!("/{id}")).await;
@@ -280,13 +255,7 @@ async fn eager_async_renders_in_the_background_then_notifies() {
     );
     let served = app.get(&path_of(&done[0]["secure_url"])).await;
     assert_eq!(served.status, StatusCode::OK);
-    let details = app
-        .send(
-            Request::get("/v1_1/demo/resources/image/upload/later")
-                .header("authorization", basic())
-                .body(Body::empty())
-                .unwrap(),
-        )
+    let details = admin(&app, "GET", "resources/image/upload/later", None)
         .await
         .json();
     assert_eq!(details["derived"].as_array().unwrap().len(), 2);
@@ -324,17 +293,15 @@ async fn management_calls_notify_with_their_types() {
         )
         .await;
     assert_eq!(ctx.status, StatusCode::OK);
-    let field = app
-        .send(
-            Request::post("/v1_1/demo/metadata_fields")
-                .header("authorization", basic())
-                .header("content-type", "application/json")
-                .body(Body::from(
-                    r#"{"external_id":"sku","label":"SKU","type":"string"}"#,
-                ))
-                .unwrap(),
-        )
-        .await;
+    let field = admin(
+        &app,
+        "POST",
+        "metadata_fields",
+        Some(
+            serde_json::from_str(r#"{"external_id":"sku","label":"SKU","type":"string"}"#).unwrap(),
+        ),
+    )
+    .await;
     assert_eq!(
         field.status,
         StatusCode::OK,
@@ -432,13 +399,7 @@ async fn overwritten_versions_lose_their_derived_files_in_the_background() {
     app.upload_fixture("ow", "alpha.png", &[("eager", "w_10")])
         .await;
     app.drain_jobs().await;
-    let details = app
-        .send(
-            Request::get("/v1_1/demo/resources/image/upload/ow")
-                .header("authorization", basic())
-                .body(Body::empty())
-                .unwrap(),
-        )
+    let details = admin(&app, "GET", "resources/image/upload/ow", None)
         .await
         .json();
     let derived = details["derived"].as_array().unwrap();
@@ -518,14 +479,7 @@ async fn a_failed_async_upload_says_so_and_stores_nothing() {
             .contains("Invalid image"),
         "{n}"
     );
-    let missing = app
-        .send(
-            Request::get("/v1_1/demo/resources/image/upload/bad")
-                .header("authorization", basic())
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let missing = admin(&app, "GET", "resources/image/upload/bad", None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
@@ -536,15 +490,7 @@ async fn admin_updates_and_deletes_notify() {
     app.upload_fixture("adm1", "alpha.png", &[]).await;
     app.upload_fixture("adm2", "alpha.png", &[]).await;
     let body = serde_json::json!({ "tags": "blue,green", "notification_url": rx.url });
-    let r = app
-        .send(
-            Request::post("/v1_1/demo/resources/image/upload/adm1")
-                .header("authorization", basic())
-                .header("content-type", "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-        )
-        .await;
+    let r = admin(&app, "POST", "resources/image/upload/adm1", Some(body)).await;
     assert_eq!(
         r.status,
         StatusCode::OK,
@@ -553,15 +499,7 @@ async fn admin_updates_and_deletes_notify() {
     );
     let body =
         serde_json::json!({ "public_ids": ["adm1", "adm2", "nope"], "notification_url": rx.url });
-    let r = app
-        .send(
-            Request::delete("/v1_1/demo/resources/image/upload")
-                .header("authorization", basic())
-                .header("content-type", "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-        )
-        .await;
+    let r = admin(&app, "DELETE", "resources/image/upload", Some(body)).await;
     assert_eq!(
         r.status,
         StatusCode::OK,

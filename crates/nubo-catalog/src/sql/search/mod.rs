@@ -404,21 +404,12 @@ impl Sql {
             self.push(&format!(" AND d.tag{c} = "));
             self.bind(Bind::Text(tag.clone()));
         }
-        if let Some(rt) = q.resource_type {
-            self.push(&format!(" AND {alias}.resource_type = "));
-            self.bind(Bind::Text(rt.as_str().to_owned()));
-        }
-        if let Some(dt) = q.delivery_type {
-            self.push(&format!(" AND {alias}.delivery_type = "));
-            self.bind(Bind::Text(dt.as_str().to_owned()));
-        }
+        self.scope_on(q, alias);
         if let Some(e) = &shape.rest {
             self.push(" AND ");
             if shape.driver.is_some() && on_tag_rows(e) {
                 // Tested on the index rows, before (or without) the join.
-                self.alias = "d";
-                self.expr(e);
-                self.alias = "a";
+                self.expr_on(e, "d");
             } else {
                 self.expr(e);
             }
@@ -487,14 +478,7 @@ impl Sql {
         self.bind(Bind::Text(key.clone()));
         self.push(" AND ");
         self.text_test(&format!("x.ctx_value{c}"), test);
-        if let Some(rt) = q.resource_type {
-            self.push(" AND x.resource_type = ");
-            self.bind(Bind::Text(rt.as_str().to_owned()));
-        }
-        if let Some(dt) = q.delivery_type {
-            self.push(" AND x.delivery_type = ");
-            self.bind(Bind::Text(dt.as_str().to_owned()));
-        }
+        self.scope_on(q, "x");
         true
     }
 
@@ -529,20 +513,31 @@ impl Sql {
 
     /// The query's resource and delivery type, and `rest`, on tag rows `d`.
     fn scope_and_rest(&mut self, q: &AssetQuery, rest: Option<&Expr>) {
+        self.scope_on(q, "d");
+        if let Some(e) = rest {
+            self.push(" AND ");
+            self.expr_on(e, "d");
+        }
+    }
+
+    /// ` AND` the query's resource and delivery type, on rows `alias`.
+    fn scope_on(&mut self, q: &AssetQuery, alias: &str) {
         if let Some(rt) = q.resource_type {
-            self.push(" AND d.resource_type = ");
+            self.push(&format!(" AND {alias}.resource_type = "));
             self.bind(Bind::Text(rt.as_str().to_owned()));
         }
         if let Some(dt) = q.delivery_type {
-            self.push(" AND d.delivery_type = ");
+            self.push(&format!(" AND {alias}.delivery_type = "));
             self.bind(Bind::Text(dt.as_str().to_owned()));
         }
-        if let Some(e) = rest {
-            self.push(" AND ");
-            self.alias = "d";
-            self.expr(e);
-            self.alias = "a";
-        }
+    }
+
+    /// `e` compiled against rows `alias` (tag rows carry the asset's
+    /// scalar columns; see [`on_tag_rows`]).
+    fn expr_on(&mut self, e: &Expr, alias: &'static str) {
+        self.alias = alias;
+        self.expr(e);
+        self.alias = "a";
     }
 }
 

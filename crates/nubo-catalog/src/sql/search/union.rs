@@ -105,14 +105,7 @@ impl Sql {
         self.bind(Bind::Text(q.cloud.as_str().to_owned()));
         self.push(&format!(" AND {alias}.tag{c} = "));
         self.bind(Bind::Text(tag.to_owned()));
-        if let Some(rt) = q.resource_type {
-            self.push(&format!(" AND {alias}.resource_type = "));
-            self.bind(Bind::Text(rt.as_str().to_owned()));
-        }
-        if let Some(dt) = q.delivery_type {
-            self.push(&format!(" AND {alias}.delivery_type = "));
-            self.bind(Bind::Text(dt.as_str().to_owned()));
-        }
+        self.scope_on(q, alias);
         if let Some(t) = since {
             let op = if dir == Direction::Desc { "<=" } else { ">=" };
             self.push(&format!(" AND {alias}.created_at_us {op} "));
@@ -120,9 +113,7 @@ impl Sql {
         }
         if let Some(e) = rest {
             self.push(" AND ");
-            self.alias = alias;
-            self.expr(e);
-            self.alias = "a";
+            self.expr_on(e, alias);
         }
     }
 }
