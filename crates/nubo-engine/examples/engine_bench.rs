@@ -45,10 +45,7 @@ fn run(job_name: &str, out: &Path, files: &[String]) {
         let bytes = std::fs::read(path).unwrap();
         let input = input_format(path);
         let plan = Resolved::new(&t, Some(format), input, &ClientHints::default());
-        let job = Job {
-            input_format: input,
-            plan,
-        };
+        let job = Job::new(input, plan);
         let r = render(
             &bytes,
             &job,

@@ -23,6 +23,8 @@ pub struct AnalysisRequest {
     pub colors: bool,
     pub phash: bool,
     pub metadata: bool,
+    /// Detect faces (`faces=true`).
+    pub faces: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,6 +39,9 @@ pub struct Analysis {
     pub exif: BTreeMap<String, String>,
     /// EXIF, IPTC and XMP together, as `image_metadata` shows them.
     pub image_metadata: BTreeMap<String, String>,
+    /// Detected faces, `[x, y, w, h]` in the upright original's pixels,
+    /// largest first.
+    pub faces: Vec<[u32; 4]>,
 }
 
 /// Most colours listed.
@@ -61,6 +66,9 @@ pub fn analyze(
             out.phash = Some(phash(&small)?);
         }
     }
+    if req.faces && decodable {
+        out.faces = detect_faces(bytes, format, limits)?;
+    }
     if req.metadata {
         out.exif = exif_fields(bytes);
         out.image_metadata = out.exif.clone();
@@ -72,14 +80,36 @@ pub fn analyze(
     Ok(out)
 }
 
-/// The upright image at most 256 pixels a side, decoded reduced.
-fn small_raster(bytes: &[u8], format: Format, limits: &EngineLimits) -> Result<Raster> {
-    let fit = Transformation::parse("c_limit,h_256,w_256").expect("a valid transformation");
+/// Faces in the upright original, found on a copy reduced on load to
+/// what the detector looks at.
+fn detect_faces(bytes: &[u8], format: Format, limits: &EngineLimits) -> Result<Vec<[u32; 4]>> {
+    let side = crate::faces::DETECT_SIDE;
+    let decoded = decode(bytes, &reduced_to(format, side), limits)?;
+    let r = decoded.picture.first();
+    let (sx, sy) = (
+        decoded.logical.w as f64 / r.width as f64,
+        decoded.logical.h as f64 / r.height as f64,
+    );
+    let faces: Vec<_> = crate::faces::detect(r)
+        .iter()
+        .map(|f| f.moved(0.0, 0.0, sx, sy))
+        .collect();
+    Ok(crate::faces::to_coordinates(&faces))
+}
+
+fn reduced_to(format: Format, side: u32) -> DecodeRequest {
+    let fit = Transformation::parse(&format!("c_limit,h_{side},w_{side}"))
+        .expect("a valid transformation");
     let mut req = DecodeRequest::new(format);
     req.reduce = Some(Reduce {
         component: fit.components[0].clone(),
     });
-    let decoded = decode(bytes, &req, limits)?;
+    req
+}
+
+/// The upright image at most 256 pixels a side, decoded reduced.
+fn small_raster(bytes: &[u8], format: Format, limits: &EngineLimits) -> Result<Raster> {
+    let decoded = decode(bytes, &reduced_to(format, 256), limits)?;
     let full = decoded.picture.first().to_rgba();
     let scale = (256.0 / full.width.max(full.height) as f64).min(1.0);
     let (w, h) = (
@@ -360,6 +390,7 @@ mod tests {
             colors: true,
             phash: true,
             metadata: true,
+            faces: false,
         }
     }
 

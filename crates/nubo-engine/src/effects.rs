@@ -56,8 +56,10 @@ pub fn apply(r: &mut Raster, e: &Effect, co: Option<Color>) {
         Red(n) => scale_channel(r, 0, *n),
         Green(n) => scale_channel(r, 1, *n),
         Blue(n) => scale_channel(r, 2, *n),
-        Pixelate(n) | PixelateRegion(n) => pixelate(r, *n),
+        Pixelate(n) | PixelateRegion(n) | PixelateFaces(n) => pixelate(r, *n),
         BlurRegion(n) => gaussian(r, *n as f32 / 40.0),
+        // Faces are small: the same strength blurs them harder.
+        BlurFaces(n) => gaussian(r, *n as f32 / 100.0),
         Colorize(n) => {
             let c = co.unwrap_or(Color::rgb(128, 128, 128));
             let a = *n as f32 / 100.0;

@@ -16,6 +16,36 @@ const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/gol
 
 /// (reference, source, transformation, output, minimum SSIMULACRA2)
 const CASES: &[(&str, &str, &str, Format, f64)] = &[
+    // Face modes: references cropped by Pillow at the detector's boxes
+    // (pinned against the hand labels in smart_tests.rs).
+    (
+        "thumb-face",
+        "../faces/2009_004587.jpg",
+        "c_thumb,g_face,h_100,w_100",
+        Format::Png,
+        85.0,
+    ),
+    (
+        "fill-face",
+        "../faces/2009_004587.jpg",
+        "c_fill,g_face,h_100,w_300",
+        Format::Png,
+        85.0,
+    ),
+    (
+        "fill-faces",
+        "../faces/2009_004587.jpg",
+        "c_fill,g_faces,h_100,w_300",
+        Format::Png,
+        85.0,
+    ),
+    (
+        "crop-face",
+        "../faces/2009_004587.jpg",
+        "c_crop,g_face,h_160,w_160",
+        Format::Png,
+        92.0,
+    ),
     (
         "scale",
         "coffee.jpg",
@@ -195,10 +225,7 @@ fn run(source: &str, t: &str, out: Format) -> image::DynamicImage {
         input,
         &ClientHints::default(),
     );
-    let job = Job {
-        input_format: input,
-        plan,
-    };
+    let job = Job::new(input, plan);
     let r = render(
         &bytes,
         &job,

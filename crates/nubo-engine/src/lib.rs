@@ -8,6 +8,8 @@
 //!   with EXIF orientation and ICC/CMYK conversion to sRGB.
 //! - [`render`]: a resolved transformation ([`nubo_transform::Resolved`])
 //!   run on pixels, component by component, then [`encode`]d.
+//! - [`faces`]: face detection (SeetaFace cascade, model built in), which
+//!   with the `g_auto` importance map feeds [`nubo_transform::Focus`].
 //! - [`analysis`]: colours, a perceptual hash and embedded metadata for
 //!   the Admin API's resource details.
 //! - [`Engine`]: the bounded worker pool (one job per core, off the async
@@ -19,6 +21,8 @@ pub mod decode;
 mod effects;
 pub mod encode;
 mod error;
+pub mod faces;
+mod focus;
 mod geometry_ops;
 mod iptc;
 mod orient;
@@ -26,6 +30,7 @@ mod pipeline;
 pub mod probe;
 mod raster;
 mod resize;
+mod saliency;
 mod svg;
 
 use std::sync::Arc;
@@ -35,6 +40,7 @@ pub use analysis::{Analysis, AnalysisRequest};
 pub use decode::{DecodeRequest, Decoded};
 pub use encode::EncodeOptions;
 pub use error::{EngineError, Result};
+pub use focus::Coordinates;
 pub use pipeline::{render, Job, Rendered};
 pub use probe::{probe_file, probe_reader, ImageInfo, Probe, ProbeError, ProbeLimits, VideoInfo};
 pub use raster::{Frame, Picture, Raster};
@@ -151,6 +157,8 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
 
 #[cfg(test)]
 mod golden_tests;
+#[cfg(test)]
+mod smart_tests;
 #[cfg(test)]
 mod reduce_tests;
 #[cfg(test)]

@@ -5,13 +5,14 @@ use std::time::Instant;
 
 use nubo_core::Format;
 use nubo_transform::{
-    layout, Angle, AutoFormat, AutoQuality, Background, Color, Component, Effect, Flag,
+    layout_with, Angle, AutoFormat, AutoQuality, Background, Color, Component, Effect, Flag,
     OutputTarget, Progressive, Quality, Resolved, Size, SizeRequest,
 };
 
 use crate::decode::{decode, DecodeRequest, Reduce};
 use crate::encode::{encode, EncodeOptions};
 use crate::error::{EngineError, Result};
+use crate::focus::{allows_reduce, Coordinates, Known};
 use crate::raster::{Picture, Raster};
 use crate::{effects, geometry_ops as ops, orient, resize, EngineLimits};
 
@@ -20,6 +21,18 @@ use crate::{effects, geometry_ops as ops, orient, resize, EngineLimits};
 pub struct Job {
     pub input_format: Format,
     pub plan: Resolved,
+    /// Stored face and custom coordinates of the original.
+    pub coordinates: Coordinates,
+}
+
+impl Job {
+    pub fn new(input_format: Format, plan: Resolved) -> Job {
+        Job {
+            input_format,
+            plan,
+            coordinates: Coordinates::default(),
+        }
+    }
 }
 
 /// A rendered derived file.
@@ -86,9 +99,10 @@ pub fn render(
     let iptc = decoded.iptc;
     let mut logical = Some(decoded.logical);
     let mut pic = decoded.picture;
+    let mut known = Known::new(&job.coordinates);
     run.check_time()?;
     for c in &t.components {
-        pic = apply(pic, c, &run, logical.take())?;
+        pic = apply(pic, c, &run, logical.take(), &mut known)?;
         run.check_time()?;
     }
     if t.has_flag(&Flag::Getinfo) {
@@ -115,7 +129,7 @@ fn reducible(c: &Component) -> Option<Reduce> {
         .effect
         .as_ref()
         .is_some_and(|e| e.uses_region() || matches!(e, Effect::Trim { .. }));
-    if needs_full || c.width.is_none() && c.height.is_none() {
+    if needs_full || c.width.is_none() && c.height.is_none() || !allows_reduce(c) {
         return None;
     }
     Some(Reduce {
@@ -210,7 +224,13 @@ fn last_background(t: &nubo_transform::Transformation) -> Option<Color> {
 /// One component, in Cloudinary's order: trim, size, effect, rotate,
 /// round, border, opacity, background. `logical` is the source size when
 /// the picture was decoded reduced (first component only).
-fn apply(pic: Picture, c: &Component, run: &Run, logical: Option<Size>) -> Result<Picture> {
+fn apply(
+    pic: Picture,
+    c: &Component,
+    run: &Run,
+    logical: Option<Size>,
+    known: &mut Known,
+) -> Result<Picture> {
     if let Some(e) = c.effect.as_ref().filter(|e| e.uses_region()) {
         return pic.try_map(|r| Ok(region_effect(r, c, e)));
     }
@@ -218,11 +238,16 @@ fn apply(pic: Picture, c: &Component, run: &Run, logical: Option<Size>) -> Resul
     if let Some(Effect::Trim { tolerance, color }) = c.effect {
         if let Some((x, y, w, h)) = effects::trim_box(pic.first(), tolerance, color) {
             pic = pic.try_map(|r| Ok::<_, EngineError>(r.crop(x, y, w, h)))?;
+            known.after_crop(x, y, Size::new(w, h));
         }
     }
-    pic = size(pic, c, run, logical)?;
+    pic = size(pic, c, run, logical, known)?;
     run.check_time()?;
-    if let Some(e) = c
+    if let Some(e @ (Effect::BlurFaces(_) | Effect::PixelateFaces(_))) = &c.effect {
+        let size = Size::new(pic.width(), pic.height());
+        let faces = known.faces(pic.first(), size).to_vec();
+        pic = pic.try_map(|r| Ok::<_, EngineError>(face_effect(r, e, &faces)))?;
+    } else if let Some(e) = c
         .effect
         .as_ref()
         .filter(|e| !matches!(e, Effect::Trim { .. }))
@@ -233,8 +258,57 @@ fn apply(pic: Picture, c: &Component, run: &Run, logical: Option<Size>) -> Resul
         })?;
     }
     let frames = pic.frames.len();
+    let reshapes = c.border.is_some()
+        || c
+            .angle
+            .iter()
+            .any(|a| !matches!(a, Angle::Exif | Angle::Ignore));
+    if reshapes {
+        known.forget();
+    }
     pic = pic.try_map(|r| finish(r, c, run, frames))?;
     Ok(pic)
+}
+
+/// `e_blur_faces` / `e_pixelate_faces`: the effect on each face, grown by
+/// a tenth on every side so that hairlines and chins go too.
+fn face_effect(mut r: Raster, e: &Effect, faces: &[nubo_transform::Region]) -> Raster {
+    let size = Size::new(r.width, r.height);
+    for f in faces {
+        let grown = nubo_transform::Region::new(
+            f.x - f.w * 0.1,
+            f.y - f.h * 0.1,
+            f.w * 1.2,
+            f.h * 1.2,
+        );
+        let Some(g) = grown.clipped(size) else {
+            continue;
+        };
+        let (x, y) = (g.x as u32, g.y as u32);
+        let w = (g.w.ceil() as u32).min(r.width - x).max(1);
+        let h = (g.h.ceil() as u32).min(r.height - y).max(1);
+        let mut region = r.crop(x, y, w, h);
+        match *e {
+            // Strength is relative to the face, so a face is unreadable at
+            // the default whatever its size.
+            Effect::BlurFaces(n) => {
+                effects::gaussian(&mut region, n as f32 / 2000.0 * w.min(h) as f32 / 4.0)
+            }
+            _ => effects::apply(&mut region, e, None),
+        }
+        paste(&mut r, &region, x, y);
+    }
+    r
+}
+
+fn paste(r: &mut Raster, region: &Raster, x: u32, y: u32) {
+    let c = r.channels as usize;
+    for row in 0..region.height {
+        let dst = ((y + row) as usize * r.width as usize + x as usize) * c;
+        let src = row as usize * region.stride();
+        r.data[dst..dst + region.stride()]
+            .copy_from_slice(&region.data[src..src + region.stride()]);
+    }
 }
 
 /// Rotation, corners, border, opacity and background of one frame.
@@ -314,24 +388,26 @@ fn region_effect(mut r: Raster, c: &Component, e: &Effect) -> Raster {
     let y = (req.y.max(0.0) as u32).min(r.height - 1);
     let mut region = r.crop(x, y, w, h);
     effects::apply(&mut region, e, c.color);
-    let c = r.channels as usize;
-    for row in 0..region.height {
-        let dst = ((y + row) as usize * r.width as usize + x as usize) * c;
-        let src = row as usize * region.stride();
-        r.data[dst..dst + region.stride()]
-            .copy_from_slice(&region.data[src..src + region.stride()]);
-    }
+    paste(&mut r, &region, x, y);
     r
 }
 
 /// Crop, resample and pad by the component's sizing keys. The maths runs
 /// on the `logical` size; a picture decoded smaller than that has the
 /// crop scaled to its own pixels, so the output matches a full decode.
-fn size(pic: Picture, c: &Component, run: &Run, logical: Option<Size>) -> Result<Picture> {
+fn size(
+    pic: Picture,
+    c: &Component,
+    run: &Run,
+    logical: Option<Size>,
+    known: &mut Known,
+) -> Result<Picture> {
     let physical = Size::new(pic.width(), pic.height());
     let input = logical.unwrap_or(physical);
     let req = SizeRequest::from_component(c, input, c.dpr_factor());
-    let l = layout(&req, input);
+    let focus = known.focus(&req, pic.first(), input);
+    let l = layout_with(&req, input, &focus);
+    known.after_layout(&l, input);
     let reduced = input != physical;
     if l == nubo_transform::Layout::NONE && !reduced {
         return Ok(pic);

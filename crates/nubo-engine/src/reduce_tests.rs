@@ -193,10 +193,7 @@ fn render_bytes(bytes: &[u8], input: Format, t: &str, ext: Format) -> Vec<u8> {
         input,
         &ClientHints::default(),
     );
-    let job = Job {
-        input_format: input,
-        plan,
-    };
+    let job = Job::new(input, plan);
     render(
         bytes,
         &job,

@@ -27,10 +27,7 @@ fn run(
     );
     render(
         bytes,
-        &Job {
-            input_format: input,
-            plan,
-        },
+        &Job::new(input, plan),
         &EngineLimits::default(),
         Instant::now() + Duration::from_secs(30),
     )
@@ -163,10 +160,7 @@ fn limits_refuse_before_decoding() {
         Format::Jpg,
         &ClientHints::default(),
     );
-    let job = Job {
-        input_format: Format::Jpg,
-        plan,
-    };
+    let job = Job::new(Format::Jpg, plan);
     let err = render(
         &fixture("photo.jpg"),
         &job,
@@ -232,10 +226,7 @@ async fn the_pool_times_out_and_survives() {
         Format::Jpg,
         &ClientHints::default(),
     );
-    let job = Job {
-        input_format: Format::Jpg,
-        plan,
-    };
+    let job = Job::new(Format::Jpg, plan);
     let err = engine
         .render(bytes::Bytes::from(fixture("photo.jpg")), job)
         .await

@@ -109,10 +109,8 @@ impl Service {
             .and_then(Format::from_extension)
             .ok_or_else(|| ServiceError::Unsupported("This asset has no image format".into()))?;
         let original = self.read_blob(&BlobKey::parse(&asset.blob_key)?).await?;
-        let job = Job {
-            input_format,
-            plan: plan.clone(),
-        };
+        let mut job = Job::new(input_format, plan.clone());
+        job.coordinates = crate::coordinates::of_asset(asset);
         let started = std::time::Instant::now();
         let rendered = self.engine.render(original, job).await?;
         tracing::info!(

@@ -194,10 +194,7 @@ impl Service {
             .await
             .map_err(|e| ServiceError::Internal(format!("reading the upload: {e}")))?;
         let plan = Resolved::new(t, format, input, &ClientHints::default());
-        let job = Job {
-            input_format: input,
-            plan,
-        };
+        let job = Job::new(input, plan);
         let rendered = self.engine.render(bytes.into(), job).await?;
         self.spool_bytes(rendered.bytes).await
     }

@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+mod coordinates;
 pub mod deliver;
 mod derive;
 mod download;

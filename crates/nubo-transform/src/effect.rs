@@ -31,6 +31,9 @@ pub enum Effect {
     /// Blurs the component's `x`,`y`,`w`,`h` region (whole image if absent).
     BlurRegion(u32),
     PixelateRegion(u32),
+    /// Blurs every detected (or stored) face.
+    BlurFaces(u32),
+    PixelateFaces(u32),
     /// Blends the whole image towards `co_` (default gray) by the amount.
     Colorize(u8),
     Tint(Tint),
@@ -61,8 +64,6 @@ pub struct Tint {
 
 /// Names Cloudinary has that this server does not render.
 const UNSUPPORTED: &[&str] = &[
-    "blur_faces",
-    "pixelate_faces",
     "shadow",
     "outline",
     "opacity_threshold",
@@ -144,6 +145,8 @@ impl Effect {
             "pixelate" => Effect::Pixelate(arg(0, 1, 200, 5)? as u32),
             "blur_region" => Effect::BlurRegion(arg(0, 1, 2000, 100)? as u32),
             "pixelate_region" => Effect::PixelateRegion(arg(0, 1, 200, 5)? as u32),
+            "blur_faces" => Effect::BlurFaces(arg(0, 1, 2000, 500)? as u32),
+            "pixelate_faces" => Effect::PixelateFaces(arg(0, 1, 200, 5)? as u32),
             "colorize" => Effect::Colorize(u8_(arg(0, 0, 100, 100)?)),
             "vignette" => Effect::Vignette(u8_(arg(0, 0, 100, 20)?)),
             "make_transparent" => Effect::MakeTransparent(u8_(arg(0, 0, 100, 10)?)),
@@ -294,6 +297,8 @@ impl fmt::Display for Effect {
             Pixelate(n) => write!(f, "pixelate:{n}"),
             BlurRegion(n) => write!(f, "blur_region:{n}"),
             PixelateRegion(n) => write!(f, "pixelate_region:{n}"),
+            BlurFaces(n) => write!(f, "blur_faces:{n}"),
+            PixelateFaces(n) => write!(f, "pixelate_faces:{n}"),
             Colorize(n) => write!(f, "colorize:{n}"),
             Vignette(n) => write!(f, "vignette:{n}"),
             MakeTransparent(n) => write!(f, "make_transparent:{n}"),

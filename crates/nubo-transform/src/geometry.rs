@@ -1,9 +1,14 @@
 //! Sizing maths: from a component and the size of the image entering it to
 //! a [`Layout`] of crop, resample and pad. Pure, and property-tested: the
 //! output never exceeds the box, and fill/pad/scale hit it exactly.
+//! Content-aware gravities read a [`Focus`] measured by the engine.
+
+mod focus;
+
+pub use focus::{Focus, Region, Saliency, FILL_PAD_KEEP, THUMB_MARGIN};
 
 use crate::component::Component;
-use crate::params::{Compass, CropMode, Gravity};
+use crate::params::{AutoGravity, Compass, CropMode, Gravity};
 use crate::value::{Dim, Offset};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,12 +95,18 @@ impl SizeRequest {
             Some(Offset::Px(n)) => n as f64 * dpr,
             Some(Offset::Rel(r)) => r * full as f64,
         };
+        let mode = c.crop.unwrap_or(CropMode::Scale);
+        // `c_auto` and `c_auto_pad` are content-aware unless told otherwise.
+        let default_gravity = match mode {
+            CropMode::Auto | CropMode::AutoPad => Gravity::Auto(AutoGravity::Default),
+            _ => Gravity::Compass(Compass::Center),
+        };
         SizeRequest {
-            mode: c.crop.unwrap_or(CropMode::Scale),
+            mode,
             width: dim(c.width, input.w),
             height: dim(c.height, input.h),
             aspect_ratio: c.aspect_ratio.map(|a| a.value()),
-            gravity: c.gravity.unwrap_or(Gravity::Compass(Compass::Center)),
+            gravity: c.gravity.unwrap_or(default_gravity),
             x: off(c.x, input.w),
             y: off(c.y, input.h),
             zoom: c.zoom.unwrap_or(1.0),
@@ -125,11 +136,32 @@ fn target_box(r: &SizeRequest, input: Size) -> Option<(f64, f64)> {
     }
 }
 
-/// Computes the layout of one component.
+impl SizeRequest {
+    /// The region a face or custom gravity centres on, if it found one.
+    fn focus_region(&self, focus: &Focus) -> Option<Region> {
+        match self.gravity {
+            Gravity::Face { all, .. } => focus.faces_region(all),
+            Gravity::Custom => focus.custom,
+            _ => None,
+        }
+    }
+}
+
+/// Computes the layout of one component with nothing known of its content.
 pub fn layout(r: &SizeRequest, input: Size) -> Layout {
+    layout_with(r, input, &Focus::NONE)
+}
+
+/// Computes the layout of one component; face, custom and automatic
+/// gravities use `focus` (all in `input` pixels).
+pub fn layout_with(r: &SizeRequest, input: Size, focus: &Focus) -> Layout {
     use CropMode::*;
     let Some((bw, bh)) = target_box(r, input) else {
-        return ratio_only(r, input);
+        if let (Crop, None, Some(f)) = (r.mode, r.aspect_ratio, r.focus_region(focus)) {
+            // `c_crop,g_face` without a size cuts out the face.
+            return crop_to(input, f);
+        }
+        return ratio_only(r, input, focus);
     };
     let (bw, bh) = (px(bw), px(bh));
     let (iw, ih) = (input.w as f64, input.h as f64);
@@ -142,15 +174,16 @@ pub fn layout(r: &SizeRequest, input: Size) -> Layout {
         Limit => fit_in(input, bw, bh, fit),
         Mfit if input.w > bw || input.h > bh => Layout::NONE,
         Mfit => fit_in(input, bw, bh, fit),
-        Fill | Auto | FillPad | Thumb => fill(r, input, bw, bh),
+        Fill | Auto | Thumb => fill(r, input, bw, bh, focus),
+        FillPad | AutoPad => fill_pad(r, input, bw, bh, focus),
         Lfill if grow > 1.0 => {
             // Never upscale: keep the box's proportions at the input's scale.
             let region = region_of_ratio(input, bw as f64 / bh as f64, 1.0);
             let region = Size::new(region.w.min(bw), region.h.min(bh));
-            crop_only(r, input, region)
+            crop_only(r, input, region, focus)
         }
-        Lfill => fill(r, input, bw, bh),
-        Pad | AutoPad => pad(r, input, bw, bh, fit),
+        Lfill => fill(r, input, bw, bh, focus),
+        Pad => pad(r, input, bw, bh, fit),
         Lpad => pad(r, input, bw, bh, fit.min(1.0)),
         Mpad if input.w > bw || input.h > bh => Layout::NONE,
         Mpad => pad(r, input, bw, bh, fit),
@@ -167,7 +200,7 @@ pub fn layout(r: &SizeRequest, input: Size) -> Layout {
             } else {
                 h
             };
-            crop_only(r, input, Size::new(w, h))
+            crop_only(r, input, Size::new(w, h), focus)
         }
         ImaggaCrop | ImaggaScale => Layout::NONE,
     }
@@ -175,17 +208,17 @@ pub fn layout(r: &SizeRequest, input: Size) -> Layout {
 
 /// `ar_` without `w`/`h`: cropping modes cut to the ratio, pad modes pad
 /// out to it, and plain scaling stretches the height.
-fn ratio_only(r: &SizeRequest, input: Size) -> Layout {
+fn ratio_only(r: &SizeRequest, input: Size, focus: &Focus) -> Layout {
     use CropMode::*;
     let Some(ar) = r.aspect_ratio else {
         return Layout::NONE;
     };
     match r.mode {
-        Fill | Lfill | Crop | Thumb | Auto | FillPad => {
+        Fill | Lfill | Crop | Thumb | Auto | FillPad | AutoPad => {
             let region = region_of_ratio(input, ar, 1.0);
-            crop_only(r, input, region)
+            crop_only(r, input, region, focus)
         }
-        Pad | Lpad | Mpad | AutoPad => {
+        Pad | Lpad | Mpad => {
             let (iw, ih) = (input.w as f64, input.h as f64);
             let canvas = if iw / ih > ar {
                 Size::new(input.w, px(iw / ar))
@@ -222,19 +255,125 @@ fn fit_in(input: Size, bw: u32, bh: u32, s: f64) -> Layout {
 
 /// Crop the input to the box's proportions (never scaling up the region
 /// first, which would cost pixels for nothing), then resample to the box.
-fn fill(r: &SizeRequest, input: Size, bw: u32, bh: u32) -> Layout {
-    let zoom = if r.mode == CropMode::Thumb {
-        r.zoom.max(1.0)
-    } else {
-        1.0
+fn fill(r: &SizeRequest, input: Size, bw: u32, bh: u32, focus: &Focus) -> Layout {
+    let ar = bw as f64 / bh as f64;
+    let thumb = r.mode == CropMode::Thumb;
+    let crop = match r.focus_region(focus).filter(|_| thumb) {
+        Some(face) => thumb_region(input, ar, face, r.zoom),
+        None => {
+            let zoom = if thumb { r.zoom.max(1.0) } else { 1.0 };
+            position(r, input, region_of_ratio(input, ar, zoom), focus)
+        }
     };
-    let region = region_of_ratio(input, bw as f64 / bh as f64, zoom);
-    let crop = position(r, input, region);
+    fill_to(input, crop, bw, bh)
+}
+
+fn fill_to(input: Size, crop: Rect, bw: u32, bh: u32) -> Layout {
     let to = Size::new(bw, bh);
     Layout {
         crop: (Size::new(crop.w, crop.h) != input).then_some(crop),
         resize: (Size::new(crop.w, crop.h) != to).then_some(to),
         pad: None,
+    }
+}
+
+/// `c_thumb` on a face: the region of the box's ratio around the face
+/// with [`THUMB_MARGIN`] to spare, `z_` times tighter, kept inside the image.
+fn thumb_region(input: Size, ar: f64, face: Region, zoom: f64) -> Rect {
+    let need_w = face.w * THUMB_MARGIN / zoom.max(0.01);
+    let need_h = face.h * THUMB_MARGIN / zoom.max(0.01);
+    let (w, h) = if need_w / need_h > ar {
+        (need_w, need_w / ar)
+    } else {
+        (need_h * ar, need_h)
+    };
+    let largest = region_of_ratio(input, ar, 1.0);
+    let size = if w >= largest.w as f64 || h >= largest.h as f64 {
+        largest
+    } else {
+        Size::new(px(w).min(input.w), px(h).min(input.h))
+    };
+    centred_on(input, size, face.center())
+}
+
+/// A region of `size` centred on `(cx, cy)` as far as the edges allow.
+fn centred_on(input: Size, size: Size, (cx, cy): (f64, f64)) -> Rect {
+    let free_x = input.w.saturating_sub(size.w) as f64;
+    let free_y = input.h.saturating_sub(size.h) as f64;
+    Rect {
+        x: (cx - size.w as f64 / 2.0).round().clamp(0.0, free_x) as u32,
+        y: (cy - size.h as f64 / 2.0).round().clamp(0.0, free_y) as u32,
+        w: size.w,
+        h: size.h,
+    }
+}
+
+/// The pixels of a region, rounded outwards and kept inside the image.
+fn crop_to(input: Size, f: Region) -> Layout {
+    let x0 = f.x.floor().clamp(0.0, input.w as f64 - 1.0);
+    let y0 = f.y.floor().clamp(0.0, input.h as f64 - 1.0);
+    let x1 = (f.x + f.w).ceil().clamp(x0 + 1.0, input.w as f64);
+    let y1 = (f.y + f.h).ceil().clamp(y0 + 1.0, input.h as f64);
+    let rect = Rect {
+        x: x0 as u32,
+        y: y0 as u32,
+        w: (x1 - x0) as u32,
+        h: (y1 - y0) as u32,
+    };
+    Layout {
+        crop: (Size::new(rect.w, rect.h) != input).then_some(rect),
+        resize: None,
+        pad: None,
+    }
+}
+
+/// `c_fill_pad`/`c_auto_pad`: fill with `g_auto`, unless that would cut
+/// away more than a fifth of what stands out; then widen the window along
+/// the cropped side until it keeps enough, and pad the rest of the box.
+fn fill_pad(r: &SizeRequest, input: Size, bw: u32, bh: u32, focus: &Focus) -> Layout {
+    let region = region_of_ratio(input, bw as f64 / bh as f64, 1.0);
+    let sal = match (&focus.saliency, r.gravity) {
+        (Some(s), Gravity::Auto(_)) if s.total() > 0.0 => s,
+        _ => return fill(r, input, bw, bh, focus),
+    };
+    let (iw, ih) = (input.w as f64, input.h as f64);
+    let (rw, rh) = (region.w as f64, region.h as f64);
+    let mut window = (0.0, 0.0, rw, rh);
+    for step in 0..=10 {
+        let t = step as f64 / 10.0;
+        let (w, h) = (rw + (iw - rw) * t, rh + (ih - rh) * t);
+        let (x, y) = sal.best_window(input, w, h);
+        window = (x, y, w, h);
+        if sal.mass(&Region::new(x, y, w, h)) / sal.total() >= FILL_PAD_KEEP {
+            break;
+        }
+    }
+    let (x, y, w, h) = window;
+    let crop = Rect {
+        x: (x.round() as u32).min(input.w - 1),
+        y: (y.round() as u32).min(input.h - 1),
+        w: px(w).min(input.w),
+        h: px(h).min(input.h),
+    };
+    let crop = Rect {
+        w: crop.w.min(input.w - crop.x),
+        h: crop.h.min(input.h - crop.y),
+        ..crop
+    };
+    if Size::new(crop.w, crop.h) == region {
+        return fill_to(input, crop, bw, bh);
+    }
+    let s = (bw as f64 / crop.w as f64).min(bh as f64 / crop.h as f64);
+    let scaled = Size::new(
+        px(crop.w as f64 * s).min(bw),
+        px(crop.h as f64 * s).min(bh),
+    );
+    let canvas = Size::new(bw, bh);
+    let (px_, py_) = ((bw - scaled.w) / 2, (bh - scaled.h) / 2);
+    Layout {
+        crop: (Size::new(crop.w, crop.h) != input).then_some(crop),
+        resize: (scaled != Size::new(crop.w, crop.h)).then_some(scaled),
+        pad: (canvas != scaled).then_some((canvas, px_, py_)),
     }
 }
 
@@ -252,8 +391,8 @@ fn pad(r: &SizeRequest, input: Size, bw: u32, bh: u32, s: f64) -> Layout {
     }
 }
 
-fn crop_only(r: &SizeRequest, input: Size, region: Size) -> Layout {
-    let rect = position(r, input, region);
+fn crop_only(r: &SizeRequest, input: Size, region: Size, focus: &Focus) -> Layout {
+    let rect = position(r, input, region, focus);
     Layout {
         crop: (region != input).then_some(rect),
         resize: None,
@@ -273,11 +412,28 @@ fn region_of_ratio(input: Size, ar: f64, zoom: f64) -> Size {
 }
 
 /// Where a region of size `inner` sits inside `outer`, by gravity and
-/// offsets; always fully inside.
-fn anchor(r: &SizeRequest, outer: Size, inner: Size) -> (u32, u32) {
+/// offsets; always fully inside. Faces and custom coordinates centre the
+/// region on themselves, `g_auto` keeps the most salient window; without
+/// what they need they fall back to the centre.
+fn anchor(r: &SizeRequest, outer: Size, inner: Size, focus: &Focus) -> (u32, u32) {
     let free_x = outer.w.saturating_sub(inner.w) as f64;
     let free_y = outer.h.saturating_sub(inner.h) as f64;
-    let (x, y) = match r.gravity {
+    let (x, y) = match (r.gravity, r.focus_region(focus), &focus.saliency) {
+        (_, Some(f), _) => {
+            let (cx, cy) = f.center();
+            (cx - inner.w as f64 / 2.0, cy - inner.h as f64 / 2.0)
+        }
+        (Gravity::Auto(_), _, Some(s)) => s.best_window(outer, inner.w as f64, inner.h as f64),
+        (g, _, _) => plain_anchor(r, g, free_x, free_y, inner),
+    };
+    (
+        x.round().clamp(0.0, free_x) as u32,
+        y.round().clamp(0.0, free_y) as u32,
+    )
+}
+
+fn plain_anchor(r: &SizeRequest, g: Gravity, free_x: f64, free_y: f64, inner: Size) -> (f64, f64) {
+    match g {
         Gravity::XyCenter => (r.x - inner.w as f64 / 2.0, r.y - inner.h as f64 / 2.0),
         Gravity::Compass(c) => {
             let (ax, ay) = c.axes();
@@ -288,17 +444,13 @@ fn anchor(r: &SizeRequest, outer: Size, inner: Size) -> (u32, u32) {
             };
             (along(ax, free_x, r.x), along(ay, free_y, r.y))
         }
-        // Face, saliency and custom gravities: centre until detection lands.
+        // Nothing found for a face, custom or automatic gravity.
         _ => (free_x / 2.0 + r.x, free_y / 2.0 + r.y),
-    };
-    (
-        x.round().clamp(0.0, free_x) as u32,
-        y.round().clamp(0.0, free_y) as u32,
-    )
+    }
 }
 
-fn position(r: &SizeRequest, input: Size, region: Size) -> Rect {
-    let (x, y) = anchor(r, input, region);
+fn position(r: &SizeRequest, input: Size, region: Size, focus: &Focus) -> Rect {
+    let (x, y) = anchor(r, input, region, focus);
     Rect {
         x,
         y,
@@ -314,7 +466,7 @@ fn place(r: &SizeRequest, canvas: Size, image: Size) -> (u32, u32) {
         y: 0.0,
         ..*r
     };
-    anchor(&centred, canvas, image)
+    anchor(&centred, canvas, image, &Focus::NONE)
 }
 
 #[cfg(test)]

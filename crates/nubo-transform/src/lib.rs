@@ -26,7 +26,7 @@ pub use component::{is_known_key, valid_name, AspectRatio, Component};
 pub use effect::{Effect, Tint};
 pub use error::{Result, TransformError};
 pub use flags::{Flag, Progressive};
-pub use geometry::{layout, Layout, Rect, Size, SizeRequest};
+pub use geometry::{layout, layout_with, Focus, Layout, Rect, Region, Saliency, Size, SizeRequest};
 pub use params::{
     is_encodable, Angle, AutoGravity, AutoQuality, Background, Border, Chroma, ColorSpace, Compass,
     CropMode, Dpr, FormatChoice, Gravity, Page, Quality, Radius, MAX_DPR,

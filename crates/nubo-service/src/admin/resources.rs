@@ -6,6 +6,7 @@ use nubo_core::{Context, DeliveryType, ResourceType, Tags};
 use serde_json::{json, Map, Value};
 
 use super::{locator, AdminRequest, LIST_DEFAULT, PAGE_MAX};
+use crate::coordinates::parse_coordinates;
 use crate::{now, Result, Service, ServiceError};
 
 /// What a `/resources/…` path names.
@@ -278,22 +279,24 @@ impl Service {
                 m.insert(key.into(), v.clone());
             }
         }
+        let coordinates = req.flag("coordinates")?;
         let want = Wanted::new(
             req.flag("colors")?,
             req.flag("phash")?,
             req.flag("exif")?,
             req.flag("image_metadata")?,
-        );
+        )
+        .with_faces(req.flag("faces")? || coordinates, asset);
         self.add_analysis(&want, asset, &mut m).await?;
-        if req.flag("faces")? {
-            let faces = asset.meta.get("face_coordinates").cloned();
-            m.insert("faces".into(), faces.unwrap_or_else(|| json!([])));
-        }
-        if req.flag("coordinates")? {
+        if coordinates {
+            let faces = m.get("faces").cloned().unwrap_or(json!([]));
+            if !req.flag("faces")? {
+                m.remove("faces");
+            }
             m.insert(
                 "coordinates".into(),
                 json!({
-                    "faces": asset.meta.get("face_coordinates").cloned().unwrap_or(json!([])),
+                    "faces": faces,
                     "custom": asset.meta.get("custom_coordinates").cloned().unwrap_or(json!([])),
                 }),
             );
@@ -338,9 +341,11 @@ impl Service {
                 .unwrap_or_default();
             meta.insert(nubo_catalog::METADATA_KEY.into(), Value::Object(values));
         }
+        let mut new_coordinates = false;
         for key in ["face_coordinates", "custom_coordinates"] {
             if let Some(raw) = req.params.get(key) {
                 meta.insert(key.into(), parse_coordinates(key, raw)?);
+                new_coordinates = true;
             }
         }
         for refused in [
@@ -369,6 +374,10 @@ impl Service {
             .update_asset(&loc, &edit, &meta, now())
             .await?
             .ok_or_else(|| ServiceError::NotFound(loc.public_id.to_string()))?;
+        if new_coordinates {
+            // Face and custom crops made from the old coordinates are stale.
+            self.drop_derived(&asset.asset_id).await?;
+        }
         if let Some(target) = &notify {
             self.notify_update(target, &asset, changes).await?;
         }
@@ -422,6 +431,14 @@ impl Service {
         let Some(format) = format.filter(|_| image && !want.is_empty()) else {
             return Ok(());
         };
+        let stored_faces = asset
+            .meta
+            .get("face_coordinates")
+            .filter(|v| !v.is_null() && want.faces);
+        if let Some(faces) = stored_faces {
+            // Stored coordinates override detection.
+            m.insert("faces".into(), faces.clone());
+        }
         let key = nubo_blob::BlobKey::parse(&asset.blob_key)?;
         let bytes = self.read_blob(&key).await?;
         let a = self
@@ -455,6 +472,9 @@ impl Service {
         if want.image_metadata {
             m.insert("image_metadata".into(), json!(a.image_metadata));
         }
+        if want.analysis.faces {
+            m.insert("faces".into(), json!(a.faces));
+        }
         Ok(())
     }
 }
@@ -465,6 +485,8 @@ pub(crate) struct Wanted {
     pub analysis: nubo_engine::AnalysisRequest,
     pub exif: bool,
     pub image_metadata: bool,
+    /// `faces` is reported: from stored coordinates, else detected.
+    pub faces: bool,
 }
 
 impl Wanted {
@@ -474,10 +496,23 @@ impl Wanted {
                 colors,
                 phash,
                 metadata: exif || image_metadata,
+                faces: false,
             },
             exif,
             image_metadata,
+            faces: false,
         }
+    }
+
+    /// Reports faces; detects them only when none are stored.
+    pub(crate) fn with_faces(mut self, faces: bool, asset: &Asset) -> Wanted {
+        let stored = asset
+            .meta
+            .get("face_coordinates")
+            .is_some_and(|v| !v.is_null());
+        self.faces = faces;
+        self.analysis.faces = faces && !stored;
+        self
     }
 
     fn is_empty(&self) -> bool {
@@ -499,27 +534,6 @@ fn parse_context(raw: &str) -> Result<Context> {
         ));
     }
     Ok(Context::parse(raw)?)
-}
-
-/// `x,y,w,h|x,y,w,h` into `[[x,y,w,h],…]`; empty clears them.
-fn parse_coordinates(key: &str, raw: &str) -> Result<Value> {
-    let bad = || ServiceError::InvalidParam(format!("Invalid {key}: {raw} (use x,y,w,h|x,y,w,h)"));
-    let mut boxes = Vec::new();
-    for part in raw.split('|').filter(|p| !p.trim().is_empty()) {
-        let nums: Vec<i64> = part
-            .split(',')
-            .map(|n| n.trim().parse::<i64>().map_err(|_| bad()))
-            .collect::<Result<_>>()?;
-        if nums.len() != 4 || nums.iter().any(|n| *n < 0) || boxes.len() >= 100 {
-            return Err(bad());
-        }
-        boxes.push(json!(nums));
-    }
-    Ok(if boxes.is_empty() {
-        Value::Null
-    } else {
-        Value::Array(boxes)
-    })
 }
 
 /// `start_at`: `yyyy-mm-dd hh:mm:ss`, an ISO date, or Unix seconds.
@@ -586,16 +600,7 @@ mod tests {
     }
 
     #[test]
-    fn coordinates_and_start_at() {
-        assert_eq!(
-            parse_coordinates("face_coordinates", "1,2,3,4|5,6,7,8").unwrap(),
-            json!([[1, 2, 3, 4], [5, 6, 7, 8]])
-        );
-        assert_eq!(
-            parse_coordinates("custom_coordinates", "").unwrap(),
-            Value::Null
-        );
-        assert!(parse_coordinates("face_coordinates", "1,2,3").is_err());
+    fn start_at_and_context() {
         assert_eq!(
             parse_start_at("2024-01-01 00:00:10").unwrap(),
             1_704_067_210

@@ -168,6 +168,15 @@ impl Service {
             .resolve_metadata(&req.cloud, None, params.get("metadata"), true, false)
             .await?
             .filter(|m| !m.is_empty());
+        let mut coordinates = Vec::new();
+        for key in ["face_coordinates", "custom_coordinates"] {
+            if let Some(raw) = params.get(key) {
+                let v = crate::coordinates::parse_coordinates(key, raw)?;
+                if !v.is_null() {
+                    coordinates.push((key, v));
+                }
+            }
+        }
         let (spooled, source_name) = self.spool_source(req.file).await?;
         let identified = self.identify(&spooled, req.resource_type).await?;
         let original = original_filename(&cmd, source_name.as_deref());
@@ -217,6 +226,9 @@ impl Service {
                 if let Some(m) = metadata {
                     meta.insert(nubo_catalog::METADATA_KEY.into(), Value::Object(m));
                 }
+                for (key, v) in coordinates {
+                    meta.insert(key.into(), v);
+                }
                 meta
             },
             blob_key,
@@ -264,7 +276,8 @@ impl Service {
             params.flag("phash")?.unwrap_or(false),
             params.flag("exif")?.unwrap_or(false),
             params.flag("image_metadata")?.unwrap_or(false),
-        );
+        )
+        .with_faces(params.flag("faces")?.unwrap_or(false), &asset);
         if let Err(e) = self.add_analysis(&want, &asset, &mut body).await {
             // The asset is stored; a failed analysis must not fail the upload.
             tracing::warn!(public_id = %asset.loc.public_id, error = %e, "analysis failed");

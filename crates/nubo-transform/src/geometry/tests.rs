@@ -220,3 +220,6 @@ proptest! {
         prop_assert!((out.h as f64 - want_h).abs() <= 1.0 || (out.w as f64 - want_w).abs() <= 1.0);
     }
 }
+
+#[path = "focus_tests.rs"]
+mod focus_tests;
