@@ -68,3 +68,26 @@ test('eager transformations on upload', async () => {
   const got = await get(r.eager[0].secure_url);
   assert.deepEqual(pngSize(got.body), [10, 8]);
 });
+
+test('face, custom and automatic gravity from cloudinary.url', async () => {
+  const r = await cloudinary.uploader.upload(fixture('faces/2009_004587.jpg'), {
+    public_id: 'node/faces', overwrite: true, faces: true, custom_coordinates: '300,0,100,100',
+  });
+  assert.equal(r.faces.length, 2);
+  const url = (o) => cloudinary.url(r.public_id, { format: 'png', secure: false, ...o });
+  const thumb = url({ width: 100, height: 100, crop: 'thumb', gravity: 'faces', zoom: 0.8 });
+  assert.match(thumb, /\/c_thumb,g_faces,h_100,w_100,z_0.8\//);
+  const t = await get(thumb);
+  assert.equal(t.status, 200);
+  assert.deepEqual(pngSize(t.body), [100, 100]);
+  const custom = await get(url({ crop: 'crop', gravity: 'custom' }));
+  assert.deepEqual(pngSize(custom.body), [100, 100]);
+  const byCustom = await get(url({ width: 300, height: 100, crop: 'fill', gravity: 'custom' }));
+  const north = await get(url({ width: 300, height: 100, crop: 'fill', gravity: 'north' }));
+  assert.ok(byCustom.body.equals(north.body));
+  const blurred = await get(url({ transformation: [{ width: 200, crop: 'scale' }, { effect: 'blur_faces' }] }));
+  assert.equal(blurred.status, 200);
+  assert.deepEqual(pngSize(blurred.body), [200, 250]);
+  const auto = await get(url({ width: 100, height: 300, crop: 'fill_pad', gravity: 'auto', background: 'red' }));
+  assert.deepEqual(pngSize(auto.body), [100, 300]);
+});

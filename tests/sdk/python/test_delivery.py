@@ -5,6 +5,7 @@ import urllib.error
 import urllib.request
 
 import cloudinary
+import cloudinary.api as api
 import cloudinary.uploader as up
 import cloudinary.utils as u
 from PIL import Image
@@ -140,3 +141,31 @@ def test_private_download_url():
         assert (status, body) == (200, f.read())
     expired = u.private_download_url("py/vault", "jpg", type="private", expires_at=int(time.time()) - 5)
     assert get(expired)[0] == 401
+
+
+def test_face_and_auto_gravity_urls_follow_the_faces():
+    r = up.upload(fixture("faces/2009_004587.jpg"), public_id="py/faces", overwrite=True, faces=True)
+    assert len(r["faces"]) == 2 and all(len(f) == 4 for f in r["faces"])
+    url, _ = u.cloudinary_url(r["public_id"], width=120, height=120, crop="thumb", gravity="face",
+                              format="png", version=r["version"])
+    assert "/c_thumb,g_face,h_120,w_120/" in url
+    status, _, body = get(url)
+    assert (status, size(body)) == (200, (120, 120))
+    img = cloudinary.CloudinaryImage(r["public_id"])
+    chained = img.build_url(
+        transformation=[{"width": 300, "height": 100, "crop": "fill", "gravity": "auto"},
+                        {"effect": "pixelate_faces:10"}],
+        format="png")
+    assert "/c_fill,g_auto,h_100,w_300/e_pixelate_faces:10/" in chained
+    status, _, body = get(chained)
+    assert (status, size(body)) == (200, (300, 100))
+    # Stored coordinates win over detection, and changing them re-crops.
+    bottom = get(u.cloudinary_url(r["public_id"], width=300, height=100, crop="fill", gravity="south",
+                                  format="png")[0])[2]
+    face_url = u.cloudinary_url(r["public_id"], width=300, height=100, crop="fill", gravity="face",
+                                format="png")[0]
+    before = get(face_url)[2]
+    assert before != bottom
+    api.update(r["public_id"], face_coordinates="10,440,50,50")
+    assert api.resource(r["public_id"], faces=True)["faces"] == [[10, 440, 50, 50]]
+    assert get(face_url)[2] == bottom

@@ -423,14 +423,6 @@ impl Service {
         asset: &Asset,
         m: &mut Map<String, Value>,
     ) -> Result<()> {
-        let format = asset
-            .format
-            .as_deref()
-            .and_then(nubo_core::Format::from_extension);
-        let image = asset.loc.scope.resource_type == ResourceType::Image;
-        let Some(format) = format.filter(|_| image && !want.is_empty()) else {
-            return Ok(());
-        };
         let stored_faces = asset
             .meta
             .get("face_coordinates")
@@ -439,6 +431,14 @@ impl Service {
             // Stored coordinates override detection.
             m.insert("faces".into(), faces.clone());
         }
+        let format = asset
+            .format
+            .as_deref()
+            .and_then(nubo_core::Format::from_extension);
+        let image = asset.loc.scope.resource_type == ResourceType::Image;
+        let Some(format) = format.filter(|_| image && !want.is_empty()) else {
+            return Ok(());
+        };
         let key = nubo_blob::BlobKey::parse(&asset.blob_key)?;
         let bytes = self.read_blob(&key).await?;
         let a = self

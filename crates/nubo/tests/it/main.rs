@@ -11,6 +11,7 @@ mod http_admin;
 mod http_chunked;
 mod http_delivery;
 mod http_manage;
+mod http_smart;
 mod http_transform;
 mod http_tus;
 mod http_upload;

@@ -1,0 +1,120 @@
+//! Face detection and smart crops over HTTP: `faces=true` at upload and in
+//! details, stored coordinates overriding detection, and derived files
+//! dropped when the coordinates change.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::harness::*;
+
+const PAIR: &str = "faces/2009_004587.jpg";
+
+fn dims(body: &[u8]) -> (u32, u32) {
+    let img = image::load_from_memory(body).expect("an image");
+    (img.width(), img.height())
+}
+
+#[tokio::test]
+async fn faces_are_detected_at_upload_and_drive_face_crops() {
+    let app = TestApp::new().await;
+    let up = app.upload_fixture("pair", PAIR, &[("faces", "true")]).await;
+    let faces = up["faces"].as_array().expect("faces in the response");
+    assert_eq!(faces.len(), 2, "{faces:?}");
+    let side = |f: &serde_json::Value| f[2].as_u64().unwrap();
+    assert!(side(&faces[0]) > side(&faces[1]), "largest first: {faces:?}");
+    // The larger face is the woman's at the top (labelled 154,46,75,76).
+    let (x, y) = (faces[0][0].as_u64().unwrap(), faces[0][1].as_u64().unwrap());
+    assert!((130..=170).contains(&x) && (25..=60).contains(&y), "{faces:?}");
+
+    let v = up["version"].as_i64().unwrap();
+    for (t, want) in [
+        ("c_thumb,g_face,h_120,w_120", (120, 120)),
+        ("c_fill,g_faces,h_100,w_300", (300, 100)),
+        ("c_fill,g_auto,h_100,w_300", (300, 100)),
+        ("c_crop,g_face", (83, 83)),
+        ("c_scale,w_200/e_pixelate_faces:8", (200, 250)),
+    ] {
+        let r = app.get(&format!("/demo/image/upload/{t}/v{v}/pair.png")).await;
+        assert_eq!(r.status, StatusCode::OK, "{t}: {}", r.error_message());
+        let got = dims(&r.body);
+        if t == "c_crop,g_face" {
+            // The detector's box, give or take its rounding.
+            assert!((70..=100).contains(&got.0) && got.0 == got.1, "{t}: {got:?}");
+        } else {
+            assert_eq!(got, want, "{t}");
+        }
+    }
+    // Details report the same faces, detected again from the original.
+    let d = admin(&app, "GET", "resources/image/upload/pair?faces=true", None).await;
+    assert_eq!(d.json()["faces"], up["faces"]);
+}
+
+#[tokio::test]
+async fn stored_coordinates_override_detection_and_updates_drop_stale_crops() {
+    let app = TestApp::new().await;
+    let up = app
+        .upload_fixture(
+            "pair",
+            PAIR,
+            &[("face_coordinates", "10,440,50,50"), ("faces", "true")],
+        )
+        .await;
+    assert_eq!(up["faces"], json!([[10, 440, 50, 50]]));
+    let v = up["version"].as_i64().unwrap();
+    let app = &app;
+    let get = |t: &str| {
+        let url = format!("/demo/image/upload/{t}/v{v}/pair.png");
+        async move { app.get(&url).await }
+    };
+    let by_face = get("c_fill,g_face,h_100,w_300").await;
+    assert_eq!(by_face.body, get("c_fill,g_south,h_100,w_300").await.body);
+
+    let r = admin(
+        app,
+        "POST",
+        "resources/image/upload/pair",
+        Some(json!({"face_coordinates": "0,0,40,40", "custom_coordinates": "300,0,100,100"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.error_message());
+    let d = admin(
+        app,
+        "GET",
+        "resources/image/upload/pair?faces=true&coordinates=true",
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(d["faces"], json!([[0, 0, 40, 40]]));
+    assert_eq!(d["coordinates"]["faces"], json!([[0, 0, 40, 40]]));
+    assert_eq!(d["coordinates"]["custom"], json!([[300, 0, 100, 100]]));
+    assert_eq!(d["derived"], json!([]), "old crops were dropped");
+    // The same URL now follows the new coordinates.
+    let again = get("c_fill,g_face,h_100,w_300").await;
+    assert_eq!(again.body, get("c_fill,g_north,h_100,w_300").await.body);
+    assert_ne!(again.body, by_face.body);
+    let custom = get("c_crop,g_custom").await;
+    assert_eq!(dims(&custom.body), (100, 100));
+}
+
+#[tokio::test]
+async fn bad_coordinates_refuse_the_upload() {
+    let app = TestApp::new().await;
+    for bad in ["1,2,3", "a,b,c,d", "1,2,0,4"] {
+        let r = app
+            .call(
+                "image/upload",
+                &[("public_id", "nope"), ("face_coordinates", bad)],
+                Some(("p.jpg", &fixture(PAIR))),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(
+            r.error_message().starts_with("Invalid face_coordinates"),
+            "{}",
+            r.error_message()
+        );
+    }
+    let missing = admin(&app, "GET", "resources/image/upload/nope", None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
