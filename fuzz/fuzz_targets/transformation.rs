@@ -1,5 +1,6 @@
 //! The transformation grammar: parsing never panics, the canonical form is
-//! a fixed point, and geometry on any parsed component stays in bounds.
+//! a fixed point, expressions evaluate without panicking, and geometry on
+//! any parsed component stays in bounds.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -20,6 +21,16 @@ fuzz_target!(|data: &[u8]| {
         1 + (data.len() as u32 * 7 % 3000),
     );
     for c in &t.components {
+        // Expressions evaluate to an error or a component, never a panic,
+        // whatever the image's numbers.
+        for probe in [0.0, 1.0, -3.5, 1e308] {
+            if let Ok(r) = c.resolve(&mut |_| Ok(probe)) {
+                assert!(!r.is_dynamic());
+            }
+            if let Some(nubo_transform::expr::Branch::If(cond)) = &c.branch {
+                let _ = cond.eval(&mut |_| Ok(probe));
+            }
+        }
         let l = layout(&SizeRequest::from_component(c, input, 1.0), input);
         if let Some(r) = l.crop {
             assert!(

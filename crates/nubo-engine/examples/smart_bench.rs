@@ -27,7 +27,14 @@ fn labels(dir: &Path) -> Vec<(String, Vec<[f64; 4]>)> {
             let boxes = image
                 .children()
                 .filter(|n| n.has_tag_name("box"))
-                .map(|b| [num(b, "left"), num(b, "top"), num(b, "width"), num(b, "height")])
+                .map(|b| {
+                    [
+                        num(b, "left"),
+                        num(b, "top"),
+                        num(b, "width"),
+                        num(b, "height"),
+                    ]
+                })
                 .collect();
             out.push((image.attribute("file").unwrap().to_owned(), boxes));
         }
@@ -142,10 +149,7 @@ fn cost(files: &[String]) {
         for (i, t) in plans.iter().enumerate() {
             row[i] = render_ms(&bytes, input, t);
         }
-        eprintln!(
-            "{f}\t{:.1}\t{:.1}\t{:.1}",
-            row[0], row[1], row[2]
-        );
+        eprintln!("{f}\t{:.1}\t{:.1}\t{:.1}", row[0], row[1], row[2]);
         for i in 0..3 {
             totals[i] += row[i];
         }

@@ -12,6 +12,10 @@ pub enum EngineError {
     /// Over a configured limit (pixels, frames, output size).
     #[error("{0}")]
     TooLarge(String),
+    /// A transformation that cannot run on this image (an expression
+    /// dividing by zero, an undefined variable, a value out of range).
+    #[error("{0}")]
+    BadRequest(String),
     /// The per-request time budget ran out.
     #[error("Transformation took longer than the {0} s allowed")]
     Timeout(u64),

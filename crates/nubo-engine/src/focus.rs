@@ -3,9 +3,7 @@
 //! or faces detected once, carried through crops, resizes and pads, and
 //! turned into a [`Focus`] for the components that ask.
 
-use nubo_transform::{
-    Component, CropMode, Focus, Gravity, Layout, Region, SizeRequest, Size,
-};
+use nubo_transform::{Component, CropMode, Focus, Gravity, Layout, Region, Size, SizeRequest};
 
 use crate::raster::Raster;
 use crate::{faces, saliency};
@@ -40,7 +38,10 @@ impl Known {
         }
         Known {
             faces,
-            custom: c.custom.as_deref().and_then(|c| regions(c).first().copied()),
+            custom: c
+                .custom
+                .as_deref()
+                .and_then(|c| regions(c).first().copied()),
         }
     }
 
@@ -126,10 +127,7 @@ impl Known {
 /// Modes in which `g_auto` chooses a crop window.
 fn crops(mode: CropMode) -> bool {
     use CropMode::*;
-    matches!(
-        mode,
-        Fill | Lfill | Crop | Thumb | Auto | FillPad | AutoPad
-    )
+    matches!(mode, Fill | Lfill | Crop | Thumb | Auto | FillPad | AutoPad)
 }
 
 /// Whether a component's first sizing step may decode reduced: a face

@@ -22,6 +22,7 @@ mod effects;
 pub mod encode;
 mod error;
 pub mod faces;
+mod flow;
 mod focus;
 mod geometry_ops;
 mod iptc;
@@ -156,10 +157,12 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
 }
 
 #[cfg(test)]
+mod flow_tests;
+#[cfg(test)]
 mod golden_tests;
 #[cfg(test)]
-mod smart_tests;
-#[cfg(test)]
 mod reduce_tests;
+#[cfg(test)]
+mod smart_tests;
 #[cfg(test)]
 mod tests;

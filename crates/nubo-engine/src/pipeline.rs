@@ -12,6 +12,7 @@ use nubo_transform::{
 use crate::decode::{decode, DecodeRequest, Reduce};
 use crate::encode::{encode, EncodeOptions};
 use crate::error::{EngineError, Result};
+use crate::flow::{Facts, Flow};
 use crate::focus::{allows_reduce, Coordinates, Known};
 use crate::raster::{Picture, Raster};
 use crate::{effects, geometry_ops as ops, orient, resize, EngineLimits};
@@ -95,14 +96,30 @@ pub fn render(
     req.reduce = t.components.first().and_then(reducible);
     req.keep_iptc = t.has_flag(&Flag::KeepIptc);
     let decoded = decode(bytes, &req, limits)?;
+    let pages = decoded.source_frames;
     let input = decoded.logical;
     let iptc = decoded.iptc;
     let mut logical = Some(decoded.logical);
     let mut pic = decoded.picture;
     let mut known = Known::new(&job.coordinates);
+    let mut flow = Flow::default();
     run.check_time()?;
     for c in &t.components {
-        pic = apply(pic, c, &run, logical.take(), &mut known)?;
+        let size = logical.unwrap_or(Size::new(pic.width(), pic.height()));
+        let first = pic.first();
+        let mut count_faces = || known.faces(first, size).len() as f64;
+        let mut facts = Facts {
+            width: size.w as f64,
+            height: size.h as f64,
+            initial_width: input.w as f64,
+            initial_height: input.h as f64,
+            pages: pages as f64,
+            faces: &mut count_faces,
+        };
+        let Some(c) = flow.step(c, &mut facts)? else {
+            continue;
+        };
+        pic = apply(pic, &c, &run, logical.take(), &mut known)?;
         run.check_time()?;
     }
     if t.has_flag(&Flag::Getinfo) {
@@ -129,7 +146,8 @@ fn reducible(c: &Component) -> Option<Reduce> {
         .effect
         .as_ref()
         .is_some_and(|e| e.uses_region() || matches!(e, Effect::Trim { .. }));
-    if needs_full || c.width.is_none() && c.height.is_none() || !allows_reduce(c) {
+    if needs_full || c.width.is_none() && c.height.is_none() || !allows_reduce(c) || c.is_dynamic()
+    {
         return None;
     }
     Some(Reduce {
@@ -259,8 +277,7 @@ fn apply(
     }
     let frames = pic.frames.len();
     let reshapes = c.border.is_some()
-        || c
-            .angle
+        || c.angle
             .iter()
             .any(|a| !matches!(a, Angle::Exif | Angle::Ignore));
     if reshapes {
@@ -275,12 +292,8 @@ fn apply(
 fn face_effect(mut r: Raster, e: &Effect, faces: &[nubo_transform::Region]) -> Raster {
     let size = Size::new(r.width, r.height);
     for f in faces {
-        let grown = nubo_transform::Region::new(
-            f.x - f.w * 0.1,
-            f.y - f.h * 0.1,
-            f.w * 1.2,
-            f.h * 1.2,
-        );
+        let grown =
+            nubo_transform::Region::new(f.x - f.w * 0.1, f.y - f.h * 0.1, f.w * 1.2, f.h * 1.2);
         let Some(g) = grown.clipped(size) else {
             continue;
         };

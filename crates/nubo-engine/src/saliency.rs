@@ -145,8 +145,12 @@ mod tests {
         }
         let size = Size::new(300, 100);
         let face = Region::new(220.0, 20.0, 60.0, 60.0);
-        let without = saliency(&r, &[], size).unwrap().best_window(size, 100.0, 100.0);
-        let with = saliency(&r, &[face], size).unwrap().best_window(size, 100.0, 100.0);
+        let without = saliency(&r, &[], size)
+            .unwrap()
+            .best_window(size, 100.0, 100.0);
+        let with = saliency(&r, &[face], size)
+            .unwrap()
+            .best_window(size, 100.0, 100.0);
         assert!(without.0 < 50.0, "{without:?}");
         assert!(with.0 >= 180.0, "{with:?}");
     }

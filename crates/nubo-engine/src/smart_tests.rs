@@ -65,7 +65,9 @@ fn diff_in(a: &Raster, b: &Raster, [x, y, w, h]: [u32; 4]) -> f64 {
     for yy in y..y + h {
         for xx in x..x + w {
             let (p, q) = (a.pixel(xx, yy), b.pixel(xx, yy));
-            sum += (0..3).map(|c| (p[c] as f64 - q[c] as f64).abs()).sum::<f64>();
+            sum += (0..3)
+                .map(|c| (p[c] as f64 - q[c] as f64).abs())
+                .sum::<f64>();
         }
     }
     sum / (w * h * 3) as f64
@@ -178,4 +180,3 @@ fn auto_gravity_keeps_the_people() {
     assert_eq!((padded.width, padded.height), (100, 300));
     assert_eq!(padded.pixel(50, 0), [255, 0, 0, 255], "no padding on top");
 }
-

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::effect::Effect;
 use crate::error::{invalid, Result, TransformError};
+use crate::expr::{valid_variable, Atom, Branch, EvalError, Expr, VarValue};
 use crate::flags::Flag;
 use crate::params::{
     Angle, Background, Border, ColorSpace, CropMode, Dpr, FormatChoice, Gravity, Page, Quality,
@@ -89,13 +90,19 @@ pub struct Component {
     pub page: Option<Page>,
     pub density: Option<u32>,
     pub color_space: Option<ColorSpace>,
+    /// `if_…`, `if_else`, `if_end` (§9.5).
+    pub branch: Option<Branch>,
+    /// `$name_value` definitions, in the order given.
+    pub variables: Vec<(String, VarValue)>,
+    /// Keys whose value is an expression (`w_iw_div_2`, `x_$pad`),
+    /// evaluated when the component runs ([`Component::resolve`]).
+    pub exprs: Vec<(&'static str, Expr)>,
 }
 
 /// Keys Cloudinary has and this server refuses, with what they are.
 const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
     ("l", "Overlays (l_)"),
     ("u", "Underlays (u_)"),
-    ("if", "Conditional transformations (if_)"),
     ("fn", "Custom functions (fn_)"),
     ("p", "Sprite prefixes (p_)"),
     ("dl", "Animation delay (dl_)"),
@@ -120,7 +127,19 @@ pub fn is_known_key(key: &str) -> bool {
 
 const SUPPORTED_KEYS: &[&str] = &[
     "w", "h", "c", "g", "x", "y", "z", "ar", "q", "f", "dpr", "a", "e", "r", "bo", "b", "co", "o",
-    "fl", "t", "d", "pg", "dn", "cs",
+    "fl", "t", "d", "pg", "dn", "cs", "if",
+];
+
+/// Keys that take an arithmetic expression, and how its value is written
+/// back: whole pixels or degrees, or a decimal.
+const EXPR_KEYS: &[(&str, bool)] = &[
+    ("w", true),
+    ("h", true),
+    ("x", true),
+    ("y", true),
+    ("a", true),
+    ("o", true),
+    ("z", false),
 ];
 
 impl Component {
@@ -147,14 +166,26 @@ impl Component {
     }
 
     fn set(&mut self, item: &str) -> Result<()> {
-        if item.starts_with('$') {
-            return Err(TransformError::Unsupported(format!(
-                "User-defined variables ({item})"
-            )));
+        if let Some(def) = item.strip_prefix('$') {
+            let (name, v) = def
+                .split_once('_')
+                .filter(|(n, v)| valid_variable(n) && !v.is_empty())
+                .ok_or_else(|| TransformError::UnknownParameter(item.to_owned()))?;
+            let value = VarValue::parse(v)?;
+            self.variables.retain(|(n, _)| n != name);
+            self.variables.push((name.to_owned(), value));
+            return Ok(());
         }
         let Some((key, v)) = item.split_once('_') else {
             return Err(TransformError::UnknownParameter(item.to_owned()));
         };
+        if let Some((k, _)) = EXPR_KEYS.iter().find(|(k, _)| *k == key) {
+            if is_expression(v) {
+                self.exprs.retain(|(e, _)| e != k);
+                self.exprs.push((k, Expr::parse(v)?));
+                return Ok(());
+            }
+        }
         if let Some((_, what)) = UNSUPPORTED_KEYS.iter().find(|(k, _)| *k == key) {
             return Err(TransformError::Unsupported((*what).to_owned()));
         }
@@ -162,6 +193,7 @@ impl Component {
             return Err(TransformError::UnknownParameter(item.to_owned()));
         }
         match key {
+            "if" => self.branch = Some(Branch::parse(v)?),
             "w" => self.width = Some(size("width", v)?),
             "h" => self.height = Some(size("height", v)?),
             "c" => self.crop = Some(CropMode::parse(v)?.check_supported()?),
@@ -294,8 +326,44 @@ impl Component {
         if let Some(v) = self.color_space {
             push("cs", v.to_string());
         }
+        for (k, e) in &self.exprs {
+            push(k, e.to_string());
+        }
         out.sort();
-        out
+        // Cloudinary's order: the condition, then variables as given.
+        let mut head: Vec<String> = self.branch.iter().map(|b| format!("if_{b}")).collect();
+        head.extend(self.variables.iter().map(|(n, v)| format!("${n}_{v}")));
+        head.extend(out);
+        head
+    }
+
+    /// Whether running this component needs the image's state: a
+    /// condition, variables or expressions.
+    pub fn is_dynamic(&self) -> bool {
+        self.branch.is_some() || !self.variables.is_empty() || !self.exprs.is_empty()
+    }
+
+    /// The component with its expressions evaluated (through `get`) and
+    /// its condition and variables dropped: what the engine applies.
+    pub fn resolve(
+        &self,
+        get: &mut dyn FnMut(&Atom) -> std::result::Result<f64, EvalError>,
+    ) -> Result<Component> {
+        let mut c = self.clone();
+        c.branch = None;
+        c.variables.clear();
+        c.exprs.clear();
+        for (k, e) in &self.exprs {
+            let v = e.eval(get)?;
+            let whole = EXPR_KEYS.iter().any(|(n, w)| n == k && *w);
+            let text = if whole {
+                format!("{}", v.round() as i64)
+            } else {
+                crate::value::Decimal(v).to_string()
+            };
+            c.set(&format!("{k}_{text}"))?;
+        }
+        Ok(c)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -328,27 +396,18 @@ fn size(what: &'static str, v: &str) -> Result<Dim> {
             &what[..1]
         )));
     }
-    if is_expression(v) {
-        return Err(TransformError::Unsupported(format!(
-            "Arithmetic expressions ({}_{v})",
-            &what[..1]
-        )));
-    }
     parse_dim(what, v)
 }
 
 fn offset(what: &'static str, v: &str) -> Result<Offset> {
-    if is_expression(v) {
-        return Err(TransformError::Unsupported(format!(
-            "Arithmetic expressions ({what}_{v})"
-        )));
-    }
     parse_offset(what, v)
 }
 
-/// Values like `iw_div_2` or `$foo` (§9.1 rule 3).
+/// Values like `iw_div_2`, `2_mul_$foo` or `$foo` (§9.1 rule 3).
 fn is_expression(v: &str) -> bool {
     v.starts_with('$')
+        || v.split('_')
+            .any(|t| matches!(t, "add" | "sub" | "mul" | "div" | "mod" | "pow"))
         || v.split('_').next().is_some_and(|head| {
             matches!(
                 head,

@@ -19,6 +19,12 @@ pub enum TransformError {
     /// Named transformations referring to each other in a loop, or too deep.
     #[error("Named transformation {0} is nested too deeply or refers to itself")]
     NamedTooDeep(String),
+    /// An expression that cannot be evaluated on this image.
+    #[error(transparent)]
+    Eval(#[from] crate::expr::EvalError),
+    /// `if_else`/`if_end` out of place, or a key a condition cannot govern.
+    #[error("Invalid conditional transformation: {0}")]
+    Flow(String),
     /// More chained components than the server accepts.
     #[error("Transformation has too many components (at most {0})")]
     TooManyComponents(usize),

@@ -364,10 +364,7 @@ fn fill_pad(r: &SizeRequest, input: Size, bw: u32, bh: u32, focus: &Focus) -> La
         return fill_to(input, crop, bw, bh);
     }
     let s = (bw as f64 / crop.w as f64).min(bh as f64 / crop.h as f64);
-    let scaled = Size::new(
-        px(crop.w as f64 * s).min(bw),
-        px(crop.h as f64 * s).min(bh),
-    );
+    let scaled = Size::new(px(crop.w as f64 * s).min(bw), px(crop.h as f64 * s).min(bh));
     let canvas = Size::new(bw, bh);
     let (px_, py_) = ((bw - scaled.w) / 2, (bh - scaled.h) / 2);
     Layout {

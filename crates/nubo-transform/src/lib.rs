@@ -10,12 +10,15 @@
 //!   `Display` impl), in which item order does not matter.
 //! - [`Resolved`]: the chain with `f_auto` and `dpr_auto` settled from
 //!   [`ClientHints`]; its [`Resolved::cache_key`] keys derived files.
+//! - [`expr`]: variables, arithmetic expressions and `if_` conditions,
+//!   evaluated per component by the engine ([`Component::resolve`]).
 //! - [`geometry`]: pure sizing maths from a component to a [`Layout`].
 
 mod colors;
 mod component;
 mod effect;
 mod error;
+pub mod expr;
 mod flags;
 pub mod geometry;
 mod params;

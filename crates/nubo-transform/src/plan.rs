@@ -33,6 +33,7 @@ impl Transformation {
         if components.len() > MAX_COMPONENTS {
             return Err(TransformError::TooManyComponents(MAX_COMPONENTS));
         }
+        check_flow(&components)?;
         Ok(Transformation { components })
     }
 
@@ -62,6 +63,7 @@ impl Transformation {
         if out.components.len() > MAX_COMPONENTS {
             return Err(TransformError::TooManyComponents(MAX_COMPONENTS));
         }
+        check_flow(&out.components)?;
         Ok(out)
     }
 
@@ -262,4 +264,62 @@ impl Resolved {
     pub fn cache_key(&self) -> String {
         format!("{}|{}", self.transformation, self.target)
     }
+}
+
+/// Keys a condition cannot govern: they decide the output file as a whole
+/// (format, quality, flags) or the input (page, density, default image).
+const UNCONDITIONAL: &[(&str, fn(&Component) -> bool)] = &[
+    ("f_", |c| c.format.is_some()),
+    ("q_", |c| c.quality.is_some()),
+    ("fl_", |c| !c.flags.is_empty()),
+    ("dpr_", |c| c.dpr.is_some()),
+    ("d_", |c| c.default_image.is_some()),
+    ("pg_", |c| c.page.is_some()),
+    ("dn_", |c| c.density.is_some()),
+];
+
+/// `if_` blocks are balanced, `if_else`/`if_end` stand alone, and what a
+/// condition governs can be applied or skipped component by component.
+fn check_flow(components: &[Component]) -> Result<()> {
+    use crate::expr::Branch;
+    let flow = |m: &str| Err(TransformError::Flow(m.to_owned()));
+    // Per open block: whether its `if_else` was seen.
+    let mut open: Vec<bool> = Vec::new();
+    for c in components {
+        let alone = c.items().len() == 1;
+        let inline = matches!(c.branch, Some(Branch::If(_))) && !alone;
+        match c.branch {
+            Some(Branch::If(_)) if alone => open.push(false),
+            Some(Branch::Else) if !alone => return flow("if_else stands alone in its component"),
+            Some(Branch::End) if !alone => return flow("if_end stands alone in its component"),
+            Some(Branch::Else) => match open.last_mut() {
+                Some(seen) if !*seen => *seen = true,
+                Some(_) => return flow("two if_else in one block"),
+                None => return flow("if_else without if_"),
+            },
+            Some(Branch::End) => {
+                if open.pop().is_none() {
+                    return flow("if_end without if_");
+                }
+            }
+            _ => {}
+        }
+        if open.is_empty() && !inline {
+            continue;
+        }
+        if let Some((key, _)) = UNCONDITIONAL.iter().find(|(_, has)| has(c)) {
+            return Err(TransformError::Unsupported(format!(
+                "{key} inside a conditional transformation"
+            )));
+        }
+        if inline && !c.named.is_empty() {
+            return Err(TransformError::Unsupported(
+                "t_ in a component with its own if_ (use an if_ block)".into(),
+            ));
+        }
+    }
+    if !open.is_empty() {
+        return flow("if_ without if_end");
+    }
+    Ok(())
 }

@@ -157,9 +157,9 @@ fn unsupported_keys_are_refused_by_name() {
     for (input, needle) in [
         ("l_logo", "Overlays (l_)"),
         ("u_logo", "Underlays (u_)"),
-        ("if_w_gt_100", "Conditional"),
-        ("$v_10", "variables"),
-        ("w_iw_div_2", "expressions"),
+        ("if_!sale!_in_tags/w_10/if_end", "Conditions on tags"),
+        ("w_tags_add_1", "The tags operand"),
+        ("if_w_gt_1/f_png/if_end", "f_ inside a conditional"),
         ("w_auto", "Automatic width"),
         ("vc_h264", "Video codec"),
         ("e_shadow", "Effect shadow"),
@@ -178,6 +178,58 @@ fn unsupported_keys_are_refused_by_name() {
         assert!(e.contains(needle), "{input}: {e}");
         assert!(e.ends_with("not supported by this server"), "{input}: {e}");
     }
+}
+
+#[test]
+fn conditions_and_variables_parse_to_a_canonical_form() {
+    let table = [
+        // Block form; the condition stays first, the rest is sorted.
+        (
+            "if_w_gt_300/w_300,c_scale/if_else/w_100/if_end",
+            "if_w_gt_300/c_scale,w_300/if_else/w_100/if_end",
+        ),
+        // Inline condition and variables, which keep their order.
+        (
+            "w_$small,$small_100,if_ar_gt_1",
+            "if_ar_gt_1,$small_100,w_$small",
+        ),
+        ("$b_$a_mul_2,$a_10,h_$b", "$b_$a_mul_2,$a_10,h_$b"),
+        ("w_iw_div_2,c_scale", "c_scale,w_iw_div_2"),
+        ("x_w_sub_10,y_0,c_crop,w_5", "c_crop,w_5,x_w_sub_10,y_0"),
+        ("$label_!Hello!", "$label_!Hello!"),
+        (
+            "if_fc_gte_1_and_w_lt_2000/c_thumb,g_face,w_100/if_end",
+            "if_fc_gte_1_and_w_lt_2000/c_thumb,g_face,w_100/if_end",
+        ),
+    ];
+    for (input, want) in table {
+        let t = Transformation::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+        assert_eq!(t.to_string(), want, "{input}");
+        assert_eq!(Transformation::parse(want).unwrap().to_string(), want);
+    }
+    // Still plain values: angles with underscores and negative offsets.
+    let t = Transformation::parse("a_auto_right,x_-10").unwrap();
+    assert!(t.components[0].exprs.is_empty());
+}
+
+#[test]
+fn conditional_blocks_must_balance() {
+    for (input, needle) in [
+        ("if_w_gt_1/w_10", "if_ without if_end"),
+        ("w_10/if_end", "if_end without if_"),
+        ("if_else", "if_else without if_"),
+        ("if_w_gt_1/if_else/if_else/if_end", "two if_else"),
+        ("if_w_gt_1/if_else,w_2/if_end", "if_else stands alone"),
+        ("if_w_gt_1,t_thumb", "t_ in a component with its own if_"),
+        ("if_w_gt_1/fl_attachment/if_end", "fl_ inside a conditional"),
+        ("if_w_gt/w_1/if_end", "Invalid expression"),
+        ("$1x_10", "Invalid transformation component"),
+    ] {
+        let e = err(input);
+        assert!(e.contains(needle), "{input}: {e}");
+    }
+    // Nested blocks are fine.
+    assert!(Transformation::parse("if_w_gt_1/if_h_gt_1/w_5/if_end/if_end").is_ok());
 }
 
 #[test]

@@ -91,3 +91,20 @@ test('face, custom and automatic gravity from cloudinary.url', async () => {
   const auto = await get(url({ width: 100, height: 300, crop: 'fill_pad', gravity: 'auto', background: 'red' }));
   assert.deepEqual(pngSize(auto.body), [100, 300]);
 });
+
+test('conditions and variables from cloudinary.url', async () => {
+  const r = await cloudinary.uploader.upload(fixture('photo.jpg'), { public_id: 'node/cond', overwrite: true });
+  const url = cloudinary.url(r.public_id, {
+    transformation: [
+      { if: 'w > 30' }, { width: 10, crop: 'scale' }, { if: 'else' }, { width: 20, crop: 'scale' }, { if: 'end' },
+      { variables: [['$side', 'w / 2']], width: '$side', height: '$side', crop: 'fill' },
+    ],
+    format: 'png', secure: false,
+  });
+  assert.match(url, /\/if_w_gt_30\/c_scale,w_10\/if_else\/c_scale,w_20\/if_end\//);
+  assert.match(url, /\$side_w_div_2,c_fill,h_\$side,w_\$side/);
+  const got = await get(url);
+  assert.equal(got.status, 200);
+  // 40×30 → 10×8 → a 5×5 fill.
+  assert.deepEqual(pngSize(got.body), [5, 5]);
+});

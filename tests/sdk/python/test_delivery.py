@@ -169,3 +169,25 @@ def test_face_and_auto_gravity_urls_follow_the_faces():
     api.update(r["public_id"], face_coordinates="10,440,50,50")
     assert api.resource(r["public_id"], faces=True)["faces"] == [[10, 440, 50, 50]]
     assert get(face_url)[2] == bottom
+
+
+def test_conditions_and_variables_built_by_the_sdk():
+    r = photo("py/cond")  # 40x30
+    img = cloudinary.CloudinaryImage(r["public_id"])
+    blocks = img.build_url(transformation=[
+        {"if": "width > 30"}, {"width": 10, "crop": "scale"},
+        {"if": "else"}, {"width": 20, "crop": "scale"}, {"if": "end"}], format="png")
+    assert "/if_w_gt_30/c_scale,w_10/if_else/c_scale,w_20/if_end/" in blocks
+    status, _, body = get(blocks)
+    assert (status, size(body)) == (200, (10, 8))
+    half = img.build_url(transformation=[{"variables": [["$half", "iw / 2"]], "width": "$half",
+                                          "crop": "scale"}], format="png")
+    assert "$half_iw_div_2,c_scale,w_$half" in half
+    assert size(get(half)[2]) == (20, 15)
+    inline = u.cloudinary_url(r["public_id"], transformation=[
+        {"if": "aspect_ratio < 1", "width": 5, "crop": "scale"}], format="png", width="iw * 0.5 + 2",
+        crop="scale")[0]
+    assert "/if_ar_lt_1,c_scale,w_5/c_scale,w_iw_mul_0.5_add_2/" in inline
+    assert size(get(inline)[2]) == (22, 17)
+    status, headers, _ = get(img.build_url(width="$nope", crop="scale", format="png"))
+    assert status == 400 and headers["X-Cld-Error"] == "Undefined variable $nope"

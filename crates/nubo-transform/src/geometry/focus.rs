@@ -87,7 +87,11 @@ impl Saliency {
             let mut row = 0.0;
             for x in 0..cols {
                 let w = weights[y * cols + x] as f64;
-                row += if w.is_finite() { (w - mean).max(0.0) } else { 0.0 };
+                row += if w.is_finite() {
+                    (w - mean).max(0.0)
+                } else {
+                    0.0
+                };
                 table[(y + 1) * stride + x + 1] = table[y * stride + x + 1] + row;
             }
         }

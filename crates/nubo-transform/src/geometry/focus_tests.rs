@@ -43,14 +43,20 @@ fn contains(outer: Rect, inner: Region) -> bool {
 #[test]
 fn fill_centres_on_the_largest_face_or_on_all_of_them() {
     let f = faces(&[(250.0, 80.0, 40.0, 40.0), (20.0, 20.0, 20.0, 20.0)]);
-    let crop = lay_with("c_fill,w_100,h_100,g_face", 400, 200, &f).crop.unwrap();
+    let crop = lay_with("c_fill,w_100,h_100,g_face", 400, 200, &f)
+        .crop
+        .unwrap();
     assert_eq!((crop.x, crop.y, crop.w, crop.h), (170, 0, 200, 200));
     // All faces: the box from x 20 to 290 is centred at 155.
-    let crop = lay_with("c_fill,w_100,h_100,g_faces", 400, 200, &f).crop.unwrap();
+    let crop = lay_with("c_fill,w_100,h_100,g_faces", 400, 200, &f)
+        .crop
+        .unwrap();
     assert_eq!(crop.x, 55);
     // A face at the edge pushes the window only as far as the image goes.
     let edge = faces(&[(380.0, 10.0, 20.0, 20.0)]);
-    let crop = lay_with("c_fill,w_100,h_100,g_face", 400, 200, &edge).crop.unwrap();
+    let crop = lay_with("c_fill,w_100,h_100,g_face", 400, 200, &edge)
+        .crop
+        .unwrap();
     assert_eq!(crop.x, 200);
 }
 
@@ -70,9 +76,13 @@ fn custom_coordinates_focus_like_a_face() {
         custom: Some(Region::new(0.0, 0.0, 50.0, 50.0)),
         ..faces(&[(300.0, 0.0, 50.0, 50.0)])
     };
-    let crop = lay_with("c_fill,w_100,h_100,g_custom", 400, 200, &f).crop.unwrap();
+    let crop = lay_with("c_fill,w_100,h_100,g_custom", 400, 200, &f)
+        .crop
+        .unwrap();
     assert_eq!(crop.x, 0);
-    let crop = lay_with("c_fill,w_100,h_100,g_face", 400, 200, &f).crop.unwrap();
+    let crop = lay_with("c_fill,w_100,h_100,g_face", 400, 200, &f)
+        .crop
+        .unwrap();
     assert_eq!(crop.x, 200);
 }
 
@@ -85,9 +95,13 @@ fn thumb_zooms_to_the_face() {
     assert_eq!((crop.x, crop.y), (365, 365));
     assert_eq!(l.output(Size::new(1000, 1000)), Size::new(100, 100));
     // z_2 is twice as tight, z_0.5 twice as loose.
-    let tight = lay_with("c_thumb,w_100,h_100,g_face,z_2", 1000, 1000, &f).crop.unwrap();
+    let tight = lay_with("c_thumb,w_100,h_100,g_face,z_2", 1000, 1000, &f)
+        .crop
+        .unwrap();
     assert_eq!(tight.w, 85);
-    let loose = lay_with("c_thumb,w_100,h_100,g_face,z_0.5", 1000, 1000, &f).crop.unwrap();
+    let loose = lay_with("c_thumb,w_100,h_100,g_face,z_0.5", 1000, 1000, &f)
+        .crop
+        .unwrap();
     assert_eq!(loose.w, 340);
     // A face too big for the margin takes the largest region there is.
     let big = faces(&[(0.0, 0.0, 900.0, 900.0)]);
@@ -101,7 +115,9 @@ fn crop_without_a_size_cuts_out_the_face() {
     let crop = lay_with("c_crop,g_face", 400, 200, &f).crop.unwrap();
     assert_eq!((crop.x, crop.y, crop.w, crop.h), (10, 20, 31, 31));
     // With a size the region is centred on the face.
-    let crop = lay_with("c_crop,g_face,w_100,h_100", 400, 200, &f).crop.unwrap();
+    let crop = lay_with("c_crop,g_face,w_100,h_100", 400, 200, &f)
+        .crop
+        .unwrap();
     assert_eq!((crop.x, crop.y), (0, 0));
 }
 
@@ -109,17 +125,25 @@ fn crop_without_a_size_cuts_out_the_face() {
 fn auto_gravity_keeps_the_salient_part() {
     let input = Size::new(400, 200);
     let right = saliency(8, 4, &[(7, 1), (7, 2)], input);
-    let crop = lay_with("c_fill,w_100,h_100,g_auto", 400, 200, &right).crop.unwrap();
+    let crop = lay_with("c_fill,w_100,h_100,g_auto", 400, 200, &right)
+        .crop
+        .unwrap();
     assert_eq!(crop.x, 200);
     let left = saliency(8, 4, &[(1, 1)], input);
-    let crop = lay_with("c_fill,w_100,h_100,g_auto", 400, 200, &left).crop.unwrap();
+    let crop = lay_with("c_fill,w_100,h_100,g_auto", 400, 200, &left)
+        .crop
+        .unwrap();
     assert!(crop.x <= 50, "{crop:?}");
     // c_auto is content-aware without asking.
-    let crop = lay_with("c_auto,w_100,h_100", 400, 200, &right).crop.unwrap();
+    let crop = lay_with("c_auto,w_100,h_100", 400, 200, &right)
+        .crop
+        .unwrap();
     assert_eq!(crop.x, 200);
     // A flat map, or none, leaves the window in the middle.
     let flat = saliency(8, 4, &[], input);
-    let crop = lay_with("c_fill,w_100,h_100,g_auto", 400, 200, &flat).crop.unwrap();
+    let crop = lay_with("c_fill,w_100,h_100,g_auto", 400, 200, &flat)
+        .crop
+        .unwrap();
     assert_eq!(crop.x, 100);
 }
 

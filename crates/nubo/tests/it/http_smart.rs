@@ -21,10 +21,16 @@ async fn faces_are_detected_at_upload_and_drive_face_crops() {
     let faces = up["faces"].as_array().expect("faces in the response");
     assert_eq!(faces.len(), 2, "{faces:?}");
     let side = |f: &serde_json::Value| f[2].as_u64().unwrap();
-    assert!(side(&faces[0]) > side(&faces[1]), "largest first: {faces:?}");
+    assert!(
+        side(&faces[0]) > side(&faces[1]),
+        "largest first: {faces:?}"
+    );
     // The larger face is the woman's at the top (labelled 154,46,75,76).
     let (x, y) = (faces[0][0].as_u64().unwrap(), faces[0][1].as_u64().unwrap());
-    assert!((130..=170).contains(&x) && (25..=60).contains(&y), "{faces:?}");
+    assert!(
+        (130..=170).contains(&x) && (25..=60).contains(&y),
+        "{faces:?}"
+    );
 
     let v = up["version"].as_i64().unwrap();
     for (t, want) in [
@@ -34,12 +40,17 @@ async fn faces_are_detected_at_upload_and_drive_face_crops() {
         ("c_crop,g_face", (83, 83)),
         ("c_scale,w_200/e_pixelate_faces:8", (200, 250)),
     ] {
-        let r = app.get(&format!("/demo/image/upload/{t}/v{v}/pair.png")).await;
+        let r = app
+            .get(&format!("/demo/image/upload/{t}/v{v}/pair.png"))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{t}: {}", r.error_message());
         let got = dims(&r.body);
         if t == "c_crop,g_face" {
             // The detector's box, give or take its rounding.
-            assert!((70..=100).contains(&got.0) && got.0 == got.1, "{t}: {got:?}");
+            assert!(
+                (70..=100).contains(&got.0) && got.0 == got.1,
+                "{t}: {got:?}"
+            );
         } else {
             assert_eq!(got, want, "{t}");
         }

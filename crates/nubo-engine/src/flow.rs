@@ -1,0 +1,113 @@
+//! Conditions and variables while a chain runs (§9.5): which components
+//! apply (`if_` blocks and inline conditions), what `$variables` hold, and
+//! each dynamic component resolved against the image as it is then.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use nubo_transform::expr::{Atom, Branch, EvalError, Operand, VarValue};
+use nubo_transform::Component;
+
+use crate::error::{EngineError, Result};
+
+/// What expressions read about the image entering a component.
+pub(crate) struct Facts<'a> {
+    pub width: f64,
+    pub height: f64,
+    pub initial_width: f64,
+    pub initial_height: f64,
+    pub pages: f64,
+    /// Counted on first use only: detection costs a pass over the pixels.
+    pub faces: &'a mut dyn FnMut() -> f64,
+}
+
+#[derive(Default)]
+pub(crate) struct Flow {
+    /// Per open block: whether the enclosing code runs, and whether this
+    /// branch does.
+    blocks: Vec<(bool, bool)>,
+    vars: HashMap<String, f64>,
+}
+
+impl Flow {
+    fn running(&self) -> bool {
+        self.blocks
+            .last()
+            .is_none_or(|&(outer, here)| outer && here)
+    }
+
+    /// The component to apply, resolved; `None` when it is skipped or only
+    /// steers the flow.
+    pub fn step<'c>(
+        &mut self,
+        c: &'c Component,
+        facts: &mut Facts,
+    ) -> Result<Option<Cow<'c, Component>>> {
+        if !c.is_dynamic() {
+            return Ok(self.running().then_some(Cow::Borrowed(c)));
+        }
+        let alone = c.items().len() == 1;
+        match &c.branch {
+            Some(Branch::If(cond)) if alone => {
+                let outer = self.running();
+                let here = outer && cond.eval(&mut |a| self.read(a, facts)).map_err(bad)?;
+                self.blocks.push((outer, here));
+                return Ok(None);
+            }
+            Some(Branch::Else) => {
+                if let Some(top) = self.blocks.last_mut() {
+                    top.1 = !top.1;
+                }
+                return Ok(None);
+            }
+            Some(Branch::End) => {
+                self.blocks.pop();
+                return Ok(None);
+            }
+            _ => {}
+        }
+        if !self.running() {
+            return Ok(None);
+        }
+        if let Some(Branch::If(cond)) = &c.branch {
+            if !cond.eval(&mut |a| self.read(a, facts)).map_err(bad)? {
+                return Ok(None);
+            }
+        }
+        for (name, value) in &c.variables {
+            if let VarValue::Expr(e) = value {
+                let v = e.eval(&mut |a| self.read(a, facts)).map_err(bad)?;
+                self.vars.insert(name.clone(), v);
+            }
+        }
+        let resolved = c
+            .resolve(&mut |a| self.read(a, facts))
+            .map_err(|e| EngineError::BadRequest(e.to_string()))?;
+        Ok(Some(Cow::Owned(resolved)))
+    }
+
+    fn read(&self, a: &Atom, facts: &mut Facts) -> std::result::Result<f64, EvalError> {
+        Ok(match a {
+            Atom::Num(n) => *n,
+            Atom::Var(v) => *self
+                .vars
+                .get(v)
+                .ok_or_else(|| EvalError::UndefinedVariable(v.clone()))?,
+            Atom::Operand(o) => match o {
+                Operand::Width => facts.width,
+                Operand::Height => facts.height,
+                Operand::AspectRatio => facts.width / facts.height,
+                Operand::InitialWidth => facts.initial_width,
+                Operand::InitialHeight => facts.initial_height,
+                Operand::InitialAspectRatio => facts.initial_width / facts.initial_height,
+                Operand::FaceCount => (facts.faces)(),
+                Operand::PageCount => facts.pages,
+                Operand::CurrentPage => 1.0,
+            },
+        })
+    }
+}
+
+fn bad(e: EvalError) -> EngineError {
+    EngineError::BadRequest(e.to_string())
+}
