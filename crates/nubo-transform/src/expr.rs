@@ -159,7 +159,7 @@ impl Expr {
     }
 
     fn from_tokens(tokens: &[&str], whole: &str) -> Result<Expr> {
-        if tokens.is_empty() || tokens.len() % 2 == 0 || tokens.len() > MAX_TOKENS {
+        if tokens.is_empty() || tokens.len().is_multiple_of(2) || tokens.len() > MAX_TOKENS {
             return Err(bad(whole));
         }
         let first = atom(tokens[0], whole)?;

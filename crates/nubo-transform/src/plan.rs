@@ -268,7 +268,9 @@ impl Resolved {
 
 /// Keys a condition cannot govern: they decide the output file as a whole
 /// (format, quality, flags) or the input (page, density, default image).
-const UNCONDITIONAL: &[(&str, fn(&Component) -> bool)] = &[
+type Has = fn(&Component) -> bool;
+
+const UNCONDITIONAL: &[(&str, Has)] = &[
     ("f_", |c| c.format.is_some()),
     ("q_", |c| c.quality.is_some()),
     ("fl_", |c| !c.flags.is_empty()),
@@ -297,11 +299,7 @@ fn check_flow(components: &[Component]) -> Result<()> {
                 Some(_) => return flow("two if_else in one block"),
                 None => return flow("if_else without if_"),
             },
-            Some(Branch::End) => {
-                if open.pop().is_none() {
-                    return flow("if_end without if_");
-                }
-            }
+            Some(Branch::End) if open.pop().is_none() => return flow("if_end without if_"),
             _ => {}
         }
         if open.is_empty() && !inline {
