@@ -85,8 +85,16 @@ pub fn apply(r: &mut Raster, e: &Effect, co: Option<Color>) {
                 saturate(r, 1.1, true);
             }
         }
+        ReplaceColor {
+            to,
+            tolerance,
+            from,
+        } => crate::recolor::replace_color(r, *to, *tolerance, *from),
+        AssistColorblind(s) => crate::recolor::assist_colorblind(r, *s),
         // Trim changes the geometry; the pipeline crops with `trim_box`.
-        Trim { .. } => {}
+        // A fade or shadow reads the component's x/y, and shadows and
+        // outlines grow the canvas: the pipeline runs them.
+        Trim { .. } | GradientFade { .. } | Shadow(_) | Outline { .. } => {}
     }
 }
 

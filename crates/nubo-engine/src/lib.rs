@@ -30,8 +30,10 @@ mod orient;
 mod pipeline;
 pub mod probe;
 mod raster;
+mod recolor;
 mod resize;
 mod saliency;
+mod silhouette;
 mod svg;
 
 use std::sync::Arc;

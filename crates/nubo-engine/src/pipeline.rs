@@ -259,9 +259,24 @@ fn apply(
             known.after_crop(x, y, Size::new(w, h));
         }
     }
-    pic = size(pic, c, run, logical, known)?;
+    // A fade's or shadow's x and y place the effect; they do not move a crop.
+    let positional = matches!(c.effect, Some(Effect::GradientFade { .. } | Effect::Shadow(_)));
+    let sized = if positional {
+        std::borrow::Cow::Owned(Component {
+            x: None,
+            y: None,
+            ..c.clone()
+        })
+    } else {
+        std::borrow::Cow::Borrowed(c)
+    };
+    pic = size(pic, &sized, run, logical, known)?;
     run.check_time()?;
-    if let Some(e @ (Effect::BlurFaces(_) | Effect::PixelateFaces(_))) = &c.effect {
+    if let Some(e @ (Effect::GradientFade { .. } | Effect::Shadow(_) | Effect::Outline { .. })) =
+        &c.effect
+    {
+        pic = drawn_effect(pic, c, e, run, known)?;
+    } else if let Some(e @ (Effect::BlurFaces(_) | Effect::PixelateFaces(_))) = &c.effect {
         let size = Size::new(pic.width(), pic.height());
         let faces = known.faces(pic.first(), size).to_vec();
         pic = pic.try_map(|r| Ok::<_, EngineError>(face_effect(r, e, &faces)))?;
@@ -285,6 +300,48 @@ fn apply(
     }
     pic = pic.try_map(|r| finish(r, c, run, frames))?;
     Ok(pic)
+}
+
+/// Fades, shadows and outlines, which read `x`/`y` or grow the canvas.
+fn drawn_effect(pic: Picture, c: &Component, e: &Effect, run: &Run, known: &mut Known) -> Result<Picture> {
+    let frames = pic.frames.len();
+    let offset = |o: Option<nubo_transform::Offset>, full: u32, default: i32| match o {
+        None => default,
+        Some(nubo_transform::Offset::Px(n)) => n,
+        Some(nubo_transform::Offset::Rel(f)) => (f * full as f64).round() as i32,
+    };
+    if !matches!(e, Effect::GradientFade { .. }) {
+        // The picture moves on its canvas.
+        known.forget();
+    }
+    pic.try_map(|r| {
+        let out = match *e {
+            Effect::GradientFade { kind, strength } => {
+                let pad = match c.background {
+                    Some(Background::Color(col)) => col,
+                    _ => Color::WHITE,
+                };
+                let axis = crate::recolor::FadeAxis::new(c.x, c.y, r.width, r.height);
+                crate::recolor::gradient_fade(r, kind, strength, axis, pad)
+            }
+            Effect::Shadow(strength) => {
+                let (dx, dy) = (offset(c.x, r.width, 8), offset(c.y, r.height, 8));
+                let (w, h) = crate::silhouette::shadow_size(&r, strength, dx, dy);
+                run.check_output(w, h, frames)?;
+                let color = c.color.unwrap_or(Color::rgb(128, 128, 128));
+                crate::silhouette::shadow(&r, strength, dx, dy, color)
+            }
+            Effect::Outline { mode, width, blur } => {
+                let grow = crate::silhouette::outline_grow(mode, width, blur);
+                run.check_output(r.width + 2 * grow, r.height + 2 * grow, frames)?;
+                let color = c.color.unwrap_or(Color::BLACK);
+                crate::silhouette::outline(&r, mode, width, blur, color)
+            }
+            _ => r,
+        };
+        run.check_output(out.width, out.height, frames)?;
+        Ok(out)
+    })
 }
 
 /// `e_blur_faces` / `e_pixelate_faces`: the effect on each face, grown by

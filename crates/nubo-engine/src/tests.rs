@@ -233,3 +233,54 @@ async fn the_pool_times_out_and_survives() {
         .unwrap_err();
     assert!(matches!(err, EngineError::Timeout(_)), "{err}");
 }
+
+#[test]
+fn colour_effects_run_in_the_pipeline() {
+    let photo = fixture("photo.jpg");
+    let png = |t: &str| {
+        let r = run(&photo, Format::Jpg, t, Some(Format::Png), "*/*").unwrap();
+        image::load_from_memory(&r.bytes).unwrap().to_rgba8()
+    };
+    // The fade sizes like any component (x does not move a crop) and
+    // leaves the top transparent, the bottom untouched.
+    let faded = png("c_scale,w_20,e_gradient_fade,y_0.5");
+    assert_eq!(faded.dimensions(), (20, 15));
+    assert!(faded.get_pixel(10, 0)[3] < 40);
+    assert_eq!(faded.get_pixel(10, 14)[3], 255);
+    let padded = png("b_red,c_scale,e_gradient_fade:symmetric_pad,w_20,x_0.5");
+    assert_eq!(padded.dimensions(), (20, 15));
+    let edge = padded.get_pixel(0, 7);
+    assert!(edge[0] > 200 && edge[1] < 80, "{edge:?}");
+    // Replacing the predominant colour changes most of the picture.
+    let plain = png("c_scale,w_20");
+    let replaced = png("c_scale,w_20/e_replace_color:rgb:00ff00:60");
+    let changed = plain
+        .pixels()
+        .zip(replaced.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(changed > 20, "{changed} pixels changed");
+    let xray = png("c_scale,w_20/e_assist_colorblind:xray");
+    assert_ne!(xray, plain);
+}
+
+#[test]
+fn shadows_and_outlines_grow_the_canvas_in_the_pipeline() {
+    let photo = fixture("photo.jpg");
+    let png = |t: &str| {
+        let r = run(&photo, Format::Jpg, t, Some(Format::Png), "*/*").unwrap();
+        image::load_from_memory(&r.bytes).unwrap().to_rgba8()
+    };
+    // 40×30 scaled to 20×15; the shadow falls 4 px right and down and
+    // its x/y do not crop.
+    let shadowed = png("c_scale,w_20,co_black,e_shadow:0,x_4,y_4");
+    assert_eq!(shadowed.dimensions(), (20 + 4 + 3, 15 + 4 + 3));
+    assert_eq!(shadowed.get_pixel(26, 0)[3], 0, "no shadow above its offset");
+    assert!(shadowed.get_pixel(22, 17)[3] > 50, "shadow below the corner");
+    let outlined = png("c_scale,w_20,co_blue,e_outline:2");
+    assert_eq!(outlined.dimensions(), (24, 19));
+    assert_eq!(outlined.get_pixel(0, 9).0, [0, 0, 255, 255]);
+    // A canvas over the output limit is refused before it is drawn.
+    let huge = run(&photo, Format::Jpg, "w_7000,h_7000,c_scale/e_outline:100:2000", Some(Format::Png), "*/*");
+    assert!(matches!(huge, Err(EngineError::TooLarge(_))), "{huge:?}");
+}

@@ -51,6 +51,45 @@ pub enum Effect {
         indoor: bool,
         blend: u8,
     },
+    /// `e_replace_color:to[:tolerance[:from]]`; without `from`, the
+    /// image's predominant colour.
+    ReplaceColor {
+        to: Color,
+        tolerance: u8,
+        from: Option<Color>,
+    },
+    /// `e_gradient_fade[:symmetric|symmetric_pad][:strength]`, along the
+    /// component's `x` or `y` (default `y_0.5`, the top half).
+    GradientFade {
+        kind: FadeKind,
+        strength: u8,
+    },
+    /// `e_assist_colorblind[:strength]` (stripes) or `:xray` (a colour shift).
+    AssistColorblind(Option<u8>),
+    /// `e_shadow[:strength]`, offset by the component's `x`/`y`, in `co_`.
+    Shadow(u8),
+    /// `e_outline[:outer|inner][:width][:blur]`, in `co_`.
+    Outline {
+        mode: OutlineMode,
+        width: u32,
+        blur: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutlineMode {
+    Outer,
+    Inner,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FadeKind {
+    /// From one edge.
+    Edge,
+    /// From both ends of the axis.
+    Symmetric,
+    /// Both ends, onto the `b_` colour.
+    SymmetricPad,
 }
 
 /// `e_tint:[equalize:]amount:color[:pos]…`
@@ -64,16 +103,11 @@ pub struct Tint {
 
 /// Names Cloudinary has that this server does not render.
 const UNSUPPORTED: &[&str] = &[
-    "shadow",
-    "outline",
     "opacity_threshold",
-    "replace_color",
     "cartoonify",
     "vectorize",
     "art",
     "redeye",
-    "gradient_fade",
-    "assist_colorblind",
     "simulate_colorblind",
     "background_removal",
     "distort",
@@ -157,6 +191,18 @@ impl Effect {
             "improve" => parse_improve(v, &args)?,
             "trim" => parse_trim(v, &args)?,
             "tint" => Effect::Tint(parse_tint(v, &args)?),
+            "replace_color" => parse_replace_color(v, &args)?,
+            "shadow" => Effect::Shadow(u8_(arg(0, 0, 100, 40)?)),
+            "outline" => parse_outline(v, &args)?,
+            "gradient_fade" => parse_gradient_fade(v, &args)?,
+            "assist_colorblind" => match args.as_slice() {
+                [] => Effect::AssistColorblind(Some(10)),
+                ["xray"] => Effect::AssistColorblind(None),
+                [n] => Effect::AssistColorblind(Some(
+                    parse_int_in("effect", n, 1, 100).map_err(|_| invalid("effect", v))? as u8,
+                )),
+                _ => return Err(invalid("effect", v)),
+            },
             _ if UNSUPPORTED.contains(&name) || name.starts_with("gen_") => {
                 return Err(TransformError::Unsupported(format!("Effect {name}")))
             }
@@ -164,7 +210,12 @@ impl Effect {
         };
         if !matches!(
             e,
-            Effect::Improve { .. } | Effect::Trim { .. } | Effect::Tint(_)
+            Effect::Improve { .. }
+                | Effect::Trim { .. }
+                | Effect::Tint(_)
+                | Effect::ReplaceColor { .. }
+                | Effect::GradientFade { .. }
+                | Effect::Outline { .. }
         ) {
             max_args(1)?;
         }
@@ -233,6 +284,80 @@ fn parse_trim(v: &str, args: &[&str]) -> Result<Effect> {
     Ok(Effect::Trim { tolerance, color })
 }
 
+/// A colour argument: a name, `rgb:hex`, or bare hex as Cloudinary's
+/// `replace_color` examples write it (`2f4f4f`).
+fn effect_color(v: &str, arg: &str) -> Result<Color> {
+    let bare_hex = matches!(arg.len(), 3 | 6) && arg.bytes().all(|b| b.is_ascii_hexdigit());
+    let text = if bare_hex {
+        format!("rgb:{arg}")
+    } else {
+        arg.to_owned()
+    };
+    Color::parse("effect", &text).map_err(|_| invalid("effect", v))
+}
+
+fn parse_replace_color(v: &str, args: &[&str]) -> Result<Effect> {
+    let (to, rest) = match args {
+        [to, rest @ ..] if rest.len() <= 2 => (effect_color(v, to)?, rest),
+        _ => return Err(invalid("effect", v)),
+    };
+    let tolerance = match rest.first() {
+        Some(t) => parse_int_in("effect", t, 0, 100).map_err(|_| invalid("effect", v))? as u8,
+        None => 50,
+    };
+    let from = rest.get(1).map(|c| effect_color(v, c)).transpose()?;
+    Ok(Effect::ReplaceColor {
+        to,
+        tolerance,
+        from,
+    })
+}
+
+fn parse_outline(v: &str, args: &[&str]) -> Result<Effect> {
+    let mut rest = args;
+    let mode = match rest.first() {
+        Some(&"outer") => OutlineMode::Outer,
+        Some(&"inner") => OutlineMode::Inner,
+        Some(&m @ ("inner_fill" | "outer_fill" | "fill")) => {
+            return Err(TransformError::Unsupported(format!("Outline mode {m}")))
+        }
+        _ => OutlineMode::Outer,
+    };
+    if matches!(rest.first(), Some(&("outer" | "inner"))) {
+        rest = &rest[1..];
+    }
+    let num = |i: usize, lo: i32, hi: i32, default: i32| match rest.get(i) {
+        Some(n) => parse_int_in("effect", n, lo, hi).map_err(|_| invalid("effect", v)),
+        None => Ok(default),
+    };
+    if rest.len() > 2 {
+        return Err(invalid("effect", v));
+    }
+    Ok(Effect::Outline {
+        mode,
+        width: num(0, 1, 100, 5)? as u32,
+        blur: num(1, 0, 2000, 0)? as u32,
+    })
+}
+
+fn parse_gradient_fade(v: &str, args: &[&str]) -> Result<Effect> {
+    let mut rest = args;
+    let kind = match rest.first() {
+        Some(&"symmetric") => FadeKind::Symmetric,
+        Some(&"symmetric_pad") => FadeKind::SymmetricPad,
+        _ => FadeKind::Edge,
+    };
+    if kind != FadeKind::Edge {
+        rest = &rest[1..];
+    }
+    let strength = match rest {
+        [] => 20,
+        [n] => parse_int_in("effect", n, 0, 100).map_err(|_| invalid("effect", v))? as u8,
+        _ => return Err(invalid("effect", v)),
+    };
+    Ok(Effect::GradientFade { kind, strength })
+}
+
 /// Cloudinary's defaults: amount 60, one red stop.
 fn parse_tint(v: &str, args: &[&str]) -> Result<Tint> {
     let err = || invalid("effect", v);
@@ -298,6 +423,36 @@ impl fmt::Display for Effect {
             BlurRegion(n) => write!(f, "blur_region:{n}"),
             PixelateRegion(n) => write!(f, "pixelate_region:{n}"),
             BlurFaces(n) => write!(f, "blur_faces:{n}"),
+            ReplaceColor {
+                to,
+                tolerance,
+                from,
+            } => {
+                write!(f, "replace_color:{to}:{tolerance}")?;
+                match from {
+                    Some(c) => write!(f, ":{c}"),
+                    None => Ok(()),
+                }
+            }
+            GradientFade { kind, strength } => {
+                f.write_str("gradient_fade:")?;
+                match kind {
+                    FadeKind::Edge => {}
+                    FadeKind::Symmetric => f.write_str("symmetric:")?,
+                    FadeKind::SymmetricPad => f.write_str("symmetric_pad:")?,
+                }
+                write!(f, "{strength}")
+            }
+            AssistColorblind(Some(n)) => write!(f, "assist_colorblind:{n}"),
+            AssistColorblind(None) => f.write_str("assist_colorblind:xray"),
+            Shadow(n) => write!(f, "shadow:{n}"),
+            Outline { mode, width, blur } => {
+                let m = match mode {
+                    OutlineMode::Outer => "outer",
+                    OutlineMode::Inner => "inner",
+                };
+                write!(f, "outline:{m}:{width}:{blur}")
+            }
             PixelateFaces(n) => write!(f, "pixelate_faces:{n}"),
             Colorize(n) => write!(f, "colorize:{n}"),
             Vignette(n) => write!(f, "vignette:{n}"),

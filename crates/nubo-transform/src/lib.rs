@@ -26,7 +26,7 @@ mod plan;
 mod value;
 
 pub use component::{is_known_key, valid_name, AspectRatio, Component};
-pub use effect::{Effect, Tint};
+pub use effect::{Effect, FadeKind, OutlineMode, Tint};
 pub use error::{Result, TransformError};
 pub use flags::{Flag, Progressive};
 pub use geometry::{layout, layout_with, Focus, Layout, Rect, Region, Saliency, Size, SizeRequest};
