@@ -260,7 +260,10 @@ fn apply(
         }
     }
     // A fade's or shadow's x and y place the effect; they do not move a crop.
-    let positional = matches!(c.effect, Some(Effect::GradientFade { .. } | Effect::Shadow(_)));
+    let positional = matches!(
+        c.effect,
+        Some(Effect::GradientFade { .. } | Effect::Shadow(_))
+    );
     let sized = if positional {
         std::borrow::Cow::Owned(Component {
             x: None,
@@ -303,7 +306,13 @@ fn apply(
 }
 
 /// Fades, shadows and outlines, which read `x`/`y` or grow the canvas.
-fn drawn_effect(pic: Picture, c: &Component, e: &Effect, run: &Run, known: &mut Known) -> Result<Picture> {
+fn drawn_effect(
+    pic: Picture,
+    c: &Component,
+    e: &Effect,
+    run: &Run,
+    known: &mut Known,
+) -> Result<Picture> {
     let frames = pic.frames.len();
     let offset = |o: Option<nubo_transform::Offset>, full: u32, default: i32| match o {
         None => default,

@@ -30,7 +30,10 @@ fn shadow_sigma(strength: u8) -> f32 {
 
 /// A shadow never falls further away than the image is wide or high.
 fn clamp_offset(r: &Raster, dx: i32, dy: i32) -> (i32, i32) {
-    let (w, h) = (r.width.min(i32::MAX as u32) as i32, r.height.min(i32::MAX as u32) as i32);
+    let (w, h) = (
+        r.width.min(i32::MAX as u32) as i32,
+        r.height.min(i32::MAX as u32) as i32,
+    );
     (dx.clamp(-w, w), dy.clamp(-h, h))
 }
 
@@ -155,7 +158,11 @@ pub fn outline(r: &Raster, mode: OutlineMode, width: u32, blur: u32, color: Colo
         .iter()
         .zip(&inside)
         .map(|(&d, &i)| {
-            let line = if i { 0.0 } else { (width as f32 + 0.5 - d).clamp(0.0, 1.0) };
+            let line = if i {
+                0.0
+            } else {
+                (width as f32 + 0.5 - d).clamp(0.0, 1.0)
+            };
             (line * color.a as f32).round() as u8
         })
         .collect();
@@ -169,7 +176,11 @@ pub fn outline(r: &Raster, mode: OutlineMode, width: u32, blur: u32, color: Colo
         OutlineMode::Inner => {
             let mut out = r.to_rgba();
             // The line only where the image is.
-            for (o, l) in out.data.chunks_exact_mut(4).zip(lines.data.chunks_exact_mut(4)) {
+            for (o, l) in out
+                .data
+                .chunks_exact_mut(4)
+                .zip(lines.data.chunks_exact_mut(4))
+            {
                 l[3] = (l[3] as u32 * o[3] as u32 / 255) as u8;
             }
             out.composite(&lines, 0, 0);

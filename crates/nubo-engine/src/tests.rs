@@ -275,12 +275,26 @@ fn shadows_and_outlines_grow_the_canvas_in_the_pipeline() {
     // its x/y do not crop.
     let shadowed = png("c_scale,w_20,co_black,e_shadow:0,x_4,y_4");
     assert_eq!(shadowed.dimensions(), (20 + 4 + 3, 15 + 4 + 3));
-    assert_eq!(shadowed.get_pixel(26, 0)[3], 0, "no shadow above its offset");
-    assert!(shadowed.get_pixel(22, 17)[3] > 50, "shadow below the corner");
+    assert_eq!(
+        shadowed.get_pixel(26, 0)[3],
+        0,
+        "no shadow above its offset"
+    );
+    assert!(
+        shadowed.get_pixel(22, 17)[3] > 50,
+        "shadow below the corner"
+    );
     let outlined = png("c_scale,w_20,co_blue,e_outline:2");
     assert_eq!(outlined.dimensions(), (24, 19));
-    assert_eq!(outlined.get_pixel(0, 9).0, [0, 0, 255, 255]);
+    assert_eq!(outlined.get_pixel(1, 9).0, [0, 0, 255, 255]);
+    assert!(outlined.get_pixel(0, 9)[3] < 255, "antialiased outer edge");
     // A canvas over the output limit is refused before it is drawn.
-    let huge = run(&photo, Format::Jpg, "w_7000,h_7000,c_scale/e_outline:100:2000", Some(Format::Png), "*/*");
+    let huge = run(
+        &photo,
+        Format::Jpg,
+        "w_7000,h_7000,c_scale/e_outline:100:2000",
+        Some(Format::Png),
+        "*/*",
+    );
     assert!(matches!(huge, Err(EngineError::TooLarge(_))), "{huge:?}");
 }

@@ -108,3 +108,18 @@ test('conditions and variables from cloudinary.url', async () => {
   // 40×30 → 10×8 → a 5×5 fill.
   assert.deepEqual(pngSize(got.body), [5, 5]);
 });
+
+test('shadow, outline, replace_color and gradient_fade from cloudinary.url', async () => {
+  const r = await cloudinary.uploader.upload(fixture('photo.jpg'), { public_id: 'node/fx', overwrite: true });
+  const url = (o) => cloudinary.url(r.public_id, { format: 'png', secure: false, ...o });
+  const shadow = url({ transformation: [{ width: 20, crop: 'scale' }, { effect: 'shadow:0', color: 'black', x: 4, y: 4 }] });
+  assert.match(shadow, /\/c_scale,w_20\/co_black,e_shadow:0,x_4,y_4\//);
+  assert.deepEqual(pngSize((await get(shadow)).body), [27, 22]);
+  const outline = url({ transformation: [{ width: 20, crop: 'scale' }, { effect: 'outline:2', color: 'blue' }] });
+  assert.deepEqual(pngSize((await get(outline)).body), [24, 19]);
+  for (const effect of ['replace_color:green:40', 'gradient_fade:symmetric', 'assist_colorblind:xray']) {
+    const got = await get(url({ width: 20, crop: 'scale', effect }));
+    assert.equal(got.status, 200, effect);
+    assert.deepEqual(pngSize(got.body), [20, 15], effect);
+  }
+});
