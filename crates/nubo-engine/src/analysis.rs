@@ -25,6 +25,8 @@ pub struct AnalysisRequest {
     pub metadata: bool,
     /// Detect faces (`faces=true`).
     pub faces: bool,
+    /// Score focus, contrast, exposure and saturation (`quality_analysis`).
+    pub quality: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -42,6 +44,7 @@ pub struct Analysis {
     /// Detected faces, `[x, y, w, h]` in the upright original's pixels,
     /// largest first.
     pub faces: Vec<[u32; 4]>,
+    pub quality: Option<crate::quality::QualityAnalysis>,
 }
 
 /// Most colours listed.
@@ -68,6 +71,23 @@ pub fn analyze(
     }
     if req.faces && decodable {
         out.faces = detect_faces(bytes, format, limits)?;
+    }
+    if req.quality && decodable {
+        let side = crate::quality::ANALYSIS_SIDE;
+        let decoded = decode(bytes, &reduced_to(format, side), limits)?;
+        let r = decoded.picture.first();
+        let long = r.width.max(r.height);
+        let r = if long > side {
+            let s = side as f64 / long as f64;
+            let (w, h) = (
+                ((r.width as f64 * s).round() as u32).max(1),
+                ((r.height as f64 * s).round() as u32).max(1),
+            );
+            resample(r, None, w, h)?
+        } else {
+            r.clone()
+        };
+        out.quality = Some(crate::quality::analyse(&r));
     }
     if req.metadata {
         out.exif = exif_fields(bytes);
@@ -391,6 +411,7 @@ mod tests {
             phash: true,
             metadata: true,
             faces: false,
+            quality: false,
         }
     }
 

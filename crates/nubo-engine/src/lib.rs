@@ -29,6 +29,7 @@ mod iptc;
 mod orient;
 mod pipeline;
 pub mod probe;
+pub mod quality;
 mod raster;
 mod recolor;
 mod resize;

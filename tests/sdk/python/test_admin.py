@@ -383,8 +383,10 @@ def test_details_analyse_the_stored_original(folder):
 
 def test_upload_flags_analyse_the_new_asset(folder):
     r = up.upload(fixture("rotated.jpg"), public_id=folder + "/flags", colors=True, phash=True,
-                  image_metadata=True)
+                  image_metadata=True, quality_analysis=True)
     assert r["colors"] and len(r["phash"]) == 16 and "Orientation" in r["image_metadata"]
+    assert all(0 <= r["quality_analysis"][k] <= 1 for k in ("focus", "contrast", "exposure", "saturation"))
+    assert 0 <= r["quality_score"] <= 1
     assert r["phash"] == api.resource(r["public_id"], phash=True)["phash"]
     avif = up.upload(fixture("image.avif"), public_id=folder + "/avif", colors=True)
     assert avif["format"] == "avif" and "colors" not in avif

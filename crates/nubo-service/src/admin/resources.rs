@@ -286,7 +286,8 @@ impl Service {
             req.flag("exif")?,
             req.flag("image_metadata")?,
         )
-        .with_faces(req.flag("faces")? || coordinates, asset);
+        .with_faces(req.flag("faces")? || coordinates, asset)
+        .with_quality(req.flag("quality_analysis")?);
         self.add_analysis(&want, asset, &mut m).await?;
         if coordinates {
             let faces = m.get("faces").cloned().unwrap_or(json!([]));
@@ -475,6 +476,16 @@ impl Service {
         if want.analysis.faces {
             m.insert("faces".into(), json!(a.faces));
         }
+        if let Some(q) = a.quality {
+            m.insert(
+                "quality_analysis".into(),
+                json!({
+                    "focus": q.focus, "contrast": q.contrast,
+                    "exposure": q.exposure, "saturation": q.saturation,
+                }),
+            );
+            m.insert("quality_score".into(), json!((q.score() * 1000.0).round() / 1000.0));
+        }
         Ok(())
     }
 }
@@ -497,11 +508,18 @@ impl Wanted {
                 phash,
                 metadata: exif || image_metadata,
                 faces: false,
+                quality: false,
             },
             exif,
             image_metadata,
             faces: false,
         }
+    }
+
+    /// Adds `quality_analysis` and `quality_score`.
+    pub(crate) fn with_quality(mut self, quality: bool) -> Wanted {
+        self.analysis.quality = quality;
+        self
     }
 
     /// Reports faces; detects them only when none are stored.

@@ -277,7 +277,8 @@ impl Service {
             params.flag("exif")?.unwrap_or(false),
             params.flag("image_metadata")?.unwrap_or(false),
         )
-        .with_faces(params.flag("faces")?.unwrap_or(false), &asset);
+        .with_faces(params.flag("faces")?.unwrap_or(false), &asset)
+        .with_quality(params.flag("quality_analysis")?.unwrap_or(false));
         if let Err(e) = self.add_analysis(&want, &asset, &mut body).await {
             // The asset is stored; a failed analysis must not fail the upload.
             tracing::warn!(public_id = %asset.loc.public_id, error = %e, "analysis failed");
