@@ -109,6 +109,8 @@ mod tests {
         assert!(g.exposure > 0.99, "{g:?}");
         let black = Raster::new(64, 64, 3, vec![0; 64 * 64 * 3]);
         assert_eq!(analyse(&black).exposure, 0.0);
-        assert!((a.score() - (a.focus + a.contrast + a.exposure + a.saturation) / 4.0).abs() < 1e-12);
+        assert!(
+            (a.score() - (a.focus + a.contrast + a.exposure + a.saturation) / 4.0).abs() < 1e-12
+        );
     }
 }

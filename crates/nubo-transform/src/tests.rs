@@ -51,7 +51,10 @@ fn canonical_forms() {
         ("e_assist_colorblind:xray", "e_assist_colorblind:xray"),
         ("e_blur_faces", "e_blur_faces:500"),
         ("e_shadow", "e_shadow:40"),
-        ("co_red,e_shadow:60,x_-4,y_4", "co_rgb:ff0000,e_shadow:60,x_-4,y_4"),
+        (
+            "co_red,e_shadow:60,x_-4,y_4",
+            "co_rgb:ff0000,e_shadow:60,x_-4,y_4",
+        ),
         ("e_outline", "e_outline:outer:5:0"),
         ("e_outline:inner:2:200", "e_outline:inner:2:200"),
         ("e_outline:7", "e_outline:outer:7:0"),

@@ -484,7 +484,10 @@ impl Service {
                     "exposure": q.exposure, "saturation": q.saturation,
                 }),
             );
-            m.insert("quality_score".into(), json!((q.score() * 1000.0).round() / 1000.0));
+            m.insert(
+                "quality_score".into(),
+                json!((q.score() * 1000.0).round() / 1000.0),
+            );
         }
         Ok(())
     }

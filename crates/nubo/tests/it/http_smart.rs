@@ -141,16 +141,28 @@ async fn quality_analysis_scores_focus_at_upload_and_in_details() {
         .upload_fixture(
             "blurred",
             PAIR,
-            &[("quality_analysis", "true"), ("transformation", "e_blur:1500")],
+            &[
+                ("quality_analysis", "true"),
+                ("transformation", "e_blur:1500"),
+            ],
         )
         .await;
     let q = |v: &serde_json::Value, k: &str| v["quality_analysis"][k].as_f64().unwrap();
     for k in ["focus", "contrast", "exposure", "saturation"] {
         assert!((0.0..=1.0).contains(&q(&sharp, k)), "{k}: {sharp}");
     }
-    assert!(q(&sharp, "focus") > 2.0 * q(&blurred, "focus"), "{sharp} {blurred}");
+    assert!(
+        q(&sharp, "focus") > 2.0 * q(&blurred, "focus"),
+        "{sharp} {blurred}"
+    );
     assert!(sharp["quality_score"].as_f64().unwrap() > blurred["quality_score"].as_f64().unwrap());
-    let d = admin(&app, "GET", "resources/image/upload/sharp?quality_analysis=true", None).await;
+    let d = admin(
+        &app,
+        "GET",
+        "resources/image/upload/sharp?quality_analysis=true",
+        None,
+    )
+    .await;
     assert_eq!(d.json()["quality_analysis"], sharp["quality_analysis"]);
     let plain = admin(&app, "GET", "resources/image/upload/sharp", None).await;
     assert!(plain.json().get("quality_analysis").is_none());
