@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+mod breakpoints;
 mod coordinates;
 pub mod deliver;
 mod derive;

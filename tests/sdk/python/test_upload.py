@@ -234,3 +234,16 @@ def test_upload_large_in_chunks_keeps_every_byte(tmp_path):
     with urllib.request.urlopen(url) as resp:
         body = resp.read()
     assert hashlib.sha256(body).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_responsive_breakpoints_from_the_sdk():
+    r = up.upload(fixture("faces/2009_004587.jpg"), public_id="py/breakpoints", overwrite=True,
+                  responsive_breakpoints={"create_derived": True, "bytes_step": 4000,
+                                          "min_width": 80, "max_width": 1000})
+    points = r["responsive_breakpoints"][0]["breakpoints"]
+    widths = [p["width"] for p in points]
+    assert widths[0] == 400 and widths[-1] == 80 and widths == sorted(widths, reverse=True)
+    with urllib.request.urlopen(points[1]["secure_url"]) as resp:
+        assert len(resp.read()) == points[1]["bytes"]
+    with pytest.raises(cloudinary.exceptions.BadRequest):
+        up.upload(fixture("photo.jpg"), responsive_breakpoints={"max_images": 0})

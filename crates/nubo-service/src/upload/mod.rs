@@ -157,6 +157,11 @@ impl Service {
         let mut cmd = UploadCommand::parse(&params, caller.is_unsigned())?;
         cmd.transformation = self.expand_named(&req.cloud, &cmd.transformation).await?;
         let eager = self.prepare_eager(&req.cloud, params.get("eager")).await?;
+        let breakpoints = params
+            .get("responsive_breakpoints")
+            .filter(|raw| !raw.is_empty())
+            .map(crate::breakpoints::parse_specs)
+            .transpose()?;
         let notify = self
             .notify_target(&req.cloud, params.get("notification_url"), &caller)
             .await?;
@@ -268,6 +273,10 @@ impl Service {
                 None => self.render_eager(&asset, &eager).await?,
             };
             body.insert("eager".into(), rendered);
+        }
+        if let Some(specs) = &breakpoints {
+            let found = self.responsive_breakpoints(&asset, specs).await?;
+            body.insert("responsive_breakpoints".into(), found);
         }
         // Analysis flags: computed from the stored original, as resource
         // details would.

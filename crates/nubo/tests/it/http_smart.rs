@@ -167,3 +167,71 @@ async fn quality_analysis_scores_focus_at_upload_and_in_details() {
     let plain = admin(&app, "GET", "resources/image/upload/sharp", None).await;
     assert!(plain.json().get("quality_analysis").is_none());
 }
+
+#[tokio::test]
+async fn responsive_breakpoints_step_by_bytes_and_become_derived_files() {
+    let app = TestApp::new().await;
+    let spec = r#"[{"create_derived": true, "bytes_step": 4000, "min_width": 80, "max_width": 1000},
+                   {"create_derived": false, "bytes_step": 4000, "min_width": 80, "max_width": 300,
+                    "max_images": 3, "format": "webp"}]"#;
+    let up = app
+        .upload_fixture("pair", PAIR, &[("responsive_breakpoints", spec)])
+        .await;
+    let sets = up["responsive_breakpoints"]
+        .as_array()
+        .expect("breakpoints");
+    assert_eq!(sets.len(), 2);
+    let points = sets[0]["breakpoints"].as_array().unwrap();
+    let widths: Vec<u64> = points
+        .iter()
+        .map(|p| p["width"].as_u64().unwrap())
+        .collect();
+    let bytes: Vec<u64> = points
+        .iter()
+        .map(|p| p["bytes"].as_u64().unwrap())
+        .collect();
+    // Never wider than the 400 px original; down to min_width.
+    assert_eq!(widths.first(), Some(&400), "{widths:?}");
+    assert_eq!(widths.last(), Some(&80), "{widths:?}");
+    assert!(widths.len() >= 3, "{widths:?}");
+    assert!(widths.windows(2).all(|w| w[0] > w[1]), "{widths:?}");
+    assert!(bytes.windows(2).all(|b| b[0] > b[1]), "{bytes:?}");
+    // Between breakpoints the size falls by about the step (the last one
+    // stops at min_width, so it may fall less).
+    for b in bytes[..bytes.len() - 1].windows(2) {
+        let fall = b[0] - b[1];
+        assert!(
+            (2000..=8000).contains(&fall),
+            "fell {fall} bytes: {bytes:?}"
+        );
+    }
+    // They are derived files, served as listed.
+    let d = admin(&app, "GET", "resources/image/upload/pair", None)
+        .await
+        .json();
+    assert_eq!(d["derived"].as_array().unwrap().len(), points.len());
+    let first = app.get(&path_of(&points[0]["secure_url"])).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.body.len() as u64, bytes[0]);
+    assert_eq!(dims(&first.body), (400, 500));
+    // The second setting measures WebP without keeping anything.
+    let webp = sets[1]["breakpoints"].as_array().unwrap();
+    assert_eq!(webp.len(), 3);
+    assert_eq!(webp[0]["width"], 300);
+    assert!(webp[0]["secure_url"].as_str().unwrap().ends_with(".webp"));
+
+    let bad = app
+        .call(
+            "image/upload",
+            &[
+                ("public_id", "x"),
+                ("responsive_breakpoints", r#"{"min_width": 0}"#),
+            ],
+            Some(("p.jpg", &fixture(PAIR))),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad
+        .error_message()
+        .starts_with("Invalid responsive_breakpoints"));
+}
