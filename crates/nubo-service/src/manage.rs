@@ -215,6 +215,12 @@ impl Service {
             .eager_async_target(&req.cloud, &req.params, &caller, notify.as_ref())
             .await?;
         let invalidate = req.params.flag("invalidate")?.unwrap_or(false);
+        let breakpoints = req
+            .params
+            .get("responsive_breakpoints")
+            .filter(|raw| !raw.is_empty())
+            .map(crate::breakpoints::parse_specs)
+            .transpose()?;
         let loc = AssetLocator {
             scope: req.scope("type")?,
             public_id: req.public_id("public_id")?,
@@ -261,6 +267,10 @@ impl Service {
                 None => self.render_eager(&asset, &eager).await?,
             };
             body.insert("eager".into(), rendered);
+        }
+        if let Some(specs) = &breakpoints {
+            let found = self.responsive_breakpoints(&asset, specs).await?;
+            body.insert("responsive_breakpoints".into(), found);
         }
         if let Some(target) = &notify {
             self.notify(&req.cloud, target, "upload", body.clone())
