@@ -75,18 +75,7 @@ pub fn analyze(
     if req.quality && decodable {
         let side = crate::quality::ANALYSIS_SIDE;
         let decoded = decode(bytes, &reduced_to(format, side), limits)?;
-        let r = decoded.picture.first();
-        let long = r.width.max(r.height);
-        let r = if long > side {
-            let s = side as f64 / long as f64;
-            let (w, h) = (
-                ((r.width as f64 * s).round() as u32).max(1),
-                ((r.height as f64 * s).round() as u32).max(1),
-            );
-            resample(r, None, w, h)?
-        } else {
-            r.clone()
-        };
+        let r = fit_side(decoded.picture.first().clone(), side)?;
         out.quality = Some(crate::quality::analyse(&r));
     }
     if req.metadata {
@@ -130,16 +119,20 @@ fn reduced_to(format: Format, side: u32) -> DecodeRequest {
 /// The upright image at most 256 pixels a side, decoded reduced.
 fn small_raster(bytes: &[u8], format: Format, limits: &EngineLimits) -> Result<Raster> {
     let decoded = decode(bytes, &reduced_to(format, 256), limits)?;
-    let full = decoded.picture.first().to_rgba();
-    let scale = (256.0 / full.width.max(full.height) as f64).min(1.0);
+    fit_side(decoded.picture.first().to_rgba(), 256)
+}
+
+/// `r` resampled to at most `side` pixels on its long side.
+fn fit_side(r: Raster, side: u32) -> Result<Raster> {
+    let scale = (side as f64 / r.width.max(r.height) as f64).min(1.0);
     let (w, h) = (
-        ((full.width as f64 * scale).round() as u32).max(1),
-        ((full.height as f64 * scale).round() as u32).max(1),
+        ((r.width as f64 * scale).round() as u32).max(1),
+        ((r.height as f64 * scale).round() as u32).max(1),
     );
-    if (w, h) == (full.width, full.height) {
-        Ok(full)
+    if (w, h) == (r.width, r.height) {
+        Ok(r)
     } else {
-        resample(&full, None, w, h)
+        resample(&r, None, w, h)
     }
 }
 

@@ -58,8 +58,6 @@ pub fn apply(r: &mut Raster, e: &Effect, co: Option<Color>) {
         Blue(n) => scale_channel(r, 2, *n),
         Pixelate(n) | PixelateRegion(n) | PixelateFaces(n) => pixelate(r, *n),
         BlurRegion(n) => gaussian(r, *n as f32 / 40.0),
-        // Faces are small: the same strength blurs them harder.
-        BlurFaces(n) => gaussian(r, *n as f32 / 100.0),
         Colorize(n) => {
             let c = co.unwrap_or(Color::rgb(128, 128, 128));
             let a = *n as f32 / 100.0;
@@ -94,7 +92,8 @@ pub fn apply(r: &mut Raster, e: &Effect, co: Option<Color>) {
         // Trim changes the geometry; the pipeline crops with `trim_box`.
         // A fade or shadow reads the component's x/y, and shadows and
         // outlines grow the canvas: the pipeline runs them.
-        Trim { .. } | GradientFade { .. } | Shadow(_) | Outline { .. } => {}
+        // Face blurs scale with each face: the pipeline runs them too.
+        Trim { .. } | GradientFade { .. } | Shadow(_) | Outline { .. } | BlurFaces(_) => {}
     }
 }
 

@@ -348,7 +348,6 @@ fn drawn_effect(
             }
             _ => r,
         };
-        run.check_output(out.width, out.height, frames)?;
         Ok(out)
     })
 }

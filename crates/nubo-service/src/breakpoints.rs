@@ -152,7 +152,16 @@ impl Service {
         let original_width = asset.width.unwrap_or(1).clamp(1, u32::MAX as i64) as u32;
         let top = s.max_width.min(original_width);
         let bottom = s.min_width.min(top);
-        let mut points = vec![self.measure(asset, original, s, top).await?];
+        // Measured-only renditions render from the original, read once.
+        let source = match s.create_derived {
+            true => None,
+            false => Some(
+                self.read_blob(&nubo_blob::BlobKey::parse(&asset.blob_key)?)
+                    .await?,
+            ),
+        };
+        let source = source.as_ref();
+        let mut points = vec![self.measure(asset, original, s, top, source).await?];
         while (points.len() as u32) < s.max_images {
             let last = points.last().expect("one point at least");
             if last.width <= bottom {
@@ -165,7 +174,7 @@ impl Service {
                 let w = (last.width as f64 * (target / last.bytes as f64).sqrt()).floor() as u32;
                 w.clamp(bottom, last.width - 1)
             };
-            points.push(self.measure(asset, original, s, next).await?);
+            points.push(self.measure(asset, original, s, next, source).await?);
         }
         Ok(points)
     }
@@ -176,6 +185,7 @@ impl Service {
         original: Format,
         s: &BreakpointSpec,
         width: u32,
+        source: Option<&bytes::Bytes>,
     ) -> Result<Point> {
         let scale = format!("c_scale,w_{width}");
         let text = match &s.transformation {
@@ -184,7 +194,7 @@ impl Service {
         };
         let t = Transformation::parse(&text).map_err(|e| bad(e.to_string()))?;
         let plan = Resolved::new(&t, s.format, original, &ClientHints::default());
-        if s.create_derived {
+        let Some(bytes) = source else {
             let d = self.derived_file(asset, &plan).await?;
             return Ok(Point {
                 width: d.width as u32,
@@ -193,10 +203,11 @@ impl Service {
                 text,
                 format: d.format,
             });
-        }
-        let key = nubo_blob::BlobKey::parse(&asset.blob_key)?;
-        let bytes = self.read_blob(&key).await?;
-        let r = self.engine.render(bytes, Job::new(original, plan)).await?;
+        };
+        let r = self
+            .engine
+            .render(bytes.clone(), Job::new(original, plan))
+            .await?;
         Ok(Point {
             width: r.width,
             height: r.height,

@@ -46,10 +46,16 @@ fn boxes(v: Option<&Value>) -> Option<Vec<[u32; 4]>> {
     (!parsed.is_empty()).then_some(parsed)
 }
 
+/// The `face_coordinates` stored with an asset, if any (they override
+/// detection).
+pub(crate) fn stored_faces(asset: &Asset) -> Option<&Value> {
+    asset.meta.get("face_coordinates").filter(|v| !v.is_null())
+}
+
 /// The coordinates a render of `asset` starts from.
 pub(crate) fn of_asset(asset: &Asset) -> nubo_engine::Coordinates {
     nubo_engine::Coordinates {
-        faces: boxes(asset.meta.get("face_coordinates")),
+        faces: boxes(stored_faces(asset)),
         custom: boxes(asset.meta.get("custom_coordinates")),
     }
 }

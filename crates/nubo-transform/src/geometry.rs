@@ -349,16 +349,15 @@ fn fill_pad(r: &SizeRequest, input: Size, bw: u32, bh: u32, focus: &Focus) -> La
         }
     }
     let (x, y, w, h) = window;
+    let (cx, cy) = (
+        (x.round() as u32).min(input.w - 1),
+        (y.round() as u32).min(input.h - 1),
+    );
     let crop = Rect {
-        x: (x.round() as u32).min(input.w - 1),
-        y: (y.round() as u32).min(input.h - 1),
-        w: px(w).min(input.w),
-        h: px(h).min(input.h),
-    };
-    let crop = Rect {
-        w: crop.w.min(input.w - crop.x),
-        h: crop.h.min(input.h - crop.y),
-        ..crop
+        x: cx,
+        y: cy,
+        w: px(w).min(input.w - cx),
+        h: px(h).min(input.h - cy),
     };
     if Size::new(crop.w, crop.h) == region {
         return fill_to(input, crop, bw, bh);

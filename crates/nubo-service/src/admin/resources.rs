@@ -424,11 +424,7 @@ impl Service {
         asset: &Asset,
         m: &mut Map<String, Value>,
     ) -> Result<()> {
-        let stored_faces = asset
-            .meta
-            .get("face_coordinates")
-            .filter(|v| !v.is_null() && want.faces);
-        if let Some(faces) = stored_faces {
+        if let Some(faces) = crate::coordinates::stored_faces(asset).filter(|_| want.faces) {
             // Stored coordinates override detection.
             m.insert("faces".into(), faces.clone());
         }
@@ -527,12 +523,8 @@ impl Wanted {
 
     /// Reports faces; detects them only when none are stored.
     pub(crate) fn with_faces(mut self, faces: bool, asset: &Asset) -> Wanted {
-        let stored = asset
-            .meta
-            .get("face_coordinates")
-            .is_some_and(|v| !v.is_null());
         self.faces = faces;
-        self.analysis.faces = faces && !stored;
+        self.analysis.faces = faces && crate::coordinates::stored_faces(asset).is_none();
         self
     }
 
