@@ -85,8 +85,9 @@ str_enum!(
 
 str_enum!(
     /// Who may read an asset: `upload` is public, `private` needs a signed URL
-    /// for the original, `authenticated` needs one for every version.
-    DeliveryType, DeliveryType { Upload => "upload", Private => "private", Authenticated => "authenticated" }
+    /// for the original, `authenticated` needs one for every version;
+    /// `text` images are made by the `text` Upload API method and public.
+    DeliveryType, DeliveryType { Upload => "upload", Private => "private", Authenticated => "authenticated", Text => "text" }
 );
 
 impl UploadResourceType {
@@ -104,7 +105,7 @@ impl UploadResourceType {
 impl DeliveryType {
     /// Whether the original may be served without a URL signature.
     pub fn is_public(self) -> bool {
-        self == DeliveryType::Upload
+        matches!(self, DeliveryType::Upload | DeliveryType::Text)
     }
 }
 

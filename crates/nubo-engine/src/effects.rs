@@ -93,7 +93,12 @@ pub fn apply(r: &mut Raster, e: &Effect, co: Option<Color>) {
         // A fade or shadow reads the component's x/y, and shadows and
         // outlines grow the canvas: the pipeline runs them.
         // Face blurs scale with each face: the pipeline runs them too.
-        Trim { .. } | GradientFade { .. } | Shadow(_) | Outline { .. } | BlurFaces(_) => {}
+        Trim { .. }
+        | GradientFade { .. }
+        | Shadow(_)
+        | Outline { .. }
+        | BlurFaces(_)
+        | Blend(_) => {}
     }
 }
 

@@ -62,6 +62,11 @@ impl Known {
         self.faces.as_deref().unwrap_or_default()
     }
 
+    /// The stored custom region, where it still is.
+    pub fn custom(&self) -> Option<Region> {
+        self.custom
+    }
+
     /// What component `c` focuses on; empty unless its gravity needs it.
     pub fn focus(&mut self, req: &SizeRequest, r: &Raster, logical: Size) -> Focus {
         let mut focus = Focus::default();
@@ -109,7 +114,13 @@ impl Known {
 
     /// The picture was trimmed at `(x, y)` to `size`.
     pub fn after_crop(&mut self, x: u32, y: u32, size: Size) {
-        let map = |r: &Region| r.moved(x as f64, y as f64, 1.0, 1.0).clipped(size);
+        self.after_shift(x as f64, y as f64, size);
+    }
+
+    /// The picture now starts at `(x, y)` of the old one (negative when it
+    /// grew) and has `size`.
+    pub fn after_shift(&mut self, x: f64, y: f64, size: Size) {
+        let map = |r: &Region| r.moved(x, y, 1.0, 1.0).clipped(size);
         if let Some(f) = self.faces.as_mut() {
             *f = f.iter().filter_map(map).collect();
         }

@@ -8,6 +8,9 @@
 //!   with EXIF orientation and ICC/CMYK conversion to sRGB.
 //! - [`render`]: a resolved transformation ([`nubo_transform::Resolved`])
 //!   run on pixels, component by component, then [`encode`]d.
+//! - [`LayerInputs`]: what a chain's `l_`/`u_` layers name, read by the
+//!   service; layers are built, transformed and placed in the pipeline,
+//!   text drawn by [`text`] with fonts built into the binary.
 //! - [`faces`]: face detection (SeetaFace cascade, model built in), which
 //!   with the `g_auto` importance map feeds [`nubo_transform::Focus`].
 //! - [`analysis`]: colours, a perceptual hash and embedded metadata for
@@ -26,6 +29,7 @@ mod flow;
 mod focus;
 mod geometry_ops;
 mod iptc;
+mod layers;
 mod orient;
 mod pipeline;
 pub mod probe;
@@ -36,6 +40,7 @@ mod resize;
 mod saliency;
 mod silhouette;
 mod svg;
+pub mod text;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,6 +50,7 @@ pub use decode::{DecodeRequest, Decoded};
 pub use encode::EncodeOptions;
 pub use error::{EngineError, Result};
 pub use focus::Coordinates;
+pub use layers::{LayerImage, LayerInputs};
 pub use pipeline::{render, Job, Rendered};
 pub use probe::{probe_file, probe_reader, ImageInfo, Probe, ProbeError, ProbeLimits, VideoInfo};
 pub use raster::{Frame, Picture, Raster};
@@ -163,6 +169,8 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
 mod flow_tests;
 #[cfg(test)]
 mod golden_tests;
+#[cfg(test)]
+mod layer_tests;
 #[cfg(test)]
 mod reduce_tests;
 #[cfg(test)]

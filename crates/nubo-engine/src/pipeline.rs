@@ -4,9 +4,10 @@
 use std::time::Instant;
 
 use nubo_core::Format;
+use nubo_transform::layer::{LayerGroup, Step};
 use nubo_transform::{
     layout_with, Angle, AutoFormat, AutoQuality, Background, Color, Component, Effect, Flag,
-    OutputTarget, Progressive, Quality, Resolved, Size, SizeRequest,
+    LayerSide, OutputTarget, Progressive, Quality, Resolved, Size, SizeRequest,
 };
 
 use crate::decode::{decode, DecodeRequest, Reduce};
@@ -14,6 +15,7 @@ use crate::encode::{encode, EncodeOptions};
 use crate::error::{EngineError, Result};
 use crate::flow::{Facts, Flow};
 use crate::focus::{allows_reduce, Coordinates, Known};
+use crate::layers::{self, LayerInputs};
 use crate::raster::{Picture, Raster};
 use crate::{effects, geometry_ops as ops, orient, resize, EngineLimits};
 
@@ -24,6 +26,8 @@ pub struct Job {
     pub plan: Resolved,
     /// Stored face and custom coordinates of the original.
     pub coordinates: Coordinates,
+    /// Images and text styles the chain's layers name.
+    pub layers: LayerInputs,
 }
 
 impl Job {
@@ -32,6 +36,7 @@ impl Job {
             input_format,
             plan,
             coordinates: Coordinates::default(),
+            layers: LayerInputs::default(),
         }
     }
 }
@@ -100,28 +105,25 @@ pub fn render(
     let input = decoded.logical;
     let iptc = decoded.iptc;
     let mut logical = Some(decoded.logical);
-    let mut pic = decoded.picture;
     let mut known = Known::new(&job.coordinates);
     let mut flow = Flow::default();
     run.check_time()?;
-    for c in &t.components {
-        let size = logical.unwrap_or(Size::new(pic.width(), pic.height()));
-        let first = pic.first();
-        let mut count_faces = || known.faces(first, size).len() as f64;
-        let mut facts = Facts {
-            width: size.w as f64,
-            height: size.h as f64,
-            initial_width: input.w as f64,
-            initial_height: input.h as f64,
-            pages: pages as f64,
-            faces: &mut count_faces,
-        };
-        let Some(c) = flow.step(c, &mut facts)? else {
-            continue;
-        };
-        pic = apply(pic, &c, &run, logical.take(), &mut known)?;
-        run.check_time()?;
-    }
+    let steps = nubo_transform::layer::steps(&t.components)
+        .map_err(|e| EngineError::BadRequest(e.to_string()))?;
+    let cx = Cx {
+        run: &run,
+        job,
+        input,
+        pages,
+    };
+    let pic = run_steps(
+        &cx,
+        decoded.picture,
+        &steps,
+        &mut known,
+        &mut flow,
+        &mut logical,
+    )?;
     if t.has_flag(&Flag::Getinfo) {
         return Ok(getinfo(input, &pic, job.input_format));
     }
@@ -139,6 +141,128 @@ pub fn render(
     })
 }
 
+/// What every step of a render reads.
+struct Cx<'a> {
+    run: &'a Run<'a>,
+    job: &'a Job,
+    /// The source's size, for `iw`/`ih`.
+    input: Size,
+    pages: u32,
+}
+
+/// Runs a chain's steps on `pic`: components in order, each layer built,
+/// transformed by its own steps and placed.
+fn run_steps(
+    cx: &Cx,
+    mut pic: Picture,
+    steps: &[Step],
+    known: &mut Known,
+    flow: &mut Flow,
+    logical: &mut Option<Size>,
+) -> Result<Picture> {
+    for step in steps {
+        let (c, group) = match step {
+            Step::Apply(c) => (*c, None),
+            Step::Layer(g) => (g.open, Some(g)),
+        };
+        let Some(c) = resolve(cx, flow, c, &pic, *logical, known)? else {
+            continue;
+        };
+        pic = match group {
+            None => apply(pic, &c, cx.run, logical.take(), known)?,
+            Some(g) => {
+                *logical = None;
+                layer_step(cx, pic, g, &c, known, flow)?
+            }
+        };
+        cx.run.check_time()?;
+    }
+    Ok(pic)
+}
+
+/// The component as it applies to `pic`, or `None` when a condition
+/// skips it.
+fn resolve<'c>(
+    cx: &Cx,
+    flow: &mut Flow,
+    c: &'c Component,
+    pic: &Picture,
+    logical: Option<Size>,
+    known: &mut Known,
+) -> Result<Option<std::borrow::Cow<'c, Component>>> {
+    let size = logical.unwrap_or(Size::new(pic.width(), pic.height()));
+    let first = pic.first();
+    let mut count_faces = || known.faces(first, size).len() as f64;
+    let mut facts = Facts {
+        width: size.w as f64,
+        height: size.h as f64,
+        initial_width: cx.input.w as f64,
+        initial_height: cx.input.h as f64,
+        pages: cx.pages as f64,
+        faces: &mut count_faces,
+    };
+    flow.step(c, &mut facts)
+}
+
+/// One layer: built from its source for each place it goes (once, or
+/// once per face), transformed, and put on the picture.
+fn layer_step(
+    cx: &Cx,
+    mut pic: Picture,
+    g: &LayerGroup,
+    open: &Component,
+    known: &mut Known,
+    flow: &mut Flow,
+) -> Result<Picture> {
+    let side = open.layer.as_ref().map_or(LayerSide::Over, |l| l.side);
+    let placement = match g.apply {
+        Some(a) => match resolve(cx, flow, a, &pic, None, known)? {
+            Some(p) => p,
+            None => return Ok(pic),
+        },
+        None => std::borrow::Cow::Borrowed(open),
+    };
+    let base = Size::new(pic.width(), pic.height());
+    let mut regions = layers::regions(&placement, known, pic.first());
+    for i in 0..regions.len() {
+        let region = regions[i];
+        let prepared = layers::prepare(
+            open,
+            g.apply.is_none(),
+            base,
+            region,
+            &cx.job.layers,
+            cx.run.limits,
+        )?;
+        let mut lknown = prepared.known;
+        let mut lp = apply(prepared.picture, &prepared.part, cx.run, None, &mut lknown)?;
+        lp = run_steps(cx, lp, &g.inner, &mut lknown, flow, &mut None)?;
+        let placed = layers::place(
+            pic,
+            lp.first(),
+            &placement,
+            side,
+            region,
+            known,
+            cx.run.limits.max_output_pixels,
+        )?;
+        pic = placed.0;
+        // A grown canvas moves the faces still to be covered.
+        let (dx, dy) = (placed.1.x as f64, placed.1.y as f64);
+        for r in regions.iter_mut().skip(i + 1).flatten() {
+            *r = r.moved(-dx, -dy, 1.0, 1.0);
+        }
+        cx.run.check_time()?;
+    }
+    if g.apply.is_some() {
+        let rest = layers::after_apply(&placement);
+        if !rest.is_empty() {
+            pic = apply(pic, &rest, cx.run, None, known)?;
+        }
+    }
+    Ok(pic)
+}
+
 /// The first component allows shrink-on-load when it resizes the whole
 /// image: no trim or region effect needs full-size pixels first.
 fn reducible(c: &Component) -> Option<Reduce> {
@@ -146,7 +270,12 @@ fn reducible(c: &Component) -> Option<Reduce> {
         .effect
         .as_ref()
         .is_some_and(|e| e.uses_region() || matches!(e, Effect::Trim { .. }));
-    if needs_full || c.width.is_none() && c.height.is_none() || !allows_reduce(c) || c.is_dynamic()
+    let layered = c.layer.is_some() || c.has_flag(&Flag::LayerApply);
+    if needs_full
+        || layered
+        || c.width.is_none() && c.height.is_none()
+        || !allows_reduce(c)
+        || c.is_dynamic()
     {
         return None;
     }

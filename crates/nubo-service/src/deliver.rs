@@ -280,7 +280,7 @@ impl Service {
         let needs_signature = match url.delivery_type {
             DeliveryType::Authenticated => true,
             DeliveryType::Private => t.is_empty(),
-            DeliveryType::Upload => false,
+            DeliveryType::Upload | DeliveryType::Text => false,
         };
         if needs_signature {
             return Err(ServiceError::Unauthorized(

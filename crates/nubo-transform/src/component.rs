@@ -6,6 +6,7 @@ use crate::effect::Effect;
 use crate::error::{invalid, Result, TransformError};
 use crate::expr::{valid_variable, Atom, Branch, EvalError, Expr, VarValue};
 use crate::flags::Flag;
+use crate::layer::{Layer, LayerSide};
 use crate::params::{
     Angle, Background, Border, ColorSpace, CropMode, Dpr, FormatChoice, Gravity, Page, Quality,
     Radius,
@@ -97,12 +98,12 @@ pub struct Component {
     /// Keys whose value is an expression (`w_iw_div_2`, `x_$pad`),
     /// evaluated when the component runs ([`Component::resolve`]).
     pub exprs: Vec<(&'static str, Expr)>,
+    /// `l_` / `u_`: the layer this component opens (§9.4).
+    pub layer: Option<Layer>,
 }
 
 /// Keys Cloudinary has and this server refuses, with what they are.
 const UNSUPPORTED_KEYS: &[(&str, &str)] = &[
-    ("l", "Overlays (l_)"),
-    ("u", "Underlays (u_)"),
     ("fn", "Custom functions (fn_)"),
     ("p", "Sprite prefixes (p_)"),
     ("dl", "Animation delay (dl_)"),
@@ -127,7 +128,7 @@ pub fn is_known_key(key: &str) -> bool {
 
 const SUPPORTED_KEYS: &[&str] = &[
     "w", "h", "c", "g", "x", "y", "z", "ar", "q", "f", "dpr", "a", "e", "r", "bo", "b", "co", "o",
-    "fl", "t", "d", "pg", "dn", "cs", "if",
+    "fl", "t", "d", "pg", "dn", "cs", "if", "l", "u",
 ];
 
 /// Keys that take an arithmetic expression, and how its value is written
@@ -245,6 +246,8 @@ impl Component {
                 self.density = Some(d)
             }
             "cs" => self.color_space = Some(ColorSpace::parse_supported(v)?),
+            "l" => self.layer = Some(Layer::parse(LayerSide::Over, v)?),
+            "u" => self.layer = Some(Layer::parse(LayerSide::Under, v)?),
             _ => return Err(TransformError::UnknownParameter(item.to_owned())),
         }
         Ok(())
@@ -325,6 +328,9 @@ impl Component {
         }
         if let Some(v) = self.color_space {
             push("cs", v.to_string());
+        }
+        if let Some(l) = &self.layer {
+            push(l.key(), l.source.to_string());
         }
         for (k, e) in &self.exprs {
             push(k, e.to_string());

@@ -74,6 +74,43 @@ pub enum Effect {
         width: u32,
         blur: u32,
     },
+    /// How a layer meets the picture; only in the component placing it.
+    Blend(BlendMode),
+}
+
+/// `e_multiply`, `e_screen`, `e_overlay`, `e_mask`, `e_cut_out`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BlendMode {
+    Multiply,
+    Screen,
+    Overlay,
+    /// The picture keeps only where the layer is opaque.
+    Mask,
+    /// The picture is cut away where the layer is opaque.
+    CutOut,
+}
+
+impl BlendMode {
+    fn parse(name: &str) -> Option<BlendMode> {
+        Some(match name {
+            "multiply" => BlendMode::Multiply,
+            "screen" => BlendMode::Screen,
+            "overlay" => BlendMode::Overlay,
+            "mask" => BlendMode::Mask,
+            "cut_out" => BlendMode::CutOut,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlendMode::Multiply => "multiply",
+            BlendMode::Screen => "screen",
+            BlendMode::Overlay => "overlay",
+            BlendMode::Mask => "mask",
+            BlendMode::CutOut => "cut_out",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -130,12 +167,7 @@ const UNSUPPORTED: &[&str] = &[
     "volume",
     "fade",
     "preview",
-    "cut_out",
-    "mask",
     "anti_removal",
-    "multiply",
-    "screen",
-    "overlay",
     "dropshadow",
 ];
 
@@ -160,6 +192,9 @@ impl Effect {
         };
         let u8_ = |x: i32| x as u8;
         let e = match name {
+            _ if BlendMode::parse(name).is_some() && args.is_empty() => {
+                Effect::Blend(BlendMode::parse(name).expect("checked"))
+            }
             "grayscale" => max_args(0).map(|_| Effect::Grayscale)?,
             "negate" => max_args(0).map(|_| Effect::Negate)?,
             "blackwhite" => Effect::Blackwhite(u8_(arg(0, 0, 100, 50)?)),
@@ -453,6 +488,7 @@ impl fmt::Display for Effect {
                 };
                 write!(f, "outline:{m}:{width}:{blur}")
             }
+            Blend(m) => f.write_str(m.as_str()),
             PixelateFaces(n) => write!(f, "pixelate_faces:{n}"),
             Colorize(n) => write!(f, "colorize:{n}"),
             Vignette(n) => write!(f, "vignette:{n}"),

@@ -25,6 +25,16 @@ pub enum Flag {
     KeepIptc,
     ImmutableCache,
     PreserveTransparency,
+    /// Closes a layer's components and places it (§9.4).
+    LayerApply,
+    /// A layer's `w`/`h` fractions are of the picture under it.
+    Relative,
+    /// A layer's `w`/`h` fractions are of the face it is placed on.
+    RegionRelative,
+    /// The layer repeats over the whole picture.
+    Tiled,
+    /// A layer past the picture's edge is cut, not grown into.
+    NoOverflow,
 }
 
 /// `fl_progressive[:mode]`.
@@ -38,11 +48,6 @@ pub enum Progressive {
 
 const UNSUPPORTED: &[&str] = &[
     "keep_attribution",
-    "relative",
-    "region_relative",
-    "layer_apply",
-    "no_overflow",
-    "tiled",
     "text_no_trim",
     "text_disallow_overflow",
     "cutter",
@@ -112,6 +117,11 @@ impl Flag {
             "keep_iptc" => Flag::KeepIptc,
             "immutable_cache" => Flag::ImmutableCache,
             "preserve_transparency" => Flag::PreserveTransparency,
+            "layer_apply" => Flag::LayerApply,
+            "relative" => Flag::Relative,
+            "region_relative" => Flag::RegionRelative,
+            "tiled" => Flag::Tiled,
+            "no_overflow" => Flag::NoOverflow,
             _ if UNSUPPORTED.contains(&item) => {
                 return Err(TransformError::Unsupported(format!("Flag {item}")))
             }
@@ -153,6 +163,11 @@ impl fmt::Display for Flag {
             Flag::KeepIptc => f.write_str("keep_iptc"),
             Flag::ImmutableCache => f.write_str("immutable_cache"),
             Flag::PreserveTransparency => f.write_str("preserve_transparency"),
+            Flag::LayerApply => f.write_str("layer_apply"),
+            Flag::Relative => f.write_str("relative"),
+            Flag::RegionRelative => f.write_str("region_relative"),
+            Flag::Tiled => f.write_str("tiled"),
+            Flag::NoOverflow => f.write_str("no_overflow"),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! Content-aware gravities read a [`Focus`] measured by the engine.
 
 mod focus;
+pub mod place;
 
 pub use focus::{Focus, Region, Saliency, FILL_PAD_KEEP, THUMB_MARGIN};
 

@@ -12,6 +12,9 @@
 //!   [`ClientHints`]; its [`Resolved::cache_key`] keys derived files.
 //! - [`expr`]: variables, arithmetic expressions and `if_` conditions,
 //!   evaluated per component by the engine ([`Component::resolve`]).
+//! - [`layer`]: `l_`/`u_` sources ([`Layer`]: stored images, text with a
+//!   [`layer::TextStyle`], remote fetches) and the grouping of a chain
+//!   into layers ([`layer::steps`]).
 //! - [`geometry`]: pure sizing maths from a component to a [`Layout`].
 
 mod colors;
@@ -21,15 +24,17 @@ mod error;
 pub mod expr;
 mod flags;
 pub mod geometry;
+pub mod layer;
 mod params;
 mod plan;
 mod value;
 
 pub use component::{is_known_key, valid_name, AspectRatio, Component};
-pub use effect::{Effect, FadeKind, OutlineMode, Tint};
+pub use effect::{BlendMode, Effect, FadeKind, OutlineMode, Tint};
 pub use error::{Result, TransformError};
 pub use flags::{Flag, Progressive};
 pub use geometry::{layout, layout_with, Focus, Layout, Rect, Region, Saliency, Size, SizeRequest};
+pub use layer::{Layer, LayerSide, LayerSource};
 pub use params::{
     is_encodable, Angle, AutoGravity, AutoQuality, Background, Border, Chroma, ColorSpace, Compass,
     CropMode, Dpr, FormatChoice, Gravity, Page, Quality, Radius, MAX_DPR,

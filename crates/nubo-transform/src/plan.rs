@@ -34,6 +34,7 @@ impl Transformation {
             return Err(TransformError::TooManyComponents(MAX_COMPONENTS));
         }
         check_flow(&components)?;
+        check_layers(&components)?;
         Ok(Transformation { components })
     }
 
@@ -64,6 +65,7 @@ impl Transformation {
             return Err(TransformError::TooManyComponents(MAX_COMPONENTS));
         }
         check_flow(&out.components)?;
+        check_layers(&out.components)?;
         Ok(out)
     }
 
@@ -266,6 +268,33 @@ impl Resolved {
     }
 }
 
+/// Every `fl_layer_apply` closes a layer, and blend effects only place
+/// one.
+fn check_layers(components: &[Component]) -> Result<()> {
+    let steps = crate::layer::steps(components)?;
+    let mut placing = Vec::new();
+    collect_placements(&steps, &mut placing);
+    for c in components {
+        if let Some(e @ crate::effect::Effect::Blend(_)) = &c.effect {
+            if !placing.iter().any(|p| std::ptr::eq(*p, c)) {
+                return Err(TransformError::Unsupported(format!(
+                    "e_{e} outside a layer"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn collect_placements<'a>(steps: &'a [crate::layer::Step<'a>], out: &mut Vec<&'a Component>) {
+    for s in steps {
+        if let crate::layer::Step::Layer(g) = s {
+            out.push(g.placement());
+            collect_placements(&g.inner, out);
+        }
+    }
+}
+
 /// Keys a condition cannot govern: they decide the output file as a whole
 /// (format, quality, flags) or the input (page, density, default image).
 type Has = fn(&Component) -> bool;
@@ -278,6 +307,7 @@ const UNCONDITIONAL: &[(&str, Has)] = &[
     ("d_", |c| c.default_image.is_some()),
     ("pg_", |c| c.page.is_some()),
     ("dn_", |c| c.density.is_some()),
+    ("l_/u_", |c| c.layer.is_some()),
 ];
 
 /// `if_` blocks are balanced, `if_else`/`if_end` stand alone, and what a

@@ -193,8 +193,9 @@ fn bad_values_name_the_parameter() {
 #[test]
 fn unsupported_keys_are_refused_by_name() {
     for (input, needle) in [
-        ("l_logo", "Overlays (l_)"),
-        ("u_logo", "Underlays (u_)"),
+        ("l_video:dog", "Layers of video files"),
+        ("w_10,e_multiply", "e_multiply outside a layer"),
+        ("if_w_gt_1/l_logo/if_end", "l_/u_ inside a conditional"),
         ("if_!sale!_in_tags/w_10/if_end", "Conditions on tags"),
         ("w_tags_add_1", "The tags operand"),
         ("if_w_gt_1/f_png/if_end", "f_ inside a conditional"),
@@ -203,7 +204,7 @@ fn unsupported_keys_are_refused_by_name() {
         ("e_outline:fill", "Outline mode fill"),
         ("e_gen_remove:prompt_x", "Effect gen_remove"),
         ("c_imagga_crop", "Imagga"),
-        ("fl_layer_apply", "Flag layer_apply"),
+        ("fl_text_no_trim", "Flag text_no_trim"),
         ("fl_keep_attribution", "Flag keep_attribution"),
         ("f_heic", "Output format heic"),
         ("q_jpegmini", "q_jpegmini"),
@@ -381,4 +382,36 @@ fn known_keys() {
     for k in ["zz", "W", ""] {
         assert!(!is_known_key(k), "{k}");
     }
+}
+
+#[test]
+fn layers_parse_to_a_canonical_form() {
+    let table = [
+        ("g_south,l_logo,w_50", "g_south,l_logo,w_50"),
+        (
+            "l_folder:logo.png,w_0.2,fl_relative",
+            "fl_relative,l_folder:logo.png,w_0.2",
+        ),
+        (
+            "co_rgb:ff0000,l_text:Arial_40_bold:Hello%252C%20World",
+            "co_rgb:ff0000,l_text:Arial_40_bold:Hello%252C%20World",
+        ),
+        (
+            "u_bg,c_fill,w_1.0,h_1.0,fl_relative",
+            "c_fill,fl_relative,h_1.0,u_bg,w_1.0",
+        ),
+        (
+            "l_logo/e_grayscale/fl_layer_apply,g_north_east,x_10,e_multiply",
+            "l_logo/e_grayscale/e_multiply,fl_layer_apply,g_north_east,x_10",
+        ),
+        ("l_logo,fl_tiled.no_overflow", "fl_tiled.no_overflow,l_logo"),
+    ];
+    for (input, want) in table {
+        let t = Transformation::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+        assert_eq!(t.to_string(), want, "{input}");
+        let again = Transformation::parse(&t.to_string()).unwrap();
+        assert_eq!(again, t, "{input} round-trips");
+    }
+    let e = err("w_10/fl_layer_apply");
+    assert!(e.contains("fl_layer_apply without"), "{e}");
 }
