@@ -139,8 +139,17 @@ pub fn border(r: &Raster, width: u32, color: Color, radius: Option<Radius>) -> R
             round_corners(&ring, grow(rad, width))
         }
     };
-    if r.channels == 4 && canvas.channels == 3 {
+    if r.channels == 4 {
+        // A frame around a transparent picture keeps it transparent
+        // inside: its pixels replace the canvas, they are not drawn on it.
         canvas = canvas.to_rgba();
+        let stride = r.stride();
+        for row in 0..r.height as usize {
+            let dst = ((row + width as usize) * w as usize + width as usize) * 4;
+            canvas.data[dst..dst + stride]
+                .copy_from_slice(&r.data[row * stride..(row + 1) * stride]);
+        }
+        return canvas;
     }
     canvas.composite(r, width as i64, width as i64);
     canvas

@@ -283,3 +283,20 @@ fn missing_inputs_and_oversized_canvases_are_errors() {
     .unwrap_err();
     assert!(matches!(e, EngineError::TooLarge(_)), "{e}");
 }
+
+#[test]
+fn a_border_around_a_transparent_layer_is_a_frame() {
+    let base = solid(60, 60, WHITE);
+    let mut logo = solid(20, 20, [0, 0, 0, 0]);
+    for y in 8..12 {
+        for x in 8..12 {
+            let i = ((y * 20 + x) * 4) as usize;
+            logo.data[i..i + 4].copy_from_slice(&RED);
+        }
+    }
+    let out = draw(&base, "l_logo,bo_2px_solid_black", &[("logo", logo)]);
+    // The layer is 24×24 with its frame, centred at (18, 18).
+    assert_eq!(&out.pixel(18, 18)[..3], &[0, 0, 0], "frame");
+    assert_eq!(out.pixel(22, 22), WHITE, "inside the frame the base shows");
+    assert!(is_red(out.pixel(30, 30)));
+}

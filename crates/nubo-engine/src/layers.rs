@@ -88,14 +88,31 @@ fn layer_part(
         _ => None,
     };
     if let Some((w, h)) = against {
-        let px = |d: Option<Dim>, full: f64| match d {
-            Some(Dim::Rel(f)) => Some(Dim::Px(((f * full).round() as u32).max(1))),
-            other => other,
-        };
-        part.width = px(part.width, w);
-        part.height = px(part.height, h);
+        relative_to(&mut part, w, h);
     }
     part
+}
+
+/// Turns `w`/`h` fractions into pixels of a `w`×`h` picture.
+fn relative_to(c: &mut Component, w: f64, h: f64) {
+    let px = |d: Option<Dim>, full: f64| match d {
+        Some(Dim::Rel(f)) => Some(Dim::Px(((f * full).round() as u32).max(1))),
+        other => other,
+    };
+    c.width = px(c.width, w);
+    c.height = px(c.height, h);
+}
+
+/// A component inside a layer with `fl_relative`: its fractions are of
+/// the picture `under` the layer.
+pub(crate) fn inner_relative(c: &Component, under: Size) -> Option<Component> {
+    if !c.has_flag(&Flag::Relative) {
+        return None;
+    }
+    let mut c = c.clone();
+    c.flags.retain(|f| *f != Flag::Relative);
+    relative_to(&mut c, under.w as f64, under.h as f64);
+    Some(c)
 }
 
 pub(crate) fn prepare(

@@ -113,6 +113,35 @@ impl Engine {
             .await
     }
 
+    /// Draws a `text` image (Upload API `text`): PNG, with `opacity` in
+    /// percent applied to the whole picture.
+    pub async fn text_image(
+        &self,
+        style: nubo_transform::layer::TextStyle,
+        text: String,
+        paint: text::TextPaint,
+        opacity: u8,
+    ) -> Result<Rendered> {
+        self.bounded(move |limits| {
+            let mut r = text::render(&style, &text, &paint, limits)?;
+            if opacity < 100 {
+                r = geometry_ops::opacity(&r, opacity);
+            }
+            let (width, height) = (r.width, r.height);
+            let bytes = encode::encode(
+                &Picture::still(r),
+                &EncodeOptions::new(nubo_core::Format::Png),
+            )?;
+            Ok(Rendered {
+                bytes,
+                format: Some(nubo_core::Format::Png),
+                width,
+                height,
+            })
+        })
+        .await
+    }
+
     /// Analyses an original (colours, hash, metadata) on the same pool and
     /// budget as renders.
     pub async fn analyze(

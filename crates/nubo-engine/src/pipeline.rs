@@ -123,6 +123,7 @@ pub fn render(
         &mut known,
         &mut flow,
         &mut logical,
+        None,
     )?;
     if t.has_flag(&Flag::Getinfo) {
         return Ok(getinfo(input, &pic, job.input_format));
@@ -151,7 +152,8 @@ struct Cx<'a> {
 }
 
 /// Runs a chain's steps on `pic`: components in order, each layer built,
-/// transformed by its own steps and placed.
+/// transformed by its own steps and placed. `under` is the picture a
+/// layer goes on, for `fl_relative` inside the layer's components.
 fn run_steps(
     cx: &Cx,
     mut pic: Picture,
@@ -159,6 +161,7 @@ fn run_steps(
     known: &mut Known,
     flow: &mut Flow,
     logical: &mut Option<Size>,
+    under: Option<Size>,
 ) -> Result<Picture> {
     for step in steps {
         let (c, group) = match step {
@@ -168,6 +171,8 @@ fn run_steps(
         let Some(c) = resolve(cx, flow, c, &pic, *logical, known)? else {
             continue;
         };
+        let relative = under.and_then(|u| layers::inner_relative(&c, u));
+        let c = relative.map_or(c, std::borrow::Cow::Owned);
         pic = match group {
             None => apply(pic, &c, cx.run, logical.take(), known)?,
             Some(g) => {
@@ -236,7 +241,7 @@ fn layer_step(
         )?;
         let mut lknown = prepared.known;
         let mut lp = apply(prepared.picture, &prepared.part, cx.run, None, &mut lknown)?;
-        lp = run_steps(cx, lp, &g.inner, &mut lknown, flow, &mut None)?;
+        lp = run_steps(cx, lp, &g.inner, &mut lknown, flow, &mut None, Some(base))?;
         let placed = layers::place(
             pic,
             lp.first(),

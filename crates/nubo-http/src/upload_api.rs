@@ -112,6 +112,7 @@ pub(crate) async fn dispatch(
             Action::Context => svc.context(manage(parsed.params)).await?,
             Action::Metadata => svc.metadata(manage(parsed.params)).await?,
             Action::DeleteByToken => svc.delete_by_token(&cloud, &parsed.params).await?,
+            Action::Text => svc.text(manage(parsed.params)).await?,
             Action::Download => unreachable!("answered above"),
         })
     }
@@ -173,6 +174,7 @@ enum Action {
     Metadata,
     DeleteByToken,
     Download,
+    Text,
 }
 
 impl Action {
@@ -188,6 +190,7 @@ impl Action {
             "metadata" => Action::Metadata,
             "delete_by_token" => Action::DeleteByToken,
             "download" => Action::Download,
+            "text" => Action::Text,
             _ => return None,
         })
     }

@@ -5,7 +5,6 @@
 
 use nubo_catalog::Asset;
 use nubo_core::Format;
-use nubo_engine::Job;
 use nubo_transform::{ClientHints, Resolved, Transformation};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -204,10 +203,8 @@ impl Service {
                 format: d.format,
             });
         };
-        let r = self
-            .engine
-            .render(bytes.clone(), Job::new(original, plan))
-            .await?;
+        let job = self.job(&asset.loc.scope.cloud, original, plan).await?;
+        let r = self.engine.render(bytes.clone(), job).await?;
         Ok(Point {
             width: r.width,
             height: r.height,

@@ -281,7 +281,7 @@ impl Service {
             DeliveryType::Authenticated => true,
             DeliveryType::Private => t.is_empty(),
             DeliveryType::Upload | DeliveryType::Text => false,
-        };
+        } || crate::layers::needs_signature(t);
         if needs_signature {
             return Err(ServiceError::Unauthorized(
                 "Resource requires a signed URL".into(),

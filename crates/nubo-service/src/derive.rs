@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use nubo_blob::{BlobKey, SpooledFile};
 use nubo_catalog::{Asset, Derived};
 use nubo_core::Format;
-use nubo_engine::{EngineError, Job};
+use nubo_engine::EngineError;
 use nubo_transform::Resolved;
 use tokio::sync::OnceCell;
 
@@ -109,7 +109,9 @@ impl Service {
             .and_then(Format::from_extension)
             .ok_or_else(|| ServiceError::Unsupported("This asset has no image format".into()))?;
         let original = self.read_blob(&BlobKey::parse(&asset.blob_key)?).await?;
-        let mut job = Job::new(input_format, plan.clone());
+        let mut job = self
+            .job(&asset.loc.scope.cloud, input_format, plan.clone())
+            .await?;
         job.coordinates = crate::coordinates::of_asset(asset);
         let started = std::time::Instant::now();
         let rendered = self.engine.render(original, job).await?;

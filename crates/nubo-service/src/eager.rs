@@ -5,7 +5,6 @@
 use nubo_blob::SpooledFile;
 use nubo_catalog::Asset;
 use nubo_core::{CloudName, Format};
-use nubo_engine::Job;
 use nubo_transform::{ClientHints, Resolved, Transformation};
 use serde_json::{json, Value};
 
@@ -185,6 +184,7 @@ impl Service {
     /// upload before it is stored; returns the new bytes, spooled.
     pub(crate) async fn apply_incoming(
         &self,
+        cloud: &nubo_core::CloudName,
         spooled: &SpooledFile,
         input: Format,
         t: &Transformation,
@@ -194,7 +194,7 @@ impl Service {
             .await
             .map_err(|e| ServiceError::Internal(format!("reading the upload: {e}")))?;
         let plan = Resolved::new(t, format, input, &ClientHints::default());
-        let job = Job::new(input, plan);
+        let job = self.job(cloud, input, plan).await?;
         let rendered = self.engine.render(bytes.into(), job).await?;
         self.spool_bytes(rendered.bytes).await
     }

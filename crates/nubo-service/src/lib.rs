@@ -23,11 +23,13 @@ mod eager;
 mod error;
 mod hot;
 pub mod jobs;
+mod layers;
 pub mod manage;
 pub mod metadata;
 mod params;
 mod response;
 pub mod signing;
+mod text_image;
 pub mod upload;
 mod urls;
 

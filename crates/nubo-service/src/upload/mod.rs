@@ -189,7 +189,7 @@ impl Service {
         let (spooled, identified) = match incoming(&cmd, &identified)? {
             Some((input, out)) => {
                 let converted = self
-                    .apply_incoming(&spooled, input, &cmd.transformation, out)
+                    .apply_incoming(&req.cloud, &spooled, input, &cmd.transformation, out)
                     .await?;
                 let id = self.identify(&converted, req.resource_type).await?;
                 (converted, id)

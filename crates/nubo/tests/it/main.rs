@@ -10,6 +10,7 @@ mod harness;
 mod http_admin;
 mod http_chunked;
 mod http_delivery;
+mod http_layers;
 mod http_manage;
 mod http_smart;
 mod http_transform;

@@ -1,0 +1,146 @@
+//! What a chain's layers name, read before a render: stored images at
+//! their current version, remote images through the fetcher (the same
+//! SSRF rules and byte limit as remote uploads), and the text styles of
+//! `text` images.
+
+use nubo_blob::BlobKey;
+use nubo_catalog::{Asset, AssetLocator, AssetScope};
+use nubo_core::{CloudName, DeliveryType, Format, PublicId, ResourceType};
+use nubo_engine::{Job, LayerImage, LayerInputs, ProbeLimits};
+use nubo_transform::layer::{AssetRef, LayerSource, TextStyle, TextStyleRef};
+use nubo_transform::{Resolved, Transformation};
+
+use crate::{Result, Service, ServiceError};
+
+/// The asset meta key holding a `text` image's style.
+pub(crate) const TEXT_STYLE_KEY: &str = "text_style";
+
+impl Service {
+    /// A render job for `plan`, with its layers read.
+    pub(crate) async fn job(
+        &self,
+        cloud: &CloudName,
+        input: Format,
+        plan: Resolved,
+    ) -> Result<Job> {
+        let layers = self.layer_inputs(cloud, &plan.transformation).await?;
+        let mut job = Job::new(input, plan);
+        job.layers = layers;
+        Ok(job)
+    }
+
+    async fn layer_inputs(&self, cloud: &CloudName, t: &Transformation) -> Result<LayerInputs> {
+        let mut inputs = LayerInputs::default();
+        for source in nubo_transform::layer::sources(&t.components) {
+            match source {
+                LayerSource::Asset(a) => {
+                    let image = self.layer_asset(cloud, a).await?;
+                    inputs.add_image(source, image);
+                }
+                LayerSource::Fetch(url) => {
+                    let image = self.layer_fetch(url).await?;
+                    inputs.add_image(source, image);
+                }
+                LayerSource::Text {
+                    style: TextStyleRef::Stored(id),
+                    ..
+                } => inputs.add_style(id, self.text_style(cloud, id).await?),
+                LayerSource::Text { .. } => {}
+            }
+        }
+        Ok(inputs)
+    }
+
+    async fn layer_asset(&self, cloud: &CloudName, a: &AssetRef) -> Result<LayerImage> {
+        let asset = self
+            .find_image(cloud, a.delivery_type, &a.public_id)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::InvalidParam(format!("Layer image {} not found", a.public_id))
+            })?;
+        let format = image_format(&asset)?;
+        let bytes = self.read_blob(&BlobKey::parse(&asset.blob_key)?).await?;
+        Ok(LayerImage {
+            bytes,
+            format,
+            coordinates: crate::coordinates::of_asset(&asset),
+        })
+    }
+
+    async fn find_image(
+        &self,
+        cloud: &CloudName,
+        delivery_type: DeliveryType,
+        public_id: &str,
+    ) -> Result<Option<Asset>> {
+        let Ok(public_id) = PublicId::parse(public_id) else {
+            return Ok(None);
+        };
+        let loc = AssetLocator {
+            scope: AssetScope {
+                cloud: cloud.clone(),
+                resource_type: ResourceType::Image,
+                delivery_type,
+            },
+            public_id,
+        };
+        Ok(self.catalog.asset(&loc).await?)
+    }
+
+    async fn layer_fetch(&self, url: &str) -> Result<LayerImage> {
+        use futures_util::StreamExt;
+        let limit = self.limits().max_image_bytes;
+        let mut remote = self.fetcher.open(url, limit).await?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = remote.body.next().await {
+            bytes.extend_from_slice(&chunk?);
+        }
+        let limits = ProbeLimits {
+            max_pixels: self.limits().max_image_pixels,
+            max_frames: self.limits().max_image_frames,
+        };
+        let probe = nubo_engine::probe_reader(&mut std::io::Cursor::new(&bytes), limits)
+            .map_err(|e| ServiceError::InvalidParam(format!("Layer {url}: {e}")))?;
+        let nubo_engine::Probe::Image(info) = probe else {
+            return Err(ServiceError::InvalidParam(format!(
+                "Layer {url} is not an image"
+            )));
+        };
+        Ok(LayerImage {
+            bytes: bytes.into(),
+            format: info.format,
+            coordinates: Default::default(),
+        })
+    }
+
+    /// The style stored with a `text` image.
+    async fn text_style(&self, cloud: &CloudName, id: &str) -> Result<TextStyle> {
+        let asset = self
+            .find_image(cloud, DeliveryType::Text, &id.replace(':', "/"))
+            .await?
+            .ok_or_else(|| ServiceError::InvalidParam(format!("Text style {id} not found")))?;
+        asset
+            .meta
+            .get(TEXT_STYLE_KEY)
+            .and_then(|v| v.as_str())
+            .and_then(|s| percent_encoding::percent_decode_str(s).decode_utf8().ok())
+            .and_then(|s| TextStyle::parse(&s).ok())
+            .ok_or_else(|| ServiceError::InvalidParam(format!("{id} has no text style")))
+    }
+}
+
+fn image_format(asset: &Asset) -> Result<Format> {
+    asset
+        .format
+        .as_deref()
+        .and_then(Format::from_extension)
+        .ok_or_else(|| ServiceError::InvalidParam("Layer has no image format".into()))
+}
+
+/// Layers of private or authenticated images need a signed URL, like
+/// their originals.
+pub(crate) fn needs_signature(t: &Transformation) -> bool {
+    nubo_transform::layer::sources(&t.components)
+        .iter()
+        .any(|s| matches!(s, LayerSource::Asset(a) if !a.delivery_type.is_public()))
+}
