@@ -1,6 +1,7 @@
 //! The transformation grammar: parsing never panics, the canonical form is
 //! a fixed point, expressions evaluate without panicking, and geometry on
-//! any parsed component stays in bounds.
+//! any parsed component stays in bounds; layers group, and text layers
+//! draw or refuse within small limits.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -20,7 +21,22 @@ fuzz_target!(|data: &[u8]| {
         1 + (data.len() as u32 % 4000),
         1 + (data.len() as u32 * 7 % 3000),
     );
+    nubo_transform::layer::steps(&t.components).expect("a parsed chain groups into layers");
     for c in &t.components {
+        if let Some(nubo_transform::LayerSource::Text {
+            style: nubo_transform::layer::TextStyleRef::Inline(style),
+            text,
+        }) = c.layer.as_ref().map(|l| &l.source)
+        {
+            let limits = nubo_engine::EngineLimits {
+                max_output_pixels: 200_000,
+                ..Default::default()
+            };
+            let paint = nubo_engine::text::TextPaint::new(nubo_transform::Color::BLACK);
+            if let Ok(r) = nubo_engine::text::render(style, text, &paint, &limits) {
+                assert!(r.width as u64 * r.height as u64 <= 200_000);
+            }
+        }
         // Expressions evaluate to an error or a component, never a panic,
         // whatever the image's numbers.
         for probe in [0.0, 1.0, -3.5, 1e308] {

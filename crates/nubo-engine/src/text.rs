@@ -507,6 +507,15 @@ mod tests {
     }
 
     #[test]
+    fn antialias_none_draws_hard_edges() {
+        let partial = |r: &Raster| r.data.chunks(4).filter(|p| p[3] > 0 && p[3] < 255).count();
+        let soft = draw("Roboto_30", "Edges", &black());
+        let hard = draw("Roboto_30_antialias_none", "Edges", &black());
+        assert!(partial(&soft) > 100);
+        assert_eq!(partial(&hard), 0);
+    }
+
+    #[test]
     fn markup_in_text_is_text() {
         let r = draw("Roboto_20", "<svg onload=x>&amp;\"'", &black());
         assert!(r.width > 50, "drawn as characters");
