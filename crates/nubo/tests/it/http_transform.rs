@@ -136,8 +136,8 @@ async fn errors_are_400_with_x_cld_error() {
             "Unknown transformation nope",
         ),
         (
-            "/demo/image/upload/l_logo/err.jpg",
-            "Overlays (l_) is not supported by this server",
+            "/demo/image/upload/l_video:dog/err.jpg",
+            "Layers of video files (l_video:) is not supported by this server",
         ),
         (
             "/demo/image/upload/e_sparkle/err.jpg",
