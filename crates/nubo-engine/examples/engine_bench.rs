@@ -1,7 +1,11 @@
 //! The engine in-process over a set of files, for `bench/transform.sh`.
 //!
-//! engine_bench run <thumb|web|avif> <outdir> FILES...   one thread, in order
+//! engine_bench run <job> <outdir> FILES...   one thread, in order; jobs:
+//!   thumb, web, avif (bench/transform.sh), qauto-ref, qauto-jpg,
+//!   qauto-webp, qauto-avif (bench/qauto.sh)
 //! engine_bench score <reference.png> <output>           prints SSIMULACRA2
+//! engine_bench calibrate FILES...                       q_auto's sample against
+//!                                                       the whole picture
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -16,6 +20,12 @@ fn job(name: &str) -> (&'static str, Format) {
         "thumb" => ("c_limit,h_300,w_300,q_80", Format::Jpg),
         "web" => ("c_limit,h_1280,w_1280,q_80", Format::Webp),
         "avif" => ("c_limit,h_800,w_800", Format::Avif),
+        // bench/qauto.sh: a lossless reference, then q_auto:good per format;
+        // stills (the first frame), as libvips' thumbnail makes.
+        "qauto-ref" => ("c_limit,h_1024,pg_1,w_1024", Format::Png),
+        "qauto-jpg" => ("c_limit,h_1024,pg_1,q_auto:good,w_1024", Format::Jpg),
+        "qauto-webp" => ("c_limit,h_1024,pg_1,q_auto:good,w_1024", Format::Webp),
+        "qauto-avif" => ("c_limit,h_1024,pg_1,q_auto:good,w_1024", Format::Avif),
         other => panic!("unknown job {other}"),
     }
 }
@@ -56,7 +66,11 @@ fn run(job_name: &str, out: &Path, files: &[String]) {
         let stem = path.file_stem().unwrap().to_string_lossy();
         std::fs::write(out.join(format!("{stem}.{}", format.extension())), &r.bytes).unwrap();
         if std::env::var_os("BENCH_VERBOSE").is_some() {
-            eprintln!("{f}\t{} ms", started.elapsed().as_millis());
+            let quality = r.quality.map_or("null".into(), |q| q.to_string());
+            eprintln!(
+                "{{\"file\":{f:?},\"ms\":{},\"quality\":{quality}}}",
+                started.elapsed().as_millis()
+            );
         }
     }
 }
@@ -82,11 +96,80 @@ fn score(reference: &str, output: &str) {
     println!("{s:.2}");
 }
 
+/// How well the reduced copy `q_auto` measures predicts the whole
+/// picture: per file, format and quality, the SSIMULACRA2 of both.
+fn calibrate(files: &[String]) {
+    use nubo_engine::{EncodeOptions, Picture, Raster};
+    let ssim = |a: &Raster, b: &Raster| {
+        use ssimulacra2::{compute_frame_ssimulacra2, ColorPrimaries, Rgb, TransferCharacteristic};
+        let f = |r: &Raster| {
+            let px = r
+                .data
+                .chunks_exact(r.channels as usize)
+                .map(|p| {
+                    [
+                        p[0] as f32 / 255.0,
+                        p[1] as f32 / 255.0,
+                        p[2] as f32 / 255.0,
+                    ]
+                })
+                .collect();
+            let (w, h) = (r.width as usize, r.height as usize);
+            Rgb::new(
+                px,
+                w,
+                h,
+                TransferCharacteristic::SRGB,
+                ColorPrimaries::BT709,
+            )
+            .unwrap()
+        };
+        compute_frame_ssimulacra2(f(a), f(b)).unwrap()
+    };
+    let trial = |r: &Raster, format: Format, q: u8| {
+        let mut o = EncodeOptions::new(format);
+        o.quality = q;
+        let bytes = nubo_engine::encode::encode(&Picture::still(r.clone()), &o).unwrap();
+        let limits = EngineLimits::default();
+        let back =
+            nubo_engine::decode::decode(&bytes, &nubo_engine::DecodeRequest::new(format), &limits)
+                .unwrap();
+        ssim(r, &back.picture.first().flatten(o.background))
+    };
+    let t = Transformation::parse("c_limit,h_1024,w_1024").unwrap();
+    println!("file\tformat\tquality\twhole\tsample");
+    for f in files {
+        let path = Path::new(f);
+        let bytes = std::fs::read(path).unwrap();
+        let input = input_format(path);
+        let plan = Resolved::new(&t, Some(Format::Png), input, &ClientHints::default());
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let r = render(
+            &bytes,
+            &Job::new(input, plan),
+            &EngineLimits::default(),
+            deadline,
+        )
+        .unwrap();
+        let img = image::load_from_memory(&r.bytes).unwrap().to_rgb8();
+        let whole = Raster::new(img.width(), img.height(), 3, img.into_raw());
+        let sample = nubo_engine::qauto::sample(&whole).unwrap();
+        let stem = path.file_stem().unwrap().to_string_lossy();
+        for format in [Format::Jpg, Format::Webp] {
+            for q in [40u8, 60, 80] {
+                let (w, s) = (trial(&whole, format, q), trial(&sample, format, q));
+                println!("{stem}\t{}\t{q}\t{w:.2}\t{s:.2}", format.extension());
+            }
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("run") => run(&args[1], Path::new(&args[2]), &args[3..]),
         Some("score") => score(&args[1], &args[2]),
+        Some("calibrate") => calibrate(&args[1..]),
         _ => {
             eprintln!("usage: engine_bench run JOB OUTDIR FILES... | engine_bench score REF OUT");
             std::process::exit(2);

@@ -33,6 +33,7 @@ mod layers;
 mod orient;
 mod pipeline;
 pub mod probe;
+pub mod qauto;
 pub mod quality;
 mod raster;
 mod recolor;
@@ -137,6 +138,7 @@ impl Engine {
                 format: Some(nubo_core::Format::Png),
                 width,
                 height,
+                quality: None,
             })
         })
         .await

@@ -49,6 +49,13 @@ pub struct Rendered {
     pub format: Option<Format>,
     pub width: u32,
     pub height: u32,
+    /// The encoder quality used (chosen by `q_auto` or given), for lossy
+    /// formats.
+    pub quality: Option<u8>,
+}
+
+fn lossy(f: Format) -> bool {
+    matches!(f, Format::Jpg | Format::Webp | Format::Avif)
 }
 
 struct Run<'a> {
@@ -128,7 +135,16 @@ pub fn render(
     if t.has_flag(&Flag::Getinfo) {
         return Ok(getinfo(input, &pic, job.input_format));
     }
-    let opts = encode_options(job, &pic);
+    let mut opts = encode_options(job, &pic);
+    let mut chosen = None;
+    if let Some(Quality::Auto(level)) = t.quality() {
+        if crate::qauto::measurable(opts.format) && !pic.is_animated() {
+            let c = crate::qauto::choose(pic.first(), &opts, level, limits)?;
+            opts.quality = c.quality;
+            chosen = Some(c.quality);
+        }
+        run.check_time()?;
+    }
     let mut bytes = encode(&pic, &opts)?;
     // Derived files carry no metadata, except IPTC on request (JPEG only).
     if let (Format::Jpg, Some(seg)) = (opts.format, iptc) {
@@ -139,6 +155,7 @@ pub fn render(
         format: Some(opts.format),
         width: pic.width(),
         height: pic.height(),
+        quality: chosen.or(lossy(opts.format).then_some(opts.quality)),
     })
 }
 
@@ -310,6 +327,7 @@ fn getinfo(input: Size, pic: &Picture, fmt: Format) -> Rendered {
         format: None,
         width: pic.width(),
         height: pic.height(),
+        quality: None,
     }
 }
 
@@ -352,7 +370,8 @@ fn default_quality(f: Format) -> u8 {
     }
 }
 
-/// Fixed per-level qualities; a perceptual search replaces this later.
+/// Per-level qualities where the search cannot measure: AVIF, which no
+/// memory-safe decoder reads back, and animations.
 fn auto_quality(f: Format, level: AutoQuality) -> u8 {
     let (best, good, eco, low) = match f {
         Format::Avif => (75, 63, 55, 45),

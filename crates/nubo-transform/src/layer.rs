@@ -334,10 +334,10 @@ impl fmt::Display for TextStyle {
             f.write_str("_stroke")?;
         }
         if let Some(n) = self.letter_spacing {
-            write!(f, "_letter_spacing_{}", crate::value::Decimal(n))?;
+            write!(f, "_letter_spacing_{}", spacing(n))?;
         }
         if let Some(n) = self.line_spacing {
-            write!(f, "_line_spacing_{}", crate::value::Decimal(n))?;
+            write!(f, "_line_spacing_{}", spacing(n))?;
         }
         if let Some(a) = self.antialias {
             write!(f, "_antialias_{}", a.as_str())?;
@@ -346,6 +346,15 @@ impl fmt::Display for TextStyle {
             write!(f, "_hinting_{}", h.as_str())?;
         }
         Ok(())
+    }
+}
+
+/// Spacings as the SDKs write them: whole numbers without a decimal point.
+fn spacing(n: f64) -> String {
+    if n.fract() == 0.0 {
+        format!("{}", n as i64)
+    } else {
+        crate::value::Decimal(n).to_string()
     }
 }
 
