@@ -141,6 +141,7 @@ pub fn render(
         if crate::qauto::measurable(opts.format) && !pic.is_animated() {
             let c = crate::qauto::choose(pic.first(), &opts, level, limits)?;
             opts.quality = c.quality;
+            opts.chroma = c.chroma;
             chosen = Some(c.quality);
         }
         run.check_time()?;
