@@ -74,7 +74,7 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         fs = files()
         nubo = {}
-        for job in ["qauto-ref"] + ["qauto-" + f for f in FORMATS]:
+        for job in ["qauto-ref", "fixed-jpg", "fixed-webp"] + ["qauto-" + f for f in FORMATS]:
             res = subprocess.run([ENGINE, "run", job, d] + fs, check=True, capture_output=True,
                                  text=True, env=dict(os.environ, BENCH_VERBOSE="1"))
             for line in res.stderr.splitlines():
@@ -93,6 +93,7 @@ def main():
                 ndec = os.path.join(d, f"{stem}.nubo.{fmt}.png")
                 flat_png(npath, ndec)
                 info = nubo[(f, "qauto-" + fmt)]
+                fixed = nubo.get((f, "fixed-" + fmt))
                 rows[fmt].append({
                     "file": stem,
                     "vips_bytes": os.path.getsize(vout[fmt]),
@@ -101,10 +102,12 @@ def main():
                     "nubo_score": score(nref, ndec),
                     "quality": info.get("quality"),
                     "ms": info["ms"],
+                    "fixed_ms": fixed["ms"] if fixed else None,
                 })
     print("| format | images | libvips q80 bytes | Nubo q_auto:good bytes | ratio | SSIMULACRA2 libvips (mean) "
-          "| SSIMULACRA2 Nubo (mean) | images Nubo ≥ libvips | Nubo quality (median) | render ms (median) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| SSIMULACRA2 Nubo (mean) | images Nubo ≥ libvips | Nubo quality (median) | render ms (median) "
+          "| search ms (median) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for fmt in FORMATS:
         r = rows[fmt]
         vb = sum(x["vips_bytes"] for x in r)
@@ -113,8 +116,10 @@ def main():
         ns = statistics.mean(x["nubo_score"] for x in r)
         better = sum(1 for x in r if x["nubo_score"] >= x["vips_score"])
         qs = [x["quality"] for x in r if x["quality"] is not None]
+        extra = [x["ms"] - x["fixed_ms"] for x in r if x["fixed_ms"] is not None]
+        search = f"{statistics.median(extra):.0f}" if extra else "-"
         print(f"| {fmt} | {len(r)} | {vb} | {nb} | {nb / vb:.2f} | {vs:.2f} | {ns:.2f} | {better}/{len(r)} "
-              f"| {statistics.median(qs) if qs else '-'} | {statistics.median(x['ms'] for x in r):.0f} |")
+              f"| {statistics.median(qs) if qs else '-'} | {statistics.median(x['ms'] for x in r):.0f} | {search} |")
     if "-v" in sys.argv:
         for fmt in FORMATS:
             for x in rows[fmt]:

@@ -15,8 +15,12 @@ use nubo_engine::{render, EngineLimits, Job};
 use nubo_transform::{ClientHints, Resolved, Transformation};
 
 /// The three anchor jobs: fit inside the box, never enlarge, strip.
-fn job(name: &str) -> (&'static str, Format) {
-    match name {
+fn job(name: &str) -> (String, Format) {
+    // `avif-q<N>`: a fixed AVIF quality, for calibrating q_auto's AVIF levels.
+    if let Some(q) = name.strip_prefix("avif-q") {
+        return (format!("c_limit,h_1024,pg_1,q_{q},w_1024"), Format::Avif);
+    }
+    let (t, f) = match name {
         "thumb" => ("c_limit,h_300,w_300,q_80", Format::Jpg),
         "web" => ("c_limit,h_1280,w_1280,q_80", Format::Webp),
         "avif" => ("c_limit,h_800,w_800", Format::Avif),
@@ -26,8 +30,12 @@ fn job(name: &str) -> (&'static str, Format) {
         "qauto-jpg" => ("c_limit,h_1024,pg_1,q_auto:good,w_1024", Format::Jpg),
         "qauto-webp" => ("c_limit,h_1024,pg_1,q_auto:good,w_1024", Format::Webp),
         "qauto-avif" => ("c_limit,h_1024,pg_1,q_auto:good,w_1024", Format::Avif),
+        // The same at a fixed quality: what the q_auto search costs.
+        "fixed-jpg" => ("c_limit,h_1024,pg_1,q_80,w_1024", Format::Jpg),
+        "fixed-webp" => ("c_limit,h_1024,pg_1,q_80,w_1024", Format::Webp),
         other => panic!("unknown job {other}"),
-    }
+    };
+    (t.to_owned(), f)
 }
 
 fn input_format(path: &Path) -> Format {
@@ -47,7 +55,7 @@ fn input_format(path: &Path) -> Format {
 
 fn run(job_name: &str, out: &Path, files: &[String]) {
     let (t, format) = job(job_name);
-    let t = Transformation::parse(t).unwrap();
+    let t = Transformation::parse(&t).unwrap();
     std::fs::create_dir_all(out).unwrap();
     for f in files {
         let path = Path::new(f);
