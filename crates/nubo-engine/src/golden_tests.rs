@@ -368,8 +368,9 @@ fn a_wrong_answer_scores_low() {
 
 #[test]
 fn a_jpeg_we_write_we_can_read() {
-    // Every chroma mode and progressive: decoded by our own decoder, the
-    // output must stay close to the source (a broken bitstream is ~100).
+    // Every chroma mode and progressive, and mozjpeg's progressive
+    // trellis output for q_auto: decoded by our own decoder, the output
+    // must stay close to the source (a broken bitstream is ~100).
     let src = image::open(format!("{DIR}coffee.jpg")).unwrap().to_rgb8();
     for t in [
         "q_80",
@@ -377,6 +378,8 @@ fn a_jpeg_we_write_we_can_read() {
         "q_80:422",
         "q_80,fl_progressive",
         "q_50:444",
+        "q_auto:good",
+        "q_auto:best",
     ] {
         let ours = run("coffee.jpg", t, Format::Jpg).to_rgb8();
         let diff: f64 = ours

@@ -139,6 +139,7 @@ pub fn render(
     let mut chosen = None;
     if let Some(Quality::Auto(level)) = t.quality() {
         if crate::qauto::measurable(opts.format) && !pic.is_animated() {
+            opts.thorough = true;
             let c = crate::qauto::choose(pic.first(), &opts, level, limits)?;
             opts.quality = c.quality;
             opts.chroma = c.chroma;
