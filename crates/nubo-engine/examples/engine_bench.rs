@@ -108,32 +108,6 @@ fn score(reference: &str, output: &str) {
 /// picture: per file, format and quality, the SSIMULACRA2 of both.
 fn calibrate(files: &[String]) {
     use nubo_engine::{EncodeOptions, Picture, Raster};
-    let ssim = |a: &Raster, b: &Raster| {
-        use ssimulacra2::{compute_frame_ssimulacra2, ColorPrimaries, Rgb, TransferCharacteristic};
-        let f = |r: &Raster| {
-            let px = r
-                .data
-                .chunks_exact(r.channels as usize)
-                .map(|p| {
-                    [
-                        p[0] as f32 / 255.0,
-                        p[1] as f32 / 255.0,
-                        p[2] as f32 / 255.0,
-                    ]
-                })
-                .collect();
-            let (w, h) = (r.width as usize, r.height as usize);
-            Rgb::new(
-                px,
-                w,
-                h,
-                TransferCharacteristic::SRGB,
-                ColorPrimaries::BT709,
-            )
-            .unwrap()
-        };
-        compute_frame_ssimulacra2(f(a), f(b)).unwrap()
-    };
     let trial = |r: &Raster, format: Format, q: u8| {
         let mut o = EncodeOptions::new(format);
         o.quality = q;
@@ -142,7 +116,7 @@ fn calibrate(files: &[String]) {
         let back =
             nubo_engine::decode::decode(&bytes, &nubo_engine::DecodeRequest::new(format), &limits)
                 .unwrap();
-        ssim(r, &back.picture.first().flatten(o.background))
+        nubo_engine::qauto::score(r, &back.picture.first().flatten(o.background))
     };
     let t = Transformation::parse("c_limit,h_1024,w_1024").unwrap();
     println!("file\tformat\tquality\twhole\tsample");

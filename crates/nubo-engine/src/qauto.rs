@@ -181,6 +181,12 @@ fn step(from: u8, by: f64) -> u8 {
     (from as f64 + by).clamp(RANGE.0 as f64, RANGE.1 as f64) as u8
 }
 
+/// SSIMULACRA2 of `distorted` against `reference` (same size, RGB or
+/// RGBA read as RGB).
+pub fn score(reference: &Raster, distorted: &Raster) -> f64 {
+    compute_frame_ssimulacra2(frame(reference), frame(distorted)).unwrap_or(0.0)
+}
+
 fn frame(r: &Raster) -> Rgb {
     let px = r
         .data

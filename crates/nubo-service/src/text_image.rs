@@ -1,7 +1,7 @@
 //! The `text` Upload API method (§6.7): an image of a text, stored as a
 //! `text`-type asset whose style `l_text:<public_id>:…` layers reuse.
 
-use nubo_catalog::{AssetLocator, AssetScope, CommitOutcome, NewAsset, OverwritePolicy};
+use nubo_catalog::{AssetLocator, AssetScope, NewAsset, OverwritePolicy};
 use nubo_core::{random_id, DeliveryType, PublicId, ResourceType};
 use nubo_engine::text::TextPaint;
 use nubo_transform::layer::{TextStyle, MAX_TEXT_BYTES};
@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 use crate::layers::TEXT_STYLE_KEY;
 use crate::manage::ManageRequest;
 use crate::params::Params;
+use crate::upload::Committed;
 use crate::{Result, Service, ServiceError};
 
 /// Cloudinary's defaults for the `text` method.
@@ -123,20 +124,8 @@ impl Service {
             now: crate::now(),
         };
         // The same public id draws the text anew, as Cloudinary does.
-        let asset = match self
-            .catalog
-            .commit_asset(new, OverwritePolicy::Replace)
-            .await?
-        {
-            CommitOutcome::Created(a) | CommitOutcome::Existing(a) => a,
-            CommitOutcome::Replaced {
-                asset,
-                previous_blob,
-            } => {
-                self.release_blob(&previous_blob).await;
-                self.drop_derived_later(&asset, Some(asset.version)).await?;
-                asset
-            }
+        let asset = match self.commit(new, OverwritePolicy::Replace).await? {
+            Committed::New(a) | Committed::Replaced(a) | Committed::Kept(a) => a,
         };
         let signer = self.signing_key(&req.cloud, &caller).await?;
         Ok(Value::Object(self.asset_json(&asset, signer.as_ref())))

@@ -3,7 +3,7 @@
 use base64::Engine;
 use nubo_blob::{BlobKey, SpooledFile};
 use nubo_catalog::{
-    AssetLocator, AssetScope, CommitOutcome, NewAsset, OverwritePolicy, PresetRecord,
+    Asset, AssetLocator, AssetScope, CommitOutcome, NewAsset, OverwritePolicy, PresetRecord,
 };
 use nubo_core::{
     random_id, CloudName, Context, DeliveryType, Folder, Format, PublicId, ResourceType, Tags,
@@ -107,6 +107,14 @@ impl UploadCommand {
             transformation: Transformation::parse(p.get("transformation").unwrap_or(""))?,
         })
     }
+}
+
+/// What a commit left.
+pub(crate) enum Committed {
+    New(Asset),
+    Replaced(Asset),
+    /// An asset already there, kept (no overwrite).
+    Kept(Asset),
 }
 
 /// What the bytes turned out to be, with the facts stored for them.
@@ -244,21 +252,12 @@ impl Service {
         } else {
             OverwritePolicy::KeepExisting
         };
-        let (asset, overwritten) = match self.catalog.commit_asset(new, policy).await? {
-            CommitOutcome::Created(a) => (a, false),
-            CommitOutcome::Replaced {
-                asset,
-                previous_blob,
-            } => {
-                self.release_blob(&previous_blob).await;
-                // Renderings of the replaced version can never be served;
-                // their bytes are collected in the background.
-                self.drop_derived_later(&asset, Some(asset.version)).await?;
-                (asset, true)
-            }
-            CommitOutcome::Existing(a) => {
+        let (asset, overwritten) = match self.commit(new, policy).await? {
+            Committed::Kept(a) => {
                 return Ok(existing_response(self.asset_json(&a, signer.as_ref())))
             }
+            Committed::New(a) => (a, false),
+            Committed::Replaced(a) => (a, true),
         };
         let mut body = self.asset_json(&asset, signer.as_ref());
         if overwritten {
@@ -307,6 +306,24 @@ impl Service {
             self.notify(&req.cloud, target, "upload", payload).await?;
         }
         Ok(Value::Object(body))
+    }
+
+    /// Commits a version; what it replaced is cleaned up: the old blob
+    /// released, and the old renderings, which can never be served again,
+    /// collected in the background.
+    pub(crate) async fn commit(&self, new: NewAsset, policy: OverwritePolicy) -> Result<Committed> {
+        Ok(match self.catalog.commit_asset(new, policy).await? {
+            CommitOutcome::Created(a) => Committed::New(a),
+            CommitOutcome::Existing(a) => Committed::Kept(a),
+            CommitOutcome::Replaced {
+                asset,
+                previous_blob,
+            } => {
+                self.release_blob(&previous_blob).await;
+                self.drop_derived_later(&asset, Some(asset.version)).await?;
+                Committed::Replaced(asset)
+            }
+        })
     }
 
     /// The preset's settings overlaid with the request's, as the caller may.
