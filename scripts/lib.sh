@@ -22,6 +22,6 @@ ensure_build_tools() {
   fi
   command -v cc >/dev/null || apt_install build-essential
   command -v pkg-config >/dev/null || apt_install pkg-config
-  # rav1e (the AVIF encoder) assembles its SIMD kernels with nasm.
+  # rav1e (the AVIF encoder) and mozjpeg assemble their SIMD kernels with nasm.
   command -v nasm >/dev/null || apt_install nasm
 }

@@ -85,10 +85,8 @@ fn jpeg(r: &Raster, o: &EncodeOptions) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut e = Encoder::new(&mut out, o.quality);
     e.set_sampling_factor(match o.chroma {
-        Some(Chroma::C444) => SamplingFactor::R_4_4_4,
         Some(Chroma::C422) => SamplingFactor::R_4_2_2,
-        // Cloudinary keeps 4:4:4 at high quality, 4:2:0 otherwise.
-        None if o.quality >= 90 => SamplingFactor::R_4_4_4,
+        _ if chroma_444(o) => SamplingFactor::R_4_4_4,
         _ => SamplingFactor::R_4_2_0,
     });
     e.set_progressive(o.progressive);

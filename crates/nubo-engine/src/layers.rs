@@ -115,51 +115,81 @@ pub(crate) fn inner_relative(c: &Component, under: Size) -> Option<Component> {
     Some(c)
 }
 
+/// A layer's source, read once however many places it goes.
+pub(crate) enum Source<'a> {
+    Image { raster: Raster, known: Known },
+    Text { style: &'a TextStyle, text: &'a str },
+}
+
+impl<'a> Source<'a> {
+    /// Decodes the layer's image (its first frame) or finds its style.
+    pub fn read(
+        open: &'a Component,
+        inputs: &'a LayerInputs,
+        limits: &EngineLimits,
+    ) -> Result<Self> {
+        let layer = open.layer.as_ref().expect("a layer component");
+        match &layer.source {
+            LayerSource::Text { style, text } => {
+                let style = match style {
+                    TextStyleRef::Inline(s) => s,
+                    TextStyleRef::Stored(id) => inputs.styles.get(id).ok_or_else(|| {
+                        EngineError::BadRequest(format!("Text style {id} not found"))
+                    })?,
+                };
+                Ok(Source::Text { style, text })
+            }
+            source => {
+                let key = source.to_string();
+                let image = inputs
+                    .images
+                    .get(&key)
+                    .ok_or_else(|| EngineError::BadRequest(format!("Layer {key} not found")))?;
+                let decoded = decode(&image.bytes, &DecodeRequest::new(image.format), limits)?;
+                let raster = decoded
+                    .picture
+                    .frames
+                    .into_iter()
+                    .next()
+                    .map(|f| f.raster)
+                    .ok_or_else(|| {
+                        EngineError::InvalidImage(format!("Layer {key} has no frames"))
+                    })?;
+                Ok(Source::Image {
+                    raster,
+                    known: Known::new(&image.coordinates),
+                })
+            }
+        }
+    }
+}
+
+/// The layer for one place: its pixels (text is drawn here, since its
+/// wrapping width may be relative to the place) and its part.
 pub(crate) fn prepare(
+    source: &Source,
     open: &Component,
     self_contained: bool,
     base: Size,
     region: Option<Region>,
-    inputs: &LayerInputs,
     limits: &EngineLimits,
 ) -> Result<Prepared> {
-    let layer = open.layer.as_ref().expect("a layer component");
     let mut part = layer_part(open, self_contained, base, region);
-    match &layer.source {
-        LayerSource::Text { style, text } => {
-            let style = match style {
-                TextStyleRef::Inline(s) => s,
-                TextStyleRef::Stored(id) => inputs
-                    .styles
-                    .get(id)
-                    .ok_or_else(|| EngineError::BadRequest(format!("Text style {id} not found")))?,
-            };
+    Ok(match source {
+        Source::Text { style, text } => {
             let paint = text_paint(style, &mut part);
-            let raster = text::render(style, text, &paint, limits)?;
-            Ok(Prepared {
-                picture: Picture::still(raster),
+            Prepared {
+                picture: Picture::still(text::render(style, text, &paint, limits)?),
                 known: Known::new(&Coordinates::default()),
                 part,
-            })
+            }
         }
-        source => {
-            let key = source.to_string();
-            let image = inputs
-                .images
-                .get(&key)
-                .ok_or_else(|| EngineError::BadRequest(format!("Layer {key} not found")))?;
-            let decoded = decode(&image.bytes, &DecodeRequest::new(image.format), limits)?;
-            let first = decoded.picture.frames.into_iter().next();
-            let raster = first
-                .map(|f| f.raster)
-                .ok_or_else(|| EngineError::InvalidImage(format!("Layer {key} has no frames")))?;
-            Ok(Prepared {
-                picture: Picture::still(raster),
-                known: Known::new(&image.coordinates),
-                part,
-            })
-        }
-    }
+        Source::Image { raster, known } => Prepared {
+            picture: Picture::still(raster.clone()),
+            known: known.clone(),
+            part,
+        },
+    })
 }
 
 /// Text takes its colour, background and stroke from the component, and

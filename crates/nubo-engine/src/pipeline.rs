@@ -248,35 +248,39 @@ fn layer_step(
     };
     let base = Size::new(pic.width(), pic.height());
     let mut regions = layers::regions(&placement, known, pic.first());
-    for i in 0..regions.len() {
-        let region = regions[i];
-        let prepared = layers::prepare(
-            open,
-            g.apply.is_none(),
-            base,
-            region,
-            &cx.job.layers,
-            cx.run.limits,
-        )?;
-        let mut lknown = prepared.known;
-        let mut lp = apply(prepared.picture, &prepared.part, cx.run, None, &mut lknown)?;
-        lp = run_steps(cx, lp, &g.inner, &mut lknown, flow, &mut None, Some(base))?;
-        let placed = layers::place(
-            pic,
-            lp.first(),
-            &placement,
-            side,
-            region,
-            known,
-            cx.run.limits.max_output_pixels,
-        )?;
-        pic = placed.0;
-        // A grown canvas moves the faces still to be covered.
-        let (dx, dy) = (placed.1.x as f64, placed.1.y as f64);
-        for r in regions.iter_mut().skip(i + 1).flatten() {
-            *r = r.moved(-dx, -dy, 1.0, 1.0);
+    // Read once, placed once per region (none: no face to go on).
+    if !regions.is_empty() {
+        let source = layers::Source::read(open, &cx.job.layers, cx.run.limits)?;
+        for i in 0..regions.len() {
+            let region = regions[i];
+            let prepared = layers::prepare(
+                &source,
+                open,
+                g.apply.is_none(),
+                base,
+                region,
+                cx.run.limits,
+            )?;
+            let mut lknown = prepared.known;
+            let mut lp = apply(prepared.picture, &prepared.part, cx.run, None, &mut lknown)?;
+            lp = run_steps(cx, lp, &g.inner, &mut lknown, flow, &mut None, Some(base))?;
+            let placed = layers::place(
+                pic,
+                lp.first(),
+                &placement,
+                side,
+                region,
+                known,
+                cx.run.limits.max_output_pixels,
+            )?;
+            pic = placed.0;
+            // A grown canvas moves the faces still to be covered.
+            let (dx, dy) = (placed.1.x as f64, placed.1.y as f64);
+            for r in regions.iter_mut().skip(i + 1).flatten() {
+                *r = r.moved(-dx, -dy, 1.0, 1.0);
+            }
+            cx.run.check_time()?;
         }
-        cx.run.check_time()?;
     }
     if g.apply.is_some() {
         let rest = layers::after_apply(&placement);

@@ -31,7 +31,12 @@ impl Service {
 
     async fn layer_inputs(&self, cloud: &CloudName, t: &Transformation) -> Result<LayerInputs> {
         let mut inputs = LayerInputs::default();
+        let mut seen = std::collections::HashSet::new();
         for source in nubo_transform::layer::sources(&t.components) {
+            // A layer named twice is read once.
+            if !seen.insert(source.to_string()) {
+                continue;
+            }
             match source {
                 LayerSource::Asset(a) => {
                     let image = self.layer_asset(cloud, a).await?;
