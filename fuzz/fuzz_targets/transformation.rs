@@ -44,7 +44,9 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!r.is_dynamic());
             }
             if let Some(nubo_transform::expr::Branch::If(cond)) = &c.branch {
-                let _ = cond.eval(&mut |_| Ok(probe));
+                let _ = cond.eval(&mut Probe(probe, sample_asset()));
+                let round = nubo_transform::expr::Condition::parse(&cond.to_string());
+                assert_eq!(round.as_ref().ok(), Some(cond), "conditions round-trip");
             }
         }
         let l = layout(&SizeRequest::from_component(c, input, 1.0), input);
@@ -58,3 +60,34 @@ fuzz_target!(|data: &[u8]| {
         assert!(out.w >= 1 && out.h >= 1);
     }
 });
+
+/// Every atom reads `.0`; the asset has a tag, a context key and metadata.
+struct Probe(f64, nubo_transform::expr::AssetData);
+
+impl nubo_transform::expr::Env for Probe {
+    fn number(
+        &mut self,
+        _: &nubo_transform::expr::Atom,
+    ) -> Result<f64, nubo_transform::expr::EvalError> {
+        Ok(self.0)
+    }
+    fn text(&mut self, a: &nubo_transform::expr::Atom) -> Option<String> {
+        self.1.text(a)
+    }
+    fn collection(&mut self, c: &nubo_transform::expr::Collection) -> Vec<String> {
+        self.1.collection(c)
+    }
+}
+
+fn sample_asset() -> nubo_transform::expr::AssetData {
+    let mut a = nubo_transform::expr::AssetData {
+        tags: vec!["sale".into()],
+        ..Default::default()
+    };
+    a.context.insert("k".into(), "v".into());
+    a.metadata.insert(
+        "m".into(),
+        nubo_transform::expr::MetaValue::Set(vec!["x".into()]),
+    );
+    a
+}

@@ -5,7 +5,9 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use nubo_transform::expr::{Atom, Branch, EvalError, Operand, VarValue};
+use nubo_transform::expr::{
+    AssetData, Atom, Branch, Collection, Env, EvalError, Operand, VarValue,
+};
 use nubo_transform::Component;
 
 use crate::error::{EngineError, Result};
@@ -19,6 +21,8 @@ pub(crate) struct Facts<'a> {
     pub pages: f64,
     /// Counted on first use only: detection costs a pass over the pixels.
     pub faces: &'a mut dyn FnMut() -> f64,
+    /// Tags, context and metadata, for conditions that read them.
+    pub asset: &'a AssetData,
 }
 
 #[derive(Default)]
@@ -27,6 +31,8 @@ pub(crate) struct Flow {
     /// branch does.
     blocks: Vec<(bool, bool)>,
     vars: HashMap<String, f64>,
+    /// Variables holding `!text!`.
+    texts: HashMap<String, String>,
 }
 
 impl Flow {
@@ -50,7 +56,7 @@ impl Flow {
         match &c.branch {
             Some(Branch::If(cond)) if alone => {
                 let outer = self.running();
-                let here = outer && cond.eval(&mut |a| self.read(a, facts)).map_err(bad)?;
+                let here = outer && cond.eval(&mut Reader { flow: self, facts }).map_err(bad)?;
                 self.blocks.push((outer, here));
                 return Ok(None);
             }
@@ -70,14 +76,21 @@ impl Flow {
             return Ok(None);
         }
         if let Some(Branch::If(cond)) = &c.branch {
-            if !cond.eval(&mut |a| self.read(a, facts)).map_err(bad)? {
+            if !cond.eval(&mut Reader { flow: self, facts }).map_err(bad)? {
                 return Ok(None);
             }
         }
         for (name, value) in &c.variables {
-            if let VarValue::Expr(e) = value {
-                let v = e.eval(&mut |a| self.read(a, facts)).map_err(bad)?;
-                self.vars.insert(name.clone(), v);
+            match value {
+                VarValue::Expr(e) => {
+                    let v = e.eval(&mut |a| self.read(a, facts)).map_err(bad)?;
+                    self.texts.remove(name);
+                    self.vars.insert(name.clone(), v);
+                }
+                VarValue::Text(t) => {
+                    self.vars.remove(name);
+                    self.texts.insert(name.clone(), t.clone());
+                }
             }
         }
         let resolved = c
@@ -89,10 +102,12 @@ impl Flow {
     fn read(&self, a: &Atom, facts: &mut Facts) -> std::result::Result<f64, EvalError> {
         Ok(match a {
             Atom::Num(n) => *n,
-            Atom::Var(v) => *self
-                .vars
-                .get(v)
-                .ok_or_else(|| EvalError::UndefinedVariable(v.clone()))?,
+            Atom::Var(v) => match (self.vars.get(v), self.texts.get(v)) {
+                (Some(n), _) => *n,
+                (None, Some(_)) => return Err(EvalError::NotANumber(format!("${v}"))),
+                (None, None) => return Err(EvalError::UndefinedVariable(v.clone())),
+            },
+            Atom::Context(_) | Atom::Metadata(_) => facts.asset.number(a)?,
             Atom::Operand(o) => match o {
                 Operand::Width => facts.width,
                 Operand::Height => facts.height,
@@ -105,6 +120,29 @@ impl Flow {
                 Operand::CurrentPage => 1.0,
             },
         })
+    }
+}
+
+/// A condition's view of the flow and the image.
+struct Reader<'f, 'a> {
+    flow: &'f Flow,
+    facts: &'f mut Facts<'a>,
+}
+
+impl Env for Reader<'_, '_> {
+    fn number(&mut self, a: &Atom) -> std::result::Result<f64, EvalError> {
+        self.flow.read(a, self.facts)
+    }
+
+    fn text(&mut self, a: &Atom) -> Option<String> {
+        match a {
+            Atom::Var(v) => self.flow.texts.get(v).cloned(),
+            _ => self.facts.asset.text(a),
+        }
+    }
+
+    fn collection(&mut self, c: &Collection) -> Vec<String> {
+        self.facts.asset.collection(c)
     }
 }
 

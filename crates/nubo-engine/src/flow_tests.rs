@@ -104,3 +104,58 @@ fn bad_expressions_fail_as_the_callers_error() {
         assert!(e.to_string().contains(needle), "{t}: {e}");
     }
 }
+
+/// `run` with the asset's tags, context and metadata set.
+fn size_with(t: &str, data: &nubo_transform::expr::AssetData) -> (u32, u32) {
+    let plan = Resolved::new(
+        &Transformation::parse(t).unwrap_or_else(|e| panic!("{t}: {e}")),
+        Some(Format::Png),
+        Format::Jpg,
+        &ClientHints::default(),
+    );
+    let mut job = Job::new(Format::Jpg, plan);
+    job.asset = data.clone();
+    let r = render(
+        &fixture("photo.jpg"),
+        &job,
+        &EngineLimits::default(),
+        Instant::now() + Duration::from_secs(60),
+    )
+    .unwrap_or_else(|e| panic!("{t}: {e}"));
+    (r.width, r.height)
+}
+
+#[test]
+fn conditions_read_the_assets_tags_context_and_metadata() {
+    use nubo_transform::expr::{AssetData, MetaValue};
+    let mut data = AssetData {
+        tags: vec!["sale".into(), "in_stock".into()],
+        ..Default::default()
+    };
+    data.context.insert("kind".into(), "shoes".into());
+    data.metadata
+        .insert("rating".into(), MetaValue::Text("4".into()));
+    data.metadata.insert(
+        "colors".into(),
+        MetaValue::Set(vec!["red".into(), "blue".into()]),
+    );
+    let bare = AssetData::default();
+    let t = "if_!sale:in_stock!_in_tags/c_scale,w_10/if_else/c_scale,w_20/if_end";
+    assert_eq!(size_with(t, &data), (10, 8));
+    assert_eq!(size_with(t, &bare), (20, 15));
+    let t = "if_ctx:!kind!_eq_!shoes!_and_md:!rating!_gte_4,c_scale,w_8";
+    assert_eq!(size_with(t, &data), (8, 6));
+    assert_eq!(size_with(t, &bare), (40, 30));
+    let t = "if_!red!_in_md:!colors!/c_scale,w_4/if_end";
+    assert_eq!(size_with(t, &data), (4, 3));
+    let t = "if_!sale!_nin_tags/c_scale,w_4/if_end";
+    assert_eq!(size_with(t, &data), (40, 30));
+    assert_eq!(size_with(t, &bare), (4, 3));
+    // A number read from metadata feeds arithmetic.
+    let t = "$r_md:!rating!/c_scale,w_$r_mul_5";
+    assert_eq!(size_with(t, &data).0, 20);
+    // Text variables compare as text.
+    let t = "$k_!shoes!/if_ctx:!kind!_eq_$k/c_scale,w_6/if_end";
+    assert_eq!(size_with(t, &data).0, 6);
+    assert_eq!(size_with(t, &bare).0, 40);
+}

@@ -1,6 +1,7 @@
 //! Runs a resolved transformation on decoded pixels: decode once, apply
 //! each component in order, pick the output format, encode.
 
+use nubo_transform::expr::AssetData;
 use std::time::Instant;
 
 use nubo_core::Format;
@@ -28,6 +29,8 @@ pub struct Job {
     pub coordinates: Coordinates,
     /// Images and text styles the chain's layers name.
     pub layers: LayerInputs,
+    /// The asset's tags, context and metadata, for conditions on them.
+    pub asset: AssetData,
 }
 
 impl Job {
@@ -37,6 +40,7 @@ impl Job {
             plan,
             coordinates: Coordinates::default(),
             layers: LayerInputs::default(),
+            asset: AssetData::default(),
         }
     }
 }
@@ -224,6 +228,7 @@ fn resolve<'c>(
         initial_height: cx.input.h as f64,
         pages: cx.pages as f64,
         faces: &mut count_faces,
+        asset: &cx.job.asset,
     };
     flow.step(c, &mut facts)
 }

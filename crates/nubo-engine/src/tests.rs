@@ -288,13 +288,23 @@ fn shadows_and_outlines_grow_the_canvas_in_the_pipeline() {
     assert_eq!(outlined.dimensions(), (24, 19));
     assert_eq!(outlined.get_pixel(1, 9).0, [0, 0, 255, 255]);
     assert!(outlined.get_pixel(0, 9)[3] < 255, "antialiased outer edge");
-    // A canvas over the output limit is refused before it is drawn.
-    let huge = run(
-        &photo,
-        Format::Jpg,
-        "w_7000,h_7000,c_scale/e_outline:100:2000",
+    // A canvas over the output limit is refused before it is drawn: a
+    // 90×90 picture fits 10,000 pixels, its 110×110 outline does not.
+    let plan = Resolved::new(
+        &Transformation::parse("w_90,h_90,c_scale/e_outline:10:200").unwrap(),
         Some(Format::Png),
-        "*/*",
+        Format::Jpg,
+        &ClientHints::default(),
+    );
+    let small = EngineLimits {
+        max_output_pixels: 10_000,
+        ..EngineLimits::default()
+    };
+    let huge = render(
+        &photo,
+        &Job::new(Format::Jpg, plan),
+        &small,
+        Instant::now() + Duration::from_secs(600),
     );
     assert!(matches!(huge, Err(EngineError::TooLarge(_))), "{huge:?}");
 }

@@ -203,7 +203,8 @@ impl Service {
                 format: d.format,
             });
         };
-        let job = self.job(&asset.loc.scope.cloud, original, plan).await?;
+        let mut job = self.job(&asset.loc.scope.cloud, original, plan).await?;
+        job.asset = crate::conditions::asset_data(asset);
         let r = self.engine.render(bytes.clone(), job).await?;
         Ok(Point {
             width: r.width,

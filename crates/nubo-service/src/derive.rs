@@ -63,7 +63,8 @@ impl From<EngineError> for ServiceError {
 impl Service {
     /// The derived file of `asset` for `plan`, rendering it if needed.
     pub(crate) async fn derived_file(&self, asset: &Asset, plan: &Resolved) -> Result<Derived> {
-        let key = plan.cache_key();
+        let data = crate::conditions::asset_data(asset);
+        let key = crate::conditions::cache_key(plan, &data);
         if let Some(d) = self
             .catalog
             .derived(&asset.asset_id, asset.version, &key)
@@ -78,7 +79,7 @@ impl Service {
         };
         let result = cell
             .get_or_init(|| async {
-                self.render_and_store(asset, plan, &key)
+                self.render_and_store(asset, plan, &key, data)
                     .await
                     .map_err(|e| SharedError::from(&e))
             })
@@ -94,7 +95,13 @@ impl Service {
         result.map_err(ServiceError::from)
     }
 
-    async fn render_and_store(&self, asset: &Asset, plan: &Resolved, key: &str) -> Result<Derived> {
+    async fn render_and_store(
+        &self,
+        asset: &Asset,
+        plan: &Resolved,
+        key: &str,
+        data: nubo_transform::expr::AssetData,
+    ) -> Result<Derived> {
         // Another node may have finished while we waited for the flight.
         if let Some(d) = self
             .catalog
@@ -113,6 +120,7 @@ impl Service {
             .job(&asset.loc.scope.cloud, input_format, plan.clone())
             .await?;
         job.coordinates = crate::coordinates::of_asset(asset);
+        job.asset = data;
         let started = std::time::Instant::now();
         let rendered = self.engine.render(original, job).await?;
         tracing::info!(

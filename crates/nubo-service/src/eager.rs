@@ -180,21 +180,24 @@ impl Service {
         Ok(Value::Array(out))
     }
 
-    /// Applies an incoming transformation (and/or format conversion) to an
-    /// upload before it is stored; returns the new bytes, spooled.
+    /// Applies an incoming transformation (and/or format conversion, from
+    /// `input` to `format`) to an upload before it is stored; conditions
+    /// read the upload's own tags, context and metadata. Returns the new
+    /// bytes, spooled.
     pub(crate) async fn apply_incoming(
         &self,
         cloud: &nubo_core::CloudName,
         spooled: &SpooledFile,
-        input: Format,
+        (input, format): (Format, Option<Format>),
         t: &Transformation,
-        format: Option<Format>,
+        data: nubo_transform::expr::AssetData,
     ) -> Result<SpooledFile> {
         let bytes = tokio::fs::read(spooled.path())
             .await
             .map_err(|e| ServiceError::Internal(format!("reading the upload: {e}")))?;
         let plan = Resolved::new(t, format, input, &ClientHints::default());
-        let job = self.job(cloud, input, plan).await?;
+        let mut job = self.job(cloud, input, plan).await?;
+        job.asset = data;
         let rendered = self.engine.render(bytes.into(), job).await?;
         self.spool_bytes(rendered.bytes).await
     }

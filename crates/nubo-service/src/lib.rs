@@ -15,6 +15,7 @@ pub mod accounts;
 pub mod admin;
 pub mod auth;
 mod breakpoints;
+mod conditions;
 mod coordinates;
 pub mod deliver;
 mod derive;

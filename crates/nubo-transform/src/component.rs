@@ -349,6 +349,17 @@ impl Component {
         self.branch.is_some() || !self.variables.is_empty() || !self.exprs.is_empty()
     }
 
+    /// Whether running this component reads the asset's tags, context or
+    /// metadata.
+    pub fn reads_asset(&self) -> bool {
+        let cond = matches!(&self.branch, Some(Branch::If(c)) if c.reads_asset());
+        cond || self
+            .variables
+            .iter()
+            .any(|(_, v)| matches!(v, VarValue::Expr(e) if e.reads_asset()))
+            || self.exprs.iter().any(|(_, e)| e.reads_asset())
+    }
+
     /// The component with its expressions evaluated (through `get`) and
     /// its condition and variables dropped: what the engine applies.
     pub fn resolve(

@@ -36,9 +36,7 @@ const OPERANDS: &[(&str, Operand)] = &[
 ];
 
 /// Names Cloudinary has that need data this server does not evaluate.
-const UNSUPPORTED_OPERANDS: &[&str] = &[
-    "tags", "ctx", "md", "tar", "ow", "oh", "du", "idu", "ils", "px", "py",
-];
+const UNSUPPORTED_OPERANDS: &[&str] = &["tar", "ow", "oh", "du", "idu", "ils", "px", "py"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Atom {
@@ -46,6 +44,10 @@ pub enum Atom {
     /// `$name`, without the dollar.
     Var(String),
     Operand(Operand),
+    /// `ctx:!key!`: the asset's context value.
+    Context(String),
+    /// `md:!external_id!`: the asset's structured metadata value.
+    Metadata(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +116,8 @@ pub enum EvalError {
     OutOfRange,
     #[error("Undefined variable ${0}")]
     UndefinedVariable(String),
+    #[error("{0} is not a number")]
+    NotANumber(String),
 }
 
 fn bad(what: &str) -> TransformError {
@@ -132,6 +136,23 @@ fn atom(tok: &str, whole: &str) -> Result<Atom> {
     }
     if let Some((_, o)) = OPERANDS.iter().find(|(n, _)| *n == tok) {
         return Ok(Atom::Operand(*o));
+    }
+    for (prefix, make) in [
+        ("ctx:", Atom::Context as fn(String) -> Atom),
+        ("md:", Atom::Metadata),
+    ] {
+        if let Some(name) = tok.strip_prefix(prefix).and_then(quoted) {
+            if name.is_empty() {
+                return Err(bad(whole));
+            }
+            return Ok(make(name.to_owned()));
+        }
+    }
+    if tok == "tags" {
+        return Err(TransformError::InvalidValue {
+            what: "expression (tags only go with in and nin)",
+            value: whole.to_owned(),
+        });
     }
     if UNSUPPORTED_OPERANDS.contains(&tok) {
         return Err(TransformError::Unsupported(format!(
@@ -154,8 +175,7 @@ pub fn valid_variable(name: &str) -> bool {
 
 impl Expr {
     pub fn parse(text: &str) -> Result<Expr> {
-        let tokens: Vec<&str> = text.split('_').collect();
-        Expr::from_tokens(&tokens, text)
+        Expr::from_tokens(&tokenize(text)?, text)
     }
 
     fn from_tokens(tokens: &[&str], whole: &str) -> Result<Expr> {
@@ -173,6 +193,13 @@ impl Expr {
             rest.push((op, atom(pair[1], whole)?));
         }
         Ok(Expr { first, rest })
+    }
+
+    /// Whether the expression reads the asset's context or metadata.
+    pub fn reads_asset(&self) -> bool {
+        std::iter::once(&self.first)
+            .chain(self.rest.iter().map(|(_, a)| a))
+            .any(|a| matches!(a, Atom::Context(_) | Atom::Metadata(_)))
     }
 
     /// Whether a value is an expression rather than a plain number.
@@ -223,6 +250,8 @@ impl fmt::Display for Atom {
             // Shortest form that reads back the same: `2`, `0.5`.
             Atom::Num(n) => write!(f, "{n}"),
             Atom::Var(v) => write!(f, "${v}"),
+            Atom::Context(k) => write!(f, "ctx:!{k}!"),
+            Atom::Metadata(m) => write!(f, "md:!{m}!"),
             Atom::Operand(o) => {
                 let name = OPERANDS
                     .iter()
@@ -264,76 +293,313 @@ const CMP: &[(&str, CmpOp)] = &[
     ("gte", CmpOp::Gte),
 ];
 
+/// One side of a comparison: an expression, or a `!quoted!` string (`!!`
+/// is the empty string).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Comparison {
-    pub left: Expr,
-    pub op: CmpOp,
-    pub right: Expr,
+pub enum Side {
+    Expr(Expr),
+    Text(String),
 }
 
-/// `if_…`: comparisons joined by `and` (binding tighter) and `or`.
+/// What `in` and `nin` look into.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Collection {
+    Tags,
+    /// `ctx:!key!`: the context value.
+    Context(String),
+    /// `md:!external_id!`: a set field's entries, or a single value.
+    Metadata(String),
+}
+
+/// One test of a condition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Test {
+    Compare {
+        left: Side,
+        op: CmpOp,
+        right: Side,
+    },
+    /// `!a:b!_in_tags`: every listed value is in the collection; `nin`
+    /// negates it.
+    Contains {
+        values: Side,
+        within: Collection,
+        negated: bool,
+    },
+}
+
+/// `if_…`: tests joined by `and` (binding tighter) and `or`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
     /// Disjunction of conjunctions.
-    pub any: Vec<Vec<Comparison>>,
+    pub any: Vec<Vec<Test>>,
+}
+
+/// What a condition reads while it is evaluated.
+pub trait Env {
+    /// A numeric atom's value.
+    fn number(&mut self, a: &Atom) -> std::result::Result<f64, EvalError>;
+    /// An atom's text, when it has one: a context or metadata value (the
+    /// empty string when absent), a variable holding text.
+    fn text(&mut self, a: &Atom) -> Option<String>;
+    /// The values of a collection.
+    fn collection(&mut self, c: &Collection) -> Vec<String>;
+}
+
+/// The asset's own data that conditions can read: tags, context and
+/// structured metadata (by external id).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssetData {
+    pub tags: Vec<String>,
+    pub context: std::collections::BTreeMap<String, String>,
+    pub metadata: std::collections::BTreeMap<String, MetaValue>,
+}
+
+/// A structured metadata value as conditions see it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetaValue {
+    /// Strings, dates, enum entry ids and numbers, as text.
+    Text(String),
+    /// A set field's entry ids.
+    Set(Vec<String>),
+}
+
+impl AssetData {
+    /// The text of a `ctx:` or `md:` atom; `None` for other atoms.
+    pub fn text(&self, a: &Atom) -> Option<String> {
+        match a {
+            Atom::Context(k) => Some(self.context.get(k).cloned().unwrap_or_default()),
+            Atom::Metadata(f) => Some(match self.metadata.get(f) {
+                Some(MetaValue::Text(t)) => t.clone(),
+                Some(MetaValue::Set(s)) => s.join(":"),
+                None => String::new(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// A `ctx:` or `md:` atom read as a number, for arithmetic.
+    pub fn number(&self, a: &Atom) -> std::result::Result<f64, EvalError> {
+        let text = self.text(a).unwrap_or_default();
+        number_of(&text).ok_or_else(|| EvalError::NotANumber(a.to_string()))
+    }
+
+    pub fn collection(&self, c: &Collection) -> Vec<String> {
+        match c {
+            Collection::Tags => self.tags.clone(),
+            Collection::Context(k) => self.context.get(k).cloned().into_iter().collect(),
+            Collection::Metadata(f) => match self.metadata.get(f) {
+                Some(MetaValue::Text(t)) => vec![t.clone()],
+                Some(MetaValue::Set(s)) => s.clone(),
+                None => Vec::new(),
+            },
+        }
+    }
+}
+
+fn number_of(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let plain = !t.is_empty() && !t.contains(['e', 'E', 'i', 'I', 'n', 'N', 'x', 'X']);
+    t.parse::<f64>().ok().filter(|n| plain && n.is_finite())
+}
+
+/// Splits a condition into tokens at `_` (or spaces, which the Python
+/// SDK leaves in quoted conditions), keeping `!quoted!` strings whole.
+fn tokenize(text: &str) -> Result<Vec<&str>> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, ch) in text.char_indices() {
+        match ch {
+            '!' => quoted = !quoted,
+            '_' | ' ' if !quoted => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if quoted {
+        return Err(bad(text));
+    }
+    out.push(&text[start..]);
+    Ok(out)
+}
+
+fn quoted(tok: &str) -> Option<&str> {
+    (tok.len() >= 2 && tok.starts_with('!') && tok.ends_with('!')).then(|| &tok[1..tok.len() - 1])
+}
+
+impl Side {
+    fn parse(toks: &[&str], whole: &str) -> Result<Side> {
+        if let [one] = toks {
+            if let Some(t) = quoted(one) {
+                return Ok(Side::Text(t.to_owned()));
+            }
+        }
+        Expr::from_tokens(toks, whole).map(Side::Expr)
+    }
+
+    /// A string, when the side is text or a lone atom that has text.
+    fn text(&self, env: &mut dyn Env) -> Option<String> {
+        match self {
+            Side::Text(t) => Some(t.clone()),
+            Side::Expr(e) if e.rest.is_empty() => env.text(&e.first),
+            Side::Expr(_) => None,
+        }
+    }
+
+    fn value(&self, env: &mut dyn Env) -> std::result::Result<Value, EvalError> {
+        match (self.text(env), self) {
+            (Some(t), _) => Ok(match number_of(&t) {
+                Some(n) => Value::Num(n),
+                None => Value::Text(t),
+            }),
+            (None, Side::Expr(e)) => e.eval(&mut |a| env.number(a)).map(Value::Num),
+            (None, Side::Text(t)) => Ok(Value::Text(t.clone())),
+        }
+    }
+
+    fn reads_asset(&self) -> bool {
+        matches!(self, Side::Expr(e) if e.reads_asset())
+    }
+}
+
+enum Value {
+    Num(f64),
+    Text(String),
+}
+
+impl Value {
+    fn text(&self) -> String {
+        match self {
+            Value::Num(n) => format!("{n}"),
+            Value::Text(t) => t.clone(),
+        }
+    }
+}
+
+impl Collection {
+    fn parse(tok: &str, whole: &str) -> Result<Collection> {
+        if tok == "tags" {
+            return Ok(Collection::Tags);
+        }
+        match atom(tok, whole)? {
+            Atom::Context(k) => Ok(Collection::Context(k)),
+            Atom::Metadata(f) => Ok(Collection::Metadata(f)),
+            _ => Err(bad(whole)),
+        }
+    }
+}
+
+impl Test {
+    fn parse(toks: &[&str], whole: &str) -> Result<Test> {
+        let at = toks
+            .iter()
+            .position(|t| matches!(*t, "in" | "nin") || CMP.iter().any(|(n, _)| n == t))
+            .ok_or_else(|| bad(whole))?;
+        let (left, right) = (&toks[..at], &toks[at + 1..]);
+        if let Some(op) = CMP.iter().find(|(n, _)| *n == toks[at]).map(|(_, o)| *o) {
+            return Ok(Test::Compare {
+                left: Side::parse(left, whole)?,
+                op,
+                right: Side::parse(right, whole)?,
+            });
+        }
+        let [within] = right else {
+            return Err(bad(whole));
+        };
+        Ok(Test::Contains {
+            values: Side::parse(left, whole)?,
+            within: Collection::parse(within, whole)?,
+            negated: toks[at] == "nin",
+        })
+    }
+
+    fn eval(&self, env: &mut dyn Env) -> std::result::Result<bool, EvalError> {
+        match self {
+            Test::Compare { left, op, right } => {
+                Ok(compare(&left.value(env)?, *op, &right.value(env)?))
+            }
+            Test::Contains {
+                values,
+                within,
+                negated,
+            } => {
+                let wanted = match values.text(env) {
+                    Some(t) => t,
+                    None => values.value(env)?.text(),
+                };
+                let have = env.collection(within);
+                let all = wanted
+                    .split(':')
+                    .filter(|v| !v.is_empty())
+                    .all(|v| have.iter().any(|h| h == v));
+                Ok(all != *negated)
+            }
+        }
+    }
+
+    fn reads_asset(&self) -> bool {
+        match self {
+            Test::Compare { left, right, .. } => left.reads_asset() || right.reads_asset(),
+            Test::Contains { .. } => true,
+        }
+    }
+}
+
+/// Numbers compare as numbers (loosely, as Cloudinary compares image
+/// characteristics); anything else as strings, so ISO dates order too.
+fn compare(a: &Value, op: CmpOp, b: &Value) -> bool {
+    use std::cmp::Ordering;
+    let ord = match (a, b) {
+        (Value::Num(x), Value::Num(y)) if (x - y).abs() < 1e-9 => Ordering::Equal,
+        (Value::Num(x), Value::Num(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        _ => a.text().cmp(&b.text()),
+    };
+    match op {
+        CmpOp::Eq => ord == Ordering::Equal,
+        CmpOp::Ne => ord != Ordering::Equal,
+        CmpOp::Lt => ord == Ordering::Less,
+        CmpOp::Gt => ord == Ordering::Greater,
+        CmpOp::Lte => ord != Ordering::Greater,
+        CmpOp::Gte => ord != Ordering::Less,
+    }
 }
 
 impl Condition {
     pub fn parse(text: &str) -> Result<Condition> {
-        let tokens: Vec<&str> = text.split('_').collect();
+        let tokens = tokenize(text)?;
         if tokens.len() > MAX_TOKENS {
             return Err(bad(text));
         }
-        if tokens.iter().any(|t| matches!(*t, "in" | "nin")) {
-            return Err(TransformError::Unsupported(
-                "Conditions on tags, context and metadata (in, nin)".into(),
-            ));
-        }
         let mut any = vec![Vec::new()];
-        for clause in split_keep(&tokens, &["and", "or"]) {
-            let (join, toks) = clause;
+        for (join, toks) in split_keep(&tokens, &["and", "or"]) {
             if join == Some("or") {
                 any.push(Vec::new());
             }
-            let at = toks
-                .iter()
-                .position(|t| CMP.iter().any(|(n, _)| n == t))
-                .ok_or_else(|| bad(text))?;
-            let op = CMP.iter().find(|(n, _)| *n == toks[at]).map(|(_, o)| *o);
-            let cmp = Comparison {
-                left: Expr::from_tokens(&toks[..at], text)?,
-                op: op.ok_or_else(|| bad(text))?,
-                right: Expr::from_tokens(&toks[at + 1..], text)?,
-            };
-            any.last_mut().expect("never empty").push(cmp);
+            let test = Test::parse(&toks, text)?;
+            any.last_mut().expect("never empty").push(test);
         }
         Ok(Condition { any })
     }
 
-    pub fn eval(
-        &self,
-        get: &mut dyn FnMut(&Atom) -> std::result::Result<f64, EvalError>,
-    ) -> std::result::Result<bool, EvalError> {
+    pub fn eval(&self, env: &mut dyn Env) -> std::result::Result<bool, EvalError> {
         for all in &self.any {
             let mut ok = true;
-            for c in all {
-                let (a, b) = (c.left.eval(get)?, c.right.eval(get)?);
-                // Cloudinary compares image characteristics loosely.
-                let eq = (a - b).abs() < 1e-9;
-                ok &= match c.op {
-                    CmpOp::Eq => eq,
-                    CmpOp::Ne => !eq,
-                    CmpOp::Lt => a < b && !eq,
-                    CmpOp::Gt => a > b && !eq,
-                    CmpOp::Lte => a < b || eq,
-                    CmpOp::Gte => a > b || eq,
-                };
+            for t in all {
+                ok &= t.eval(env)?;
             }
             if ok {
                 return Ok(true);
             }
         }
         Ok(false)
+    }
+
+    /// Whether the condition reads the asset's tags, context or metadata
+    /// (so a rendering depends on more than the pixels and the URL).
+    pub fn reads_asset(&self) -> bool {
+        self.any.iter().flatten().any(Test::reads_asset)
     }
 }
 
@@ -351,18 +617,55 @@ fn split_keep<'a>(tokens: &[&'a str], seps: &[&str]) -> Vec<(Option<&'a str>, Ve
     out
 }
 
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Side::Expr(e) => e.fmt(f),
+            Side::Text(t) => write!(f, "!{t}!"),
+        }
+    }
+}
+
+impl fmt::Display for Collection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Collection::Tags => f.write_str("tags"),
+            Collection::Context(k) => write!(f, "ctx:!{k}!"),
+            Collection::Metadata(m) => write!(f, "md:!{m}!"),
+        }
+    }
+}
+
+impl fmt::Display for Test {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Test::Compare { left, op, right } => {
+                let op = CMP.iter().find(|(_, x)| x == op).map_or("?", |(n, _)| n);
+                write!(f, "{left}_{op}_{right}")
+            }
+            Test::Contains {
+                values,
+                within,
+                negated,
+            } => {
+                let op = if *negated { "nin" } else { "in" };
+                write!(f, "{values}_{op}_{within}")
+            }
+        }
+    }
+}
+
 impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, all) in self.any.iter().enumerate() {
             if i > 0 {
                 f.write_str("_or_")?;
             }
-            for (j, c) in all.iter().enumerate() {
+            for (j, t) in all.iter().enumerate() {
                 if j > 0 {
                     f.write_str("_and_")?;
                 }
-                let op = CMP.iter().find(|(_, x)| *x == c.op).map_or("?", |(n, _)| n);
-                write!(f, "{}_{op}_{}", c.left, c.right)?;
+                t.fmt(f)?;
             }
         }
         Ok(())
@@ -434,6 +737,7 @@ mod tests {
             Atom::Operand(_) => Ok(10.0),
             Atom::Var(v) if v == "k" => Ok(3.0),
             Atom::Var(v) => Err(EvalError::UndefinedVariable(v.clone())),
+            Atom::Context(_) | Atom::Metadata(_) => Ok(7.0),
         })
     }
 
@@ -470,21 +774,67 @@ mod tests {
         }
         assert!(matches!(
             Expr::parse("tags_add_1"),
+            Err(TransformError::InvalidValue { .. })
+        ));
+        assert!(matches!(
+            Expr::parse("du_add_1"),
             Err(TransformError::Unsupported(_))
         ));
+    }
+
+    /// An image of width `w` (other operands 1.5) with tags, context and
+    /// metadata.
+    struct Probe {
+        w: f64,
+        data: AssetData,
+    }
+
+    impl Env for Probe {
+        fn number(&mut self, a: &Atom) -> std::result::Result<f64, EvalError> {
+            match a {
+                Atom::Num(n) => Ok(*n),
+                Atom::Operand(Operand::Width) => Ok(self.w),
+                Atom::Context(_) | Atom::Metadata(_) => self.data.number(a),
+                _ => Ok(1.5),
+            }
+        }
+        fn text(&mut self, a: &Atom) -> Option<String> {
+            self.data.text(a)
+        }
+        fn collection(&mut self, c: &Collection) -> Vec<String> {
+            self.data.collection(c)
+        }
+    }
+
+    fn probe(w: f64) -> Probe {
+        let mut data = AssetData {
+            tags: vec!["sale".into(), "in_stock".into()],
+            ..Default::default()
+        };
+        data.context.insert("productType".into(), "shoes".into());
+        data.context.insert("my key".into(), "12".into());
+        data.metadata
+            .insert("rating".into(), MetaValue::Text("4".into()));
+        data.metadata
+            .insert("launch".into(), MetaValue::Text("2024-05-01".into()));
+        data.metadata.insert(
+            "colors".into(),
+            MetaValue::Set(vec!["red".into(), "blue".into()]),
+        );
+        Probe { w, data }
+    }
+
+    fn holds(t: &str, w: f64) -> bool {
+        let cond = Condition::parse(t).unwrap_or_else(|e| panic!("{t}: {e}"));
+        assert_eq!(Condition::parse(&cond.to_string()).unwrap(), cond, "{t}");
+        cond.eval(&mut probe(w)).unwrap()
     }
 
     #[test]
     fn conditions_parse_evaluate_and_round_trip() {
         let c = |t: &str, w: f64| {
-            let cond = Condition::parse(t).unwrap();
-            assert_eq!(cond.to_string(), t);
-            cond.eval(&mut |a| match a {
-                Atom::Num(n) => Ok(*n),
-                Atom::Operand(Operand::Width) => Ok(w),
-                _ => Ok(1.5),
-            })
-            .unwrap()
+            assert_eq!(Condition::parse(t).unwrap().to_string(), t);
+            holds(t, w)
         };
         assert!(c("w_gt_300", 400.0));
         assert!(!c("w_gt_300", 300.0));
@@ -494,12 +844,68 @@ mod tests {
         assert!(c("w_gt_1000_or_ar_eq_1.5", 10.0));
         assert!(c("w_div_2_lte_ih", 2.0));
         assert!(c("w_ne_1", 2.0));
-        for bad in ["w_300", "w_gt", "gt_3", "w_gt_3_and", "w_gt_3_xor_h_lt_2"] {
+        for bad in [
+            "w_300",
+            "w_gt",
+            "gt_3",
+            "w_gt_3_and",
+            "w_gt_3_xor_h_lt_2",
+            "!sale_in_tags",
+            "!sale!_in",
+            "!sale!_in_tags_tags",
+            "!sale!_in_w",
+            "ctx:!!_eq_1",
+            "tags_eq_1",
+        ] {
             assert!(Condition::parse(bad).is_err(), "{bad}");
         }
-        assert!(matches!(
-            Condition::parse("!sale!_in_tags"),
-            Err(TransformError::Unsupported(_))
-        ));
+    }
+
+    #[test]
+    fn conditions_read_tags_context_and_metadata() {
+        let table = [
+            ("!sale!_in_tags", true),
+            ("!sale:in_stock!_in_tags", true),
+            ("!sale:gone!_in_tags", false),
+            ("!sale:gone!_nin_tags", true),
+            ("!gone!_nin_tags", true),
+            ("!sale!_nin_tags", false),
+            ("ctx:!productType!_eq_!shoes!", true),
+            ("ctx:!productType!_ne_!shoes!", false),
+            ("ctx:!productType!_eq_!hats!", false),
+            ("ctx:!missing!_eq_!!", true),
+            ("ctx:!productType!_eq_!!", false),
+            ("ctx:!my key!_gt_10", true),
+            ("ctx:!my key!_mul_2_eq_24", true),
+            ("md:!rating!_gte_4", true),
+            ("md:!rating!_gt_4", false),
+            ("md:!rating!_eq_4.0", true),
+            ("md:!launch!_lt_!2025-01-01!", true),
+            ("!red!_in_md:!colors!", true),
+            ("!red:blue!_in_md:!colors!", true),
+            ("!green!_in_md:!colors!", false),
+            ("!4!_in_md:!rating!", true),
+            ("!shoes!_in_ctx:!productType!", true),
+            ("!sale!_in_tags_and_w_gt_100", true),
+            ("!sale!_in_tags_and_w_gt_100", true),
+            ("!gone!_in_tags_or_ctx:!productType!_eq_!shoes!", true),
+            // The Python SDK leaves spaces in a condition it sees as quoted.
+            ("!red! in md:!colors!", true),
+        ];
+        for (t, want) in table {
+            assert_eq!(holds(t, 400.0), want, "{t}");
+        }
+        assert!(!holds("!sale!_in_tags_and_w_gt_100", 50.0));
+        let c = Condition::parse("!red! in md:!colors!").unwrap();
+        assert_eq!(c.to_string(), "!red!_in_md:!colors!");
+        assert!(c.reads_asset());
+        assert!(!Condition::parse("w_gt_1").unwrap().reads_asset());
+        assert!(Condition::parse("w_gt_ctx:!k!").unwrap().reads_asset());
+        // Arithmetic on text that is not a number is the caller's error.
+        let sum = Condition::parse("ctx:!productType!_add_1_gt_0").unwrap();
+        assert_eq!(
+            sum.eval(&mut probe(1.0)),
+            Err(EvalError::NotANumber("ctx:!productType!".into()))
+        );
     }
 }

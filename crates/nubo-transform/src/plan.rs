@@ -262,6 +262,15 @@ impl Resolved {
         }
     }
 
+    /// Whether the rendering depends on the asset's tags, context or
+    /// metadata, besides its pixels: the cache key must then carry them.
+    pub fn reads_asset(&self) -> bool {
+        self.transformation
+            .components
+            .iter()
+            .any(Component::reads_asset)
+    }
+
     /// The derived-file cache key: canonical chain plus output target.
     pub fn cache_key(&self) -> String {
         format!("{}|{}", self.transformation, self.target)

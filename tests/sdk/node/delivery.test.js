@@ -109,6 +109,26 @@ test('conditions and variables from cloudinary.url', async () => {
   assert.deepEqual(pngSize(got.body), [5, 5]);
 });
 
+test('conditions on tags and context from cloudinary.url follow edits', async () => {
+  const r = await cloudinary.uploader.upload(fixture('photo.jpg'), {
+    public_id: 'node/cond-data', overwrite: true, tags: ['sale'], context: { kind: 'shoes' },
+  });
+  const url = cloudinary.url(r.public_id, {
+    transformation: [
+      { if: '!sale! in tags' }, { width: 10, crop: 'scale' }, { if: 'end' },
+      { if: 'ctx:!kind! = !shoes!', width: 5, crop: 'scale' },
+    ],
+    format: 'png', secure: false,
+  });
+  assert.match(url, /\/if_!sale!_in_tags\/c_scale,w_10\/if_end\/if_ctx:!kind!_eq_!shoes!,c_scale,w_5\//);
+  let got = await get(url);
+  assert.equal(got.status, 200, got.headers.get('x-cld-error'));
+  assert.deepEqual(pngSize(got.body), [5, 4]);
+  await cloudinary.api.update(r.public_id, { tags: 'other', context: 'kind=hats' });
+  got = await get(url);
+  assert.deepEqual(pngSize(got.body), [40, 30]);
+});
+
 test('shadow, outline, replace_color and gradient_fade from cloudinary.url', async () => {
   const r = await cloudinary.uploader.upload(fixture('photo.jpg'), { public_id: 'node/fx', overwrite: true });
   const url = (o) => cloudinary.url(r.public_id, { format: 'png', secure: false, ...o });

@@ -11,6 +11,7 @@ import cloudinary.utils as u
 from PIL import Image
 
 from conftest import fixture
+from test_admin import rand
 
 
 def get(url, accept=None):
@@ -191,3 +192,44 @@ def test_conditions_and_variables_built_by_the_sdk():
     assert size(get(inline)[2]) == (22, 17)
     status, headers, _ = get(img.build_url(width="$nope", crop="scale", format="png"))
     assert status == 400 and headers["X-Cld-Error"] == "Undefined variable $nope"
+
+
+def test_conditions_on_tags_context_and_metadata_built_by_the_sdk():
+    rating, colors = "rating_" + rand(), "colors_" + rand()
+    api.add_metadata_field({"type": "integer", "external_id": rating, "label": "Rating"})
+    api.add_metadata_field({"type": "set", "external_id": colors, "label": "Colors",
+                            "datasource": {"values": [{"external_id": "red", "value": "Red"},
+                                                      {"external_id": "blue", "value": "Blue"}]}})
+    try:
+        r = up.upload(fixture("photo.jpg"), public_id="py/cond-data", overwrite=True,
+                      tags=["sale", "in_stock"], context={"kind": "shoes"},
+                      metadata={rating: 4, colors: ["red"]})
+        img = cloudinary.CloudinaryImage(r["public_id"])
+
+        def width(*transformation):
+            url = img.build_url(transformation=list(transformation), format="png")
+            status, headers, body = get(url)
+            assert status == 200, headers.get("X-Cld-Error")
+            return size(body)[0]
+
+        tags = [{"if": "!sale:in_stock! in tags"}, {"width": 10, "crop": "scale"},
+                {"if": "else"}, {"width": 20, "crop": "scale"}, {"if": "end"}]
+        assert "/if_!sale:in_stock!_in_tags/" in img.build_url(transformation=tags)
+        assert width(*tags) == 10
+        ctx = {"if": "ctx:!kind! = !shoes!", "width": 12, "crop": "scale"}
+        assert "if_ctx:!kind!_eq_!shoes!" in img.build_url(transformation=[ctx])
+        assert width(ctx) == 12
+        md = [{"if": "md:!%s! >= 4" % rating}, {"width": 8, "crop": "scale"}, {"if": "end"}]
+        assert width(*md) == 8
+        in_set = [{"if": "!red!_in_md:!%s!" % colors}, {"width": 6, "crop": "scale"}, {"if": "end"}]
+        assert width(*in_set) == 6
+
+        # Editing the data changes what the same URLs deliver.
+        api.update(r["public_id"], tags="sale", context="kind=hats", metadata={rating: 2})
+        assert width(*tags) == 20
+        assert width(ctx) == 40
+        assert width(*md) == 40
+        assert width(*in_set) == 6
+    finally:
+        api.delete_metadata_field(rating)
+        api.delete_metadata_field(colors)

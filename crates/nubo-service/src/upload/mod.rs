@@ -197,7 +197,13 @@ impl Service {
         let (spooled, identified) = match incoming(&cmd, &identified)? {
             Some((input, out)) => {
                 let converted = self
-                    .apply_incoming(&req.cloud, &spooled, input, &cmd.transformation, out)
+                    .apply_incoming(
+                        &req.cloud,
+                        &spooled,
+                        (input, out),
+                        &cmd.transformation,
+                        crate::conditions::data_of(&cmd.tags, &cmd.context, metadata.as_ref()),
+                    )
                     .await?;
                 let id = self.identify(&converted, req.resource_type).await?;
                 (converted, id)

@@ -429,3 +429,82 @@ async fn the_delivery_cache_never_serves_what_this_node_replaced() {
         .await;
     assert_eq!(app.get(url).await.status, StatusCode::NOT_FOUND);
 }
+
+/// Conditions on tags, context and metadata: the rendering follows the
+/// asset's data, and editing the data never serves the old rendering.
+#[tokio::test]
+async fn conditions_on_tags_context_and_metadata_follow_edits() {
+    let app = TestApp::new().await;
+    let up = app
+        .upload_fixture(
+            "shoe",
+            "photo.jpg",
+            &[("tags", "sale,in_stock"), ("context", "kind=shoes")],
+        )
+        .await;
+    let v = up["version"].as_i64().unwrap();
+    let url = format!(
+        "/demo/image/upload/if_!sale:in_stock!_in_tags/c_scale,w_10/if_else/c_scale,w_20/if_end/v{v}/shoe.png"
+    );
+    let first = app.get(&url).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.error_message());
+    assert_eq!(dims(&first.body), (10, 8));
+    let ctx = format!("/demo/image/upload/if_ctx:!kind!_eq_!shoes!,c_scale,w_12/v{v}/shoe.png");
+    assert_eq!(dims(&app.get(&ctx).await.body), (12, 9));
+
+    // Drop a tag and change the context: the same URLs render anew.
+    let r = admin(
+        &app,
+        "POST",
+        "resources/image/upload/shoe",
+        Some(serde_json::json!({"tags": "sale", "context": "kind=hats"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.error_message());
+    let blobs = app.blob_files();
+    assert_eq!(dims(&app.get(&url).await.body), (20, 15));
+    assert_eq!(dims(&app.get(&ctx).await.body), (40, 30));
+    assert_eq!(app.blob_files(), blobs + 2, "two new renderings");
+    // Served from the cache the second time.
+    assert_eq!(dims(&app.get(&url).await.body), (20, 15));
+    assert_eq!(app.blob_files(), blobs + 2);
+
+    // A condition that cannot be read is a 400 naming the problem.
+    let bad = app
+        .get(&format!(
+            "/demo/image/upload/if_!sale_in_tags/w_10/if_end/v{v}/shoe.png"
+        ))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let nan = app
+        .get(&format!(
+            "/demo/image/upload/if_ctx:!kind!_add_1_gt_0/w_10/if_end/v{v}/shoe.png"
+        ))
+        .await;
+    assert_eq!(nan.status, StatusCode::BAD_REQUEST);
+    // An incoming transformation reads the upload's own tags.
+    let t = "if_!sale!_in_tags/c_scale,w_10/if_end";
+    let tagged = app
+        .upload_fixture(
+            "in1",
+            "photo.jpg",
+            &[("tags", "sale"), ("transformation", t)],
+        )
+        .await;
+    assert_eq!(
+        (&tagged["width"], &tagged["height"]),
+        (&10.into(), &8.into())
+    );
+    let plain = app
+        .upload_fixture("in2", "photo.jpg", &[("transformation", t)])
+        .await;
+    assert_eq!(plain["width"], 40);
+    assert!(
+        nan.headers["x-cld-error"]
+            .to_str()
+            .unwrap()
+            .contains("ctx:!kind! is not a number"),
+        "{:?}",
+        nan.headers["x-cld-error"]
+    );
+}

@@ -1,0 +1,134 @@
+//! What conditions on an asset's own data read (`if_!sale!_in_tags`,
+//! `if_ctx:!kind!_eq_!shoes!`, `if_md:!rating!_gt_3`), and how such a
+//! rendering is keyed: its cache key carries a digest of that data, so
+//! editing tags, context or metadata selects (or makes) another derived
+//! file instead of serving a stale one.
+
+use nubo_catalog::{Asset, METADATA_KEY};
+use nubo_core::{Context, Tags};
+use nubo_transform::expr::{AssetData, MetaValue};
+use nubo_transform::Resolved;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// The tags, context and structured metadata of `asset`.
+pub(crate) fn asset_data(asset: &Asset) -> AssetData {
+    let metadata = match asset.meta.get(METADATA_KEY) {
+        Some(Value::Object(fields)) => Some(fields),
+        _ => None,
+    };
+    data_of(&asset.tags, &asset.context, metadata)
+}
+
+/// The same from an upload's tags, context and typed metadata values.
+pub(crate) fn data_of(
+    tags: &Tags,
+    context: &Context,
+    metadata: Option<&Map<String, Value>>,
+) -> AssetData {
+    let mut data = AssetData {
+        tags: tags.iter().map(str::to_owned).collect(),
+        context: context.0.clone(),
+        ..Default::default()
+    };
+    if let Some(fields) = metadata {
+        for (id, v) in fields {
+            let value = match v {
+                Value::String(s) => MetaValue::Text(s.clone()),
+                Value::Number(n) => MetaValue::Text(n.to_string()),
+                Value::Array(items) => MetaValue::Set(
+                    items
+                        .iter()
+                        .filter_map(|i| i.as_str().map(str::to_owned))
+                        .collect(),
+                ),
+                _ => continue,
+            };
+            data.metadata.insert(id.clone(), value);
+        }
+    }
+    data
+}
+
+/// The derived-file key of `plan` for an asset with `data`.
+pub(crate) fn cache_key(plan: &Resolved, data: &AssetData) -> String {
+    let key = plan.cache_key();
+    if !plan.reads_asset() {
+        return key;
+    }
+    format!("{key}|asset:{}", digest(data))
+}
+
+/// A digest of the data, unambiguous whatever the strings hold: each part
+/// is length-prefixed.
+fn digest(data: &AssetData) -> String {
+    let mut h = Sha256::new();
+    let mut put = |s: &str| {
+        h.update((s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    };
+    put("tags");
+    for t in &data.tags {
+        put(t);
+    }
+    put("context");
+    for (k, v) in &data.context {
+        put(k);
+        put(v);
+    }
+    put("metadata");
+    for (k, v) in &data.metadata {
+        put(k);
+        match v {
+            MetaValue::Text(t) => put(t),
+            MetaValue::Set(items) => {
+                put(&format!("set{}", items.len()));
+                for i in items {
+                    put(i);
+                }
+            }
+        }
+    }
+    hex::encode(&h.finalize()[..12])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nubo_core::Format;
+    use nubo_transform::{ClientHints, Transformation};
+
+    fn plan(t: &str) -> Resolved {
+        let t = Transformation::parse(t).unwrap();
+        Resolved::new(&t, None, Format::Jpg, &ClientHints::default())
+    }
+
+    #[test]
+    fn only_renderings_that_read_the_data_are_keyed_by_it() {
+        let mut a = AssetData::default();
+        a.tags.push("sale".into());
+        let mut b = a.clone();
+        b.tags.push("new".into());
+        let plain = plan("w_10");
+        assert_eq!(cache_key(&plain, &a), cache_key(&plain, &b));
+        assert_eq!(cache_key(&plain, &a), plain.cache_key());
+        let cond = plan("if_!sale!_in_tags/w_10/if_end");
+        assert_ne!(cache_key(&cond, &a), cache_key(&cond, &b));
+        assert_eq!(cache_key(&cond, &a), cache_key(&cond, &a.clone()));
+        let mut c = a.clone();
+        c.metadata
+            .insert("colors".into(), MetaValue::Set(vec!["red".into()]));
+        let md = plan("if_!red!_in_md:!colors!/w_10/if_end");
+        assert_ne!(cache_key(&md, &a), cache_key(&md, &c));
+        // Length prefixes keep ["ab"] and ["a", "b"] apart.
+        let one = AssetData {
+            tags: vec!["ab".into()],
+            ..Default::default()
+        };
+        let two = AssetData {
+            tags: vec!["a".into(), "b".into()],
+            ..Default::default()
+        };
+        assert_ne!(digest(&one), digest(&two));
+    }
+}
