@@ -85,9 +85,10 @@ async fn seed(url: &str, schema: Option<&str>, n: usize) -> anyhow::Result<()> {
                 c.insert("sku".into(), format!("SKU{}", i % 50_000).into());
             }
             let created_us = created * 1_000_000 + (i as i64 % 1_000_000);
+            let bits = nubo_catalog::tag_bits(t.iter().map(String::as_str));
             for tg in &t {
                 tags.push(format!(
-                    "('bench','image','upload','{id}','{tg}',{created_us},'{fmt}',{bytes},{w},{h})"
+                    "('bench','image','upload','{id}','{tg}',{created_us},'{fmt}',{bytes},{w},{h},{bits})"
                 ));
             }
             for (k, v) in &c {
@@ -112,7 +113,7 @@ async fn seed(url: &str, schema: Option<&str>, n: usize) -> anyhow::Result<()> {
             assets.join(",")
         ).as_str()).await?;
         if !tags.is_empty() {
-            tx.execute(format!("INSERT INTO asset_tags (cloud, resource_type, delivery_type, public_id, tag, created_at_us, format, bytes, width, height) VALUES {}", tags.join(",")).as_str()).await?;
+            tx.execute(format!("INSERT INTO asset_tags (cloud, resource_type, delivery_type, public_id, tag, created_at_us, format, bytes, width, height, tag_bits) VALUES {}", tags.join(",")).as_str()).await?;
         }
         if !ctx.is_empty() {
             tx.execute(format!("INSERT INTO asset_context (cloud, resource_type, delivery_type, public_id, ctx_key, ctx_value) VALUES {}", ctx.join(",")).as_str()).await?;

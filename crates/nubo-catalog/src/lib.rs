@@ -29,7 +29,7 @@ use nubo_core::{CloudName, PublicId, ResourceType};
 pub use edit::AssetEdit;
 pub use jobs::*;
 pub use records::*;
-pub use sql::{Dialect, SqlCatalog, MAX_FOLDER_RENAME, MAX_PAGE, METADATA_KEY};
+pub use sql::{tag_bit, tag_bits, Dialect, SqlCatalog, MAX_FOLDER_RENAME, MAX_PAGE, METADATA_KEY};
 
 /// Catalog failures. Expected outcomes are not errors.
 #[derive(Debug, thiserror::Error)]

@@ -23,13 +23,33 @@ struct Migration {
 #[derive(Clone, Copy)]
 enum Backfill {
     AdminIndexes,
+    TagBits,
 }
 
 /// The asset row of an `asset_tags` row, in a correlated subquery.
 const TAGGED: &str = "a.cloud = asset_tags.cloud AND a.resource_type = asset_tags.resource_type \
      AND a.delivery_type = asset_tags.delivery_type AND a.public_id = asset_tags.public_id";
 
-const MIGRATIONS: &[Migration] = &[FOUNDATION, DERIVED, ADMIN, METADATA, CHUNKS, JOBS];
+const MIGRATIONS: &[Migration] = &[FOUNDATION, DERIVED, ADMIN, METADATA, CHUNKS, JOBS, TAG_BITS];
+
+/// The tag index's covering columns, `tag_bits` last.
+pub(crate) const TAG_INDEX: &str = "CREATE INDEX asset_tags_by_cloud_tag ON asset_tags \
+    (cloud, tag{C}, created_at_us, resource_type, delivery_type, public_id, format, bytes, width, \
+    height, tag_bits)";
+
+/// Each tag row carries a 63-bit summary of its asset's tags
+/// ([`crate::sql::tag_bits`]), so counting an OR of tags rarely probes the
+/// index for the tags already counted. The index is rebuilt after the
+/// backfill, which is cheaper than updating it row by row.
+const TAG_BITS: Migration = Migration {
+    version: 7,
+    name: "tag bits on tag rows",
+    sql: r#"
+ALTER TABLE asset_tags ADD COLUMN tag_bits BIGINT NOT NULL DEFAULT 0;
+DROP INDEX asset_tags_by_cloud_tag;
+"#,
+    backfill: Some(Backfill::TagBits),
+};
 
 const JOBS: Migration = Migration {
     version: 6,
@@ -361,19 +381,63 @@ async fn apply_pending(conn: &mut sqlx::AnyConnection, dialect: Dialect, last: i
     Ok(())
 }
 
-/// Fills what migration 3 derives from existing rows: folder and filename
-/// columns, the context index, the folder tree and derived-file ids.
+/// Fills what a migration derives from existing rows.
 async fn backfill(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     dialect: Dialect,
     which: Backfill,
 ) -> Result<()> {
-    use sqlx::Row;
-    let Backfill::AdminIndexes = which;
     let q = |s: &str| match dialect {
         Dialect::Postgres => s.to_owned(),
         Dialect::Sqlite => s.replace('$', "?"),
     };
+    match which {
+        Backfill::AdminIndexes => backfill_admin(tx, dialect, &q).await,
+        Backfill::TagBits => backfill_tag_bits(tx, dialect, &q).await,
+    }
+}
+
+/// Migration 7: every tag row learns its asset's tag bits; then the index.
+async fn backfill_tag_bits(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    dialect: Dialect,
+    q: &dyn Fn(&str) -> String,
+) -> Result<()> {
+    use sqlx::Row;
+    let rows =
+        sqlx::query("SELECT cloud, resource_type, delivery_type, public_id, tags FROM assets")
+            .fetch_all(&mut **tx)
+            .await?;
+    let update = q("UPDATE asset_tags SET tag_bits = $5 WHERE cloud = $1 \
+         AND resource_type = $2 AND delivery_type = $3 AND public_id = $4");
+    for r in &rows {
+        let tags: Vec<String> =
+            serde_json::from_str(&r.try_get::<String, _>(4)?).unwrap_or_default();
+        if tags.is_empty() {
+            continue;
+        }
+        sqlx::query(&update)
+            .bind(r.try_get::<String, _>(0)?)
+            .bind(r.try_get::<String, _>(1)?)
+            .bind(r.try_get::<String, _>(2)?)
+            .bind(r.try_get::<String, _>(3)?)
+            .bind(crate::sql::tag_bits(tags.iter().map(String::as_str)))
+            .execute(&mut **tx)
+            .await?;
+    }
+    tx.execute(TAG_INDEX.replace("{C}", dialect.bytewise()).as_str())
+        .await?;
+    Ok(())
+}
+
+/// Migration 3: folder and filename columns, the context index, the
+/// folder tree and derived-file ids.
+async fn backfill_admin(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    dialect: Dialect,
+    q: &dyn Fn(&str) -> String,
+) -> Result<()> {
+    use sqlx::Row;
     let rows = sqlx::query(
         "SELECT cloud, resource_type, delivery_type, public_id, context, created_at FROM assets",
     )
@@ -500,5 +564,53 @@ mod tests {
             .unwrap();
         assert_eq!(tag.get::<i64, _>(0), 5_000_000);
         assert_eq!(tag.get::<i64, _>(1), 1);
+    }
+
+    #[tokio::test]
+    async fn migration_7_gives_tag_rows_their_assets_tag_bits() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}?mode=rwc", dir.path().join("m.db").display());
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .connect(&url)
+            .await
+            .unwrap();
+        run_to(&pool, Dialect::Sqlite, 6).await.unwrap();
+        sqlx::query(
+            "INSERT INTO assets (cloud, resource_type, delivery_type, public_id, asset_id, version, \
+             version_id, bytes, etag, tags, context, meta, blob_key, created_at, updated_at) \
+             VALUES ('c', 'image', 'upload', 'p', 'id1', 1, 'v', 1, 'e', '[\"a\",\"b\"]', \
+             '{}', '{}', 'k', 5, 5)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        for t in ["a", "b"] {
+            sqlx::query(
+                "INSERT INTO asset_tags (cloud, resource_type, delivery_type, public_id, tag) \
+                 VALUES ('c', 'image', 'upload', 'p', ?)",
+            )
+            .bind(t)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        run(&pool, Dialect::Sqlite).await.unwrap();
+        let bits: Vec<i64> = sqlx::query_scalar("SELECT tag_bits FROM asset_tags")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        let want = crate::sql::tag_bits(["a", "b"]);
+        assert_eq!(bits, [want, want]);
+        // The bits are stored: the function must never change.
+        assert_eq!(want, (1 << 61) | (1 << 28));
+        assert_eq!(crate::sql::tag_bit("sale"), 1 << 27);
+        let index: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'asset_tags_by_cloud_tag'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(index, 1, "the tag index is rebuilt");
     }
 }

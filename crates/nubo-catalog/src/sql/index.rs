@@ -9,9 +9,9 @@ use crate::*;
 
 impl SqlCatalog {
     /// Rewrites the tag index of one asset. Rows carry the upload time, so
-    /// a tag listing walks its index in order, and the scalar columns search
+    /// a tag listing walks its index in order, the scalar columns search
     /// filters on most, so a count over a tag never visits the asset rows
-    /// ([`super::search`]).
+    /// ([`super::search`]), and the bits of all the asset's tags.
     pub(super) async fn write_tags(
         &self,
         tx: &mut Transaction<'static, Any>,
@@ -24,9 +24,10 @@ impl SqlCatalog {
         bind_loc(sqlx::query(&del), loc).execute(&mut **tx).await?;
         let ins = self.q(
             "INSERT INTO asset_tags (cloud, resource_type, delivery_type, public_id, tag, \
-             created_at_us, format, bytes, width, height) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             created_at_us, format, bytes, width, height, tag_bits) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         );
+        let bits = super::tag_bits(a.tags.iter());
         for tag in a.tags.iter() {
             bind_loc(sqlx::query(&ins), loc)
                 .bind(tag.to_owned())
@@ -35,6 +36,7 @@ impl SqlCatalog {
                 .bind(a.bytes)
                 .bind(a.width)
                 .bind(a.height)
+                .bind(bits)
                 .execute(&mut **tx)
                 .await?;
         }

