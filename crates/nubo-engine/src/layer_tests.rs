@@ -300,3 +300,54 @@ fn a_border_around_a_transparent_layer_is_a_frame() {
     assert_eq!(out.pixel(22, 22), WHITE, "inside the frame the base shows");
     assert!(is_red(out.pixel(30, 30)));
 }
+
+#[test]
+fn cutter_layers_keep_the_picture_where_they_are_opaque() {
+    let big = solid(40, 40, WHITE);
+    let gray = solid(20, 20, [128, 128, 128, 255]);
+    for t in [
+        "l_g,fl_cutter,g_north_west",
+        "l_g/fl_cutter.layer_apply,g_north_west",
+    ] {
+        let cut = draw(&big, t, &[("g", gray.clone())]);
+        assert_eq!((cut.width, cut.height), (40, 40), "{t}");
+        assert_eq!(cut.pixel(5, 5), WHITE, "{t}: kept under the layer");
+        assert_eq!(cut.pixel(30, 30)[3], 0, "{t}: cut elsewhere");
+    }
+    // Text cuts the picture to its letters.
+    let red = solid(300, 100, RED);
+    let letters = draw(&red, "l_text:Roboto_60_bold:HI,fl_cutter", &[]);
+    let opaque = letters.data.chunks_exact(4).filter(|p| p[3] == 255).count();
+    let total = (letters.width * letters.height) as usize;
+    assert!(opaque > 500 && opaque < total / 4, "{opaque} of {total}");
+    assert_eq!(letters.pixel(0, 0)[3], 0);
+}
+
+#[test]
+fn text_no_trim_keeps_the_line_box_and_disallow_overflow_refuses() {
+    let base = solid(400, 200, WHITE);
+    let boxed = |flags: &str| {
+        let t = format!("l_text:Roboto_40:ace,b_rgb:ff0000,co_white,g_north_west{flags}");
+        let (x0, y0, x1, y1) = bbox(&draw(&base, &t, &[]), is_red).unwrap();
+        (x1 - x0 + 1, y1 - y0 + 1)
+    };
+    let (tw, th) = boxed("");
+    let (nw, nh) = boxed(",fl_text_no_trim");
+    // "ace" has no ascenders or descenders: its ink is far shorter than
+    // a 40 px line.
+    assert!(th < 32 && nh >= 40, "trimmed {th}, line box {nh}");
+    assert!(nw >= tw, "{nw} >= {tw}");
+    let long =
+        "l_text:Arial_24:The%20quick%20brown%20fox%20jumps%20over%20the%20lazy%20dog,c_fit,w_120";
+    for (h, ok) in [("h_30", false), ("h_300", true)] {
+        let t = format!("{long},{h},fl_text_disallow_overflow");
+        let r = try_render(&base, &t, &[]);
+        assert_eq!(r.is_ok(), ok, "{t}: {:?}", r.err());
+        if let Err(e) = r {
+            assert!(matches!(e, EngineError::BadRequest(_)), "{e}");
+            assert!(e.to_string().contains("fit in a height of 30"), "{e}");
+        }
+    }
+    // Without the flag the text is cut to the lines that fit.
+    assert!(try_render(&base, &format!("{long},h_30"), &[]).is_ok());
+}

@@ -53,6 +53,7 @@ const LAYER_FLAGS: &[Flag] = &[
     Flag::RegionRelative,
     Flag::Tiled,
     Flag::NoOverflow,
+    Flag::Cutter,
 ];
 
 /// A layer ready for its own components: its pixels, what is known of
@@ -196,6 +197,10 @@ pub(crate) fn prepare(
 /// `c_fit` with `w`/`h` wraps it instead of scaling it.
 fn text_paint(style: &TextStyle, part: &mut Component) -> TextPaint {
     let mut paint = TextPaint::new(part.color.take().unwrap_or(Color::BLACK));
+    paint.no_trim = part.has_flag(&Flag::TextNoTrim);
+    paint.disallow_overflow = part.has_flag(&Flag::TextDisallowOverflow);
+    part.flags
+        .retain(|f| !matches!(f, Flag::TextNoTrim | Flag::TextDisallowOverflow));
     if let Some(Background::Color(bg)) = part.background {
         paint.background = Some(bg);
         part.background = None;
@@ -285,6 +290,9 @@ pub(crate) fn place(
     };
     let spot = place::position(b, l, gravity, x, y, region);
     let blend = match placement.effect {
+        // `fl_cutter` is the mask blend: the picture stays where the layer
+        // is opaque.
+        _ if placement.has_flag(&Flag::Cutter) => Some(BlendMode::Mask),
         Some(Effect::Blend(m)) if side == LayerSide::Over => Some(m),
         _ => None,
     };

@@ -251,6 +251,11 @@ fn layer_step(
         },
         None => std::borrow::Cow::Borrowed(open),
     };
+    let mut placement = placement;
+    if open.has_flag(&Flag::Cutter) && !placement.has_flag(&Flag::Cutter) {
+        // Named on the layer, it still decides how the layer is placed.
+        placement.to_mut().flags.push(Flag::Cutter);
+    }
     let base = Size::new(pic.width(), pic.height());
     let mut regions = layers::regions(&placement, known, pic.first());
     // Read once, placed once per region (none: no face to go on).

@@ -140,6 +140,10 @@ pub struct TextPaint {
     pub max_height: Option<u32>,
     /// Fill behind the text (`b_`); transparent without.
     pub background: Option<Color>,
+    /// Keep the line box rather than cut to the ink (`fl_text_no_trim`).
+    pub no_trim: bool,
+    /// Text taller than `max_height` is an error (`fl_text_disallow_overflow`).
+    pub disallow_overflow: bool,
 }
 
 impl TextPaint {
@@ -150,6 +154,8 @@ impl TextPaint {
             wrap_width: None,
             max_height: None,
             background: None,
+            no_trim: false,
+            disallow_overflow: false,
         }
     }
 }
@@ -342,6 +348,13 @@ pub fn render(
     let mut lines = wrap(&face, text, paint.wrap_width)?;
     if let Some(h) = paint.max_height {
         let fit = (((h as f64 - ascent) / advance.max(1.0)).floor() + 1.0).max(1.0) as usize;
+        if paint.disallow_overflow && lines.len() > fit {
+            return Err(EngineError::BadRequest(format!(
+                "The text needs {} lines; {fit} fit in a height of {h} pixels \
+                 (fl_text_disallow_overflow)",
+                lines.len()
+            )));
+        }
         lines.truncate(fit);
     }
     let widths = lines
@@ -388,7 +401,17 @@ pub fn render(
         data.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
     }
     let full = Raster::new(w as u32, h as u32, 4, data);
-    let inked = match ink_box(&full) {
+    let boxed = if paint.no_trim {
+        // The line box: the widest line by the lines' heights.
+        let (x, y) = (pad.floor() as u32, pad.floor() as u32);
+        let bw = (widest.ceil() as u32).clamp(1, full.width - x);
+        let bh =
+            ((lines.len() as f64 * advance.abs().max(1.0)).ceil() as u32).clamp(1, full.height - y);
+        Some((x, y, bw, bh))
+    } else {
+        ink_box(&full)
+    };
+    let inked = match boxed {
         Some((x, y, iw, ih)) => full.crop(x, y, iw, ih),
         None => Raster::new(1, 1, 4, vec![0; 4]),
     };

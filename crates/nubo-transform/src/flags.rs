@@ -35,6 +35,12 @@ pub enum Flag {
     Tiled,
     /// A layer past the picture's edge is cut, not grown into.
     NoOverflow,
+    /// The layer cuts the picture: it stays where the layer is opaque.
+    Cutter,
+    /// A text layer keeps its line box instead of being cut to its ink.
+    TextNoTrim,
+    /// Text that does not fit its `c_fit` box is an error, not cut.
+    TextDisallowOverflow,
 }
 
 /// `fl_progressive[:mode]`.
@@ -48,9 +54,6 @@ pub enum Progressive {
 
 const UNSUPPORTED: &[&str] = &[
     "keep_attribution",
-    "text_no_trim",
-    "text_disallow_overflow",
-    "cutter",
     "clip",
     "clip_evenodd",
     "sanitize",
@@ -122,6 +125,9 @@ impl Flag {
             "region_relative" => Flag::RegionRelative,
             "tiled" => Flag::Tiled,
             "no_overflow" => Flag::NoOverflow,
+            "cutter" => Flag::Cutter,
+            "text_no_trim" => Flag::TextNoTrim,
+            "text_disallow_overflow" => Flag::TextDisallowOverflow,
             _ if UNSUPPORTED.contains(&item) => {
                 return Err(TransformError::Unsupported(format!("Flag {item}")))
             }
@@ -168,6 +174,9 @@ impl fmt::Display for Flag {
             Flag::RegionRelative => f.write_str("region_relative"),
             Flag::Tiled => f.write_str("tiled"),
             Flag::NoOverflow => f.write_str("no_overflow"),
+            Flag::Cutter => f.write_str("cutter"),
+            Flag::TextNoTrim => f.write_str("text_no_trim"),
+            Flag::TextDisallowOverflow => f.write_str("text_disallow_overflow"),
         }
     }
 }

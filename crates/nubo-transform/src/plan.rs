@@ -7,6 +7,7 @@ use nubo_core::Format;
 
 use crate::component::Component;
 use crate::error::{Result, TransformError};
+use crate::flags::Flag;
 use crate::params::{Dpr, FormatChoice, Quality};
 
 /// Most components a chain may have after expansion.
@@ -284,15 +285,35 @@ fn check_layers(components: &[Component]) -> Result<()> {
     let mut placing = Vec::new();
     collect_placements(&steps, &mut placing);
     for c in components {
+        let places = placing.iter().any(|p| std::ptr::eq(*p, c));
         if let Some(e @ crate::effect::Effect::Blend(_)) = &c.effect {
-            if !placing.iter().any(|p| std::ptr::eq(*p, c)) {
+            if !places {
                 return Err(TransformError::Unsupported(format!(
                     "e_{e} outside a layer"
                 )));
             }
         }
+        if c.has_flag(&Flag::Cutter) && !places && c.layer.is_none() {
+            return Err(misplaced("fl_cutter outside a layer"));
+        }
+        let text = matches!(
+            c.layer.as_ref().map(|l| &l.source),
+            Some(crate::LayerSource::Text { .. })
+        );
+        for f in [Flag::TextNoTrim, Flag::TextDisallowOverflow] {
+            if c.has_flag(&f) && !text {
+                return Err(misplaced(&format!("fl_{f} outside a text layer")));
+            }
+        }
     }
     Ok(())
+}
+
+fn misplaced(what: &str) -> TransformError {
+    TransformError::InvalidValue {
+        what: "flag",
+        value: what.to_owned(),
+    }
 }
 
 fn collect_placements<'a>(steps: &'a [crate::layer::Step<'a>], out: &mut Vec<&'a Component>) {

@@ -203,7 +203,7 @@ fn unsupported_keys_are_refused_by_name() {
         ("e_outline:fill", "Outline mode fill"),
         ("e_gen_remove:prompt_x", "Effect gen_remove"),
         ("c_imagga_crop", "Imagga"),
-        ("fl_text_no_trim", "Flag text_no_trim"),
+        ("fl_clip", "Flag clip"),
         ("fl_keep_attribution", "Flag keep_attribution"),
         ("f_heic", "Output format heic"),
         ("q_jpegmini", "q_jpegmini"),
@@ -413,4 +413,25 @@ fn layers_parse_to_a_canonical_form() {
     }
     let e = err("w_10/fl_layer_apply");
     assert!(e.contains("fl_layer_apply without"), "{e}");
+}
+
+#[test]
+fn layer_flags_belong_to_layers() {
+    for ok in [
+        "l_logo,fl_cutter",
+        "l_logo/fl_cutter.layer_apply",
+        "l_text:Arial_20:hi,fl_text_no_trim",
+        "l_text:Arial_20:hi,c_fit,fl_text_disallow_overflow,h_20,w_50",
+    ] {
+        let t = Transformation::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        assert_eq!(Transformation::parse(&t.to_string()).unwrap(), t, "{ok}");
+    }
+    for (bad, needle) in [
+        ("w_10,fl_cutter", "fl_cutter outside a layer"),
+        ("fl_text_no_trim", "fl_text_no_trim outside a text layer"),
+        ("l_logo,fl_text_disallow_overflow", "outside a text layer"),
+    ] {
+        let e = Transformation::parse(bad).unwrap_err().to_string();
+        assert!(e.contains(needle), "{bad}: {e}");
+    }
 }

@@ -166,6 +166,11 @@ async fn layer_errors_are_400_with_the_reason() {
         ("w_10/fl_layer_apply", "fl_layer_apply without"),
         ("e_multiply", "outside a layer"),
         ("l_text:Arial_20:", "Invalid text layer"),
+        ("w_10,fl_cutter", "fl_cutter outside a layer"),
+        (
+            "l_text:Arial_24:one%20two%20three%20four,c_fit,w_40,h_20,fl_text_disallow_overflow",
+            "fit in a height of 20 pixels",
+        ),
     ] {
         let r = app.get(&format!("/demo/image/upload/{t}/photo.jpg")).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{t}");
