@@ -135,6 +135,10 @@ impl SqlCatalog {
                                 conn.execute(format!("SET search_path TO \"{s}\"").as_str())
                                     .await?;
                             }
+                            // The catalog runs short queries whose cost
+                            // estimates still cross JIT's threshold;
+                            // compiling took 10-60 ms of a 40 ms count.
+                            conn.execute("SET jit = off").await?;
                             Ok(())
                         })
                     })

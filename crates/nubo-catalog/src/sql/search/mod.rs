@@ -418,45 +418,48 @@ impl Sql {
 
     /// `COUNT` of an expression led by an OR of tags (`(tags:a OR tags:b)
     /// AND …`) whose rest can be tested on tag rows, from the tag index
-    /// alone: the sum over the tags of the assets with that tag and none of
-    /// the tags before it. Whether an asset has an earlier tag is first read
-    /// off its row's `tag_bits`; only a set bit (the tag, or another one
-    /// sharing its bit) costs a probe. Measured on a million assets: a
-    /// third of the time of |A| + |B| − |A ∩ B| with a probe per row.
-    fn count_any_of_tags(&mut self, q: &AssetQuery) -> bool {
-        let Some((mut tags, rest)) = split_any_of_tags(&q.expr) else {
-            return false;
-        };
+    /// alone, as terms to add up: per tag, the assets with that tag and
+    /// none of the tags before it. Whether an asset has an earlier tag is
+    /// first read off its row's `tag_bits`; only a set bit (the tag, or
+    /// another one sharing its bit) costs a probe. Measured on a million
+    /// assets against |A| + |B| − |A ∩ B| with a probe per row: 28 ms
+    /// instead of 100 on SQLite, 40 instead of 60 on PostgreSQL, before the
+    /// terms ran side by side. `None` when the expression has another shape.
+    fn any_of_tags_terms(dialect: Dialect, q: &AssetQuery) -> Option<Vec<Sql>> {
+        let (mut tags, rest) = split_any_of_tags(&q.expr)?;
         if rest.as_ref().is_some_and(|e| !on_tag_rows(e)) {
-            return false;
+            return None;
         }
         let mut seen = std::collections::HashSet::new();
         tags.retain(|t| seen.insert(t.clone()));
+        let new = || Sql::new(dialect, q.now, q.cloud.as_str());
         if tags.len() <= MAX_SUMMED_TAGS {
-            self.push("SELECT 0");
-            for (i, t) in tags.iter().enumerate() {
-                self.push(" + ");
-                self.count_first_tag_rows(q, t, &tags[..i], rest.as_ref());
-            }
-            return true;
+            let terms = (0..tags.len()).map(|i| {
+                let mut sql = new();
+                sql.push("SELECT ");
+                sql.count_first_tag_rows(q, &tags[i], &tags[..i], rest.as_ref());
+                sql
+            });
+            return Some(terms.collect());
         }
-        let c = self.c();
-        self.push(
+        let mut sql = new();
+        let c = sql.c();
+        sql.push(
             "SELECT COUNT(*) FROM (SELECT DISTINCT d.resource_type, d.delivery_type, d.public_id \
              FROM asset_tags d WHERE d.cloud = ",
         );
-        self.bind(Bind::Text(q.cloud.as_str().to_owned()));
-        self.push(&format!(" AND d.tag{c} IN ("));
+        sql.bind(Bind::Text(q.cloud.as_str().to_owned()));
+        sql.push(&format!(" AND d.tag{c} IN ("));
         for (i, t) in tags.into_iter().enumerate() {
             if i > 0 {
-                self.push(", ");
+                sql.push(", ");
             }
-            self.bind(Bind::Text(t));
+            sql.bind(Bind::Text(t));
         }
-        self.push(")");
-        self.scope_and_rest(q, rest.as_ref());
-        self.push(") t");
-        true
+        sql.push(")");
+        sql.scope_and_rest(q, rest.as_ref());
+        sql.push(") t");
+        Some(vec![sql])
     }
 
     /// `(SELECT COUNT(*) …)` of the assets with `tag`, passing `rest`, that
@@ -476,16 +479,20 @@ impl Sql {
         self.scope_and_rest(q, rest);
         for other in earlier {
             // Bits of 0 are a row written before bits existed: probe it.
+            // The probe is a scalar subquery, not NOT EXISTS, which
+            // PostgreSQL turns into a hash of every row of the other tag
+            // (a parallel scan of the table: 300 ms instead of 40).
             self.push(" AND ((d.tag_bits <> 0 AND (d.tag_bits & ");
             self.bind(Bind::Int(crate::sql::tag_bit(other)));
             self.push(&format!(
-                ") = 0) OR NOT EXISTS (SELECT 1 FROM asset_tags y WHERE y.cloud = d.cloud \
+                ") = 0) OR (SELECT 1 FROM asset_tags y WHERE y.cloud = d.cloud \
                  AND y.tag{c} = "
             ));
             self.bind(Bind::Text(other.clone()));
             self.push(
                 " AND y.created_at_us = d.created_at_us AND y.resource_type = d.resource_type \
-                 AND y.delivery_type = d.delivery_type AND y.public_id = d.public_id))",
+                 AND y.delivery_type = d.delivery_type AND y.public_id = d.public_id \
+                 LIMIT 1) IS NULL)",
             );
         }
         self.push(")");
@@ -640,16 +647,26 @@ impl SqlCatalog {
     }
 
     async fn count_assets(&self, q: &AssetQuery) -> Result<i64> {
-        let mut sql = Sql::new(self.dialect, q.now, q.cloud.as_str());
-        if !sql.count_any_of_tags(q) && !sql.count_one_context(q) {
-            sql.push("SELECT COUNT(*)");
-            sql.source_and_filter(q, &Shape::of(&q.expr), "", false);
-        }
-        let text = self.q(&sql.text).into_owned();
-        let row = bind_all(unprepared(&text), &sql.binds)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get::<i64, _>(0)?)
+        let terms = Sql::any_of_tags_terms(self.dialect, q).unwrap_or_else(|| {
+            let mut sql = Sql::new(self.dialect, q.now, q.cloud.as_str());
+            if !sql.count_one_context(q) {
+                sql.push("SELECT COUNT(*)");
+                sql.source_and_filter(q, &Shape::of(&q.expr), "", false);
+            }
+            vec![sql]
+        });
+        // Terms run side by side on the pool's connections, each an index
+        // range scan. Like the page and its count, they are separate
+        // snapshots: a retag racing the count can shift it by that asset.
+        let counts = terms.iter().map(|sql| async move {
+            let text = self.q(&sql.text).into_owned();
+            let row = bind_all(unprepared(&text), &sql.binds)
+                .fetch_one(&self.pool)
+                .await?;
+            Ok::<i64, CatalogError>(row.try_get::<i64, _>(0)?)
+        });
+        let counts = futures_util::future::try_join_all(counts).await?;
+        Ok(counts.into_iter().sum())
     }
 
     async fn aggregate(&self, q: &AssetQuery, field: AggregateField) -> Result<Vec<(String, i64)>> {
