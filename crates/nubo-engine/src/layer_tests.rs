@@ -351,3 +351,77 @@ fn text_no_trim_keeps_the_line_box_and_disallow_overflow_refuses() {
     // Without the flag the text is cut to the lines that fit.
     assert!(try_render(&base, &format!("{long},h_30"), &[]).is_ok());
 }
+
+#[test]
+fn displacement_maps_move_the_pixels_under_them() {
+    // A horizontal ramp: each column's red is its x times 6.
+    let mut ramp = solid(40, 20, WHITE);
+    for y in 0..20 {
+        for x in 0..40 {
+            let i = ((y * 40 + x) * 4) as usize;
+            ramp.data[i] = (x * 6) as u8;
+        }
+    }
+    let right = solid(20, 20, [0, 128, 0, 255]);
+    let left = solid(20, 20, [255, 128, 0, 255]);
+    let clear = solid(20, 20, [0, 128, 0, 0]);
+    let layers = [("r", right), ("l", left), ("c", clear)];
+    let t = |map: &str| format!("l_{map}/fl_layer_apply,e_displace,x_5,g_north_west");
+    let moved = draw(&ramp, &t("r"), &layers);
+    assert_eq!(
+        (moved.width, moved.height),
+        (40, 20),
+        "the map is not drawn"
+    );
+    // Red 0 with x 5 pulls each pixel from 5 columns to its left.
+    assert_eq!(moved.pixel(10, 10)[0], ramp.pixel(5, 10)[0]);
+    assert_eq!(moved.pixel(30, 10), ramp.pixel(30, 10), "outside the map");
+    let back = draw(&ramp, &t("l"), &layers);
+    let got = back.pixel(10, 10)[0] as i32;
+    assert!((got - ramp.pixel(15, 10)[0] as i32).abs() <= 1, "{got}");
+    assert_eq!(
+        draw(&ramp, &t("c"), &layers),
+        ramp,
+        "a transparent map moves nothing"
+    );
+    // x on a displacement is its reach, not the map's position.
+    let far = draw(
+        &ramp,
+        "l_r/fl_layer_apply,e_displace,x_10,g_north_west",
+        &layers,
+    );
+    assert_eq!(far.pixel(15, 10)[0], ramp.pixel(5, 10)[0]);
+}
+
+#[test]
+fn anti_removal_warps_the_layer_deterministically() {
+    let base = solid(80, 80, WHITE);
+    let mut logo = solid(40, 40, RED);
+    for y in 10..30 {
+        for x in 10..30 {
+            let i = ((y * 40 + x) * 4) as usize;
+            logo.data[i..i + 4].copy_from_slice(&[0, 0, 255, 255]);
+        }
+    }
+    let layers = [("logo", logo)];
+    let plain = draw(&base, "l_logo", &layers);
+    let warped = draw(&base, "l_logo,e_anti_removal", &layers);
+    assert_eq!((warped.width, warped.height), (80, 80));
+    assert_eq!(warped, draw(&base, "l_logo,e_anti_removal", &layers));
+    let differs = |a: &Raster, b: &Raster| {
+        a.data
+            .chunks_exact(4)
+            .zip(b.data.chunks_exact(4))
+            .filter(|(p, q)| p != q)
+            .count()
+    };
+    let light = draw(&base, "l_logo,e_anti_removal:10", &layers);
+    let (soft, strong) = (differs(&plain, &light), differs(&plain, &warped));
+    assert!(soft > 50 && strong > soft, "{soft} {strong}");
+    // Still recognisably the logo: mostly red over its square.
+    let (x0, y0, x1, y1) = bbox(&warped, is_red).unwrap();
+    assert!(
+        x0 >= 18 && y0 >= 18 && x1 <= 61 && y1 <= 61,
+        "{x0} {y0} {x1} {y1}"
+    );
+}

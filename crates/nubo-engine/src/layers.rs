@@ -282,20 +282,31 @@ pub(crate) fn place(
         g => g,
     };
     let tiled = placement.has_flag(&Flag::Tiled);
-    // Tiles read x and y as the gaps between them.
-    let (x, y) = if tiled {
-        (None, None)
-    } else {
-        (placement.x, placement.y)
-    };
-    let spot = place::position(b, l, gravity, x, y, region);
-    let blend = match placement.effect {
+    let mut blend = match placement.effect {
         // `fl_cutter` is the mask blend: the picture stays where the layer
         // is opaque.
         _ if placement.has_flag(&Flag::Cutter) => Some(BlendMode::Mask),
         Some(Effect::Blend(m)) if side == LayerSide::Over => Some(m),
         _ => None,
     };
+    let warped;
+    let layer = match blend {
+        Some(BlendMode::AntiRemoval(level)) => {
+            warped = crate::displace::anti_removal(layer, level);
+            blend = None;
+            &warped
+        }
+        _ => layer,
+    };
+    let displace = blend == Some(BlendMode::Displace);
+    // Tiles read x and y as the gaps between them, a displacement map as
+    // how far it moves pixels.
+    let (x, y) = if tiled || displace {
+        (None, None)
+    } else {
+        (placement.x, placement.y)
+    };
+    let spot = place::position(b, l, gravity, x, y, region);
     let spots = if tiled {
         let gap = |o| match o {
             Some(nubo_transform::Offset::Px(n)) => n as i64,
@@ -351,6 +362,15 @@ pub(crate) fn place(
                 out
             }
             Some(m @ (BlendMode::Mask | BlendMode::CutOut)) => masked(out, layer, &spots, m),
+            Some(BlendMode::Displace) => {
+                let reach = |o: Option<nubo_transform::Offset>, full: u32| match o {
+                    Some(nubo_transform::Offset::Px(n)) => n as f64,
+                    Some(nubo_transform::Offset::Rel(f)) => f * full as f64,
+                    None => 0.0,
+                };
+                let max = (reach(placement.x, b.w), reach(placement.y, b.h));
+                crate::displace::displaced(out, layer, &spots, max)
+            }
             Some(m) => {
                 for s in &spots {
                     blend_at(&mut out, layer, *s, m);

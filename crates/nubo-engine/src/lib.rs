@@ -21,6 +21,7 @@
 pub mod analysis;
 mod color;
 pub mod decode;
+mod displace;
 mod effects;
 pub mod encode;
 mod error;

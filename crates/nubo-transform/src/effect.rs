@@ -78,7 +78,8 @@ pub enum Effect {
     Blend(BlendMode),
 }
 
-/// `e_multiply`, `e_screen`, `e_overlay`, `e_mask`, `e_cut_out`.
+/// `e_multiply`, `e_screen`, `e_overlay`, `e_mask`, `e_cut_out`,
+/// `e_displace`, `e_anti_removal[:level]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BlendMode {
     Multiply,
@@ -88,6 +89,12 @@ pub enum BlendMode {
     Mask,
     /// The picture is cut away where the layer is opaque.
     CutOut,
+    /// The layer is a displacement map for the picture under it: red moves
+    /// pixels sideways, green up and down, by up to the component's `x`/`y`.
+    Displace,
+    /// The layer is distorted before it is drawn (strength 1–100), so a
+    /// watermark is harder to remove.
+    AntiRemoval(u8),
 }
 
 impl BlendMode {
@@ -98,6 +105,7 @@ impl BlendMode {
             "overlay" => BlendMode::Overlay,
             "mask" => BlendMode::Mask,
             "cut_out" => BlendMode::CutOut,
+            "displace" => BlendMode::Displace,
             _ => return None,
         })
     }
@@ -109,6 +117,8 @@ impl BlendMode {
             BlendMode::Overlay => "overlay",
             BlendMode::Mask => "mask",
             BlendMode::CutOut => "cut_out",
+            BlendMode::Displace => "displace",
+            BlendMode::AntiRemoval(_) => "anti_removal",
         }
     }
 }
@@ -149,7 +159,6 @@ const UNSUPPORTED: &[&str] = &[
     "background_removal",
     "distort",
     "shear",
-    "displace",
     "style_transfer",
     "upscale",
     "enhance",
@@ -167,7 +176,6 @@ const UNSUPPORTED: &[&str] = &[
     "volume",
     "fade",
     "preview",
-    "anti_removal",
     "dropshadow",
 ];
 
@@ -195,6 +203,9 @@ impl Effect {
             _ if BlendMode::parse(name).is_some() && args.is_empty() => {
                 Effect::Blend(BlendMode::parse(name).expect("checked"))
             }
+            "anti_removal" => max_args(1)
+                .and_then(|_| arg(0, 1, 100, 50))
+                .map(|level| Effect::Blend(BlendMode::AntiRemoval(u8_(level))))?,
             "grayscale" => max_args(0).map(|_| Effect::Grayscale)?,
             "negate" => max_args(0).map(|_| Effect::Negate)?,
             "blackwhite" => Effect::Blackwhite(u8_(arg(0, 0, 100, 50)?)),
@@ -488,6 +499,7 @@ impl fmt::Display for Effect {
                 };
                 write!(f, "outline:{m}:{width}:{blur}")
             }
+            Blend(BlendMode::AntiRemoval(level)) => write!(f, "anti_removal:{level}"),
             Blend(m) => f.write_str(m.as_str()),
             PixelateFaces(n) => write!(f, "pixelate_faces:{n}"),
             Colorize(n) => write!(f, "colorize:{n}"),

@@ -422,14 +422,25 @@ fn layer_flags_belong_to_layers() {
         "l_logo/fl_cutter.layer_apply",
         "l_text:Arial_20:hi,fl_text_no_trim",
         "l_text:Arial_20:hi,c_fit,fl_text_disallow_overflow,h_20,w_50",
+        "l_map/e_displace,fl_layer_apply,x_10,y_-8",
+        "l_logo,e_anti_removal:80",
     ] {
         let t = Transformation::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
         assert_eq!(Transformation::parse(&t.to_string()).unwrap(), t, "{ok}");
     }
+    assert_eq!(
+        Transformation::parse("l_logo,e_anti_removal")
+            .unwrap()
+            .to_string(),
+        "e_anti_removal:50,l_logo"
+    );
     for (bad, needle) in [
         ("w_10,fl_cutter", "fl_cutter outside a layer"),
         ("fl_text_no_trim", "fl_text_no_trim outside a text layer"),
         ("l_logo,fl_text_disallow_overflow", "outside a text layer"),
+        ("w_10,e_displace", "e_displace outside a layer"),
+        ("l_logo,e_anti_removal:0", "Invalid effect"),
+        ("l_logo,e_anti_removal:5:5", "Invalid effect"),
     ] {
         let e = Transformation::parse(bad).unwrap_err().to_string();
         assert!(e.contains(needle), "{bad}: {e}");

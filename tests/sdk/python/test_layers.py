@@ -125,3 +125,31 @@ def test_layer_errors_come_back_in_x_cld_error():
     url = u.cloudinary_url("py/layers/base", overlay="py:layers:nothing", format="png")[0]
     status, headers, _ = get(url)
     assert status == 400 and headers["X-Cld-Error"] == "Layer image py/layers/nothing not found"
+
+
+def test_displacement_maps_and_anti_removal_from_sdk_options():
+    # A map that is all red 0: every pixel under it comes from 6 px left.
+    red0 = Image.new("RGB", (300, 225), (0, 128, 0))
+    buf = io.BytesIO()
+    red0.save(buf, "PNG")
+    up.upload("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(),
+              public_id="py/layers/map", overwrite=True)
+    base = u.cloudinary_url("py/layers/base", format="png", width=300, crop="scale")[0]
+    url = u.cloudinary_url("py/layers/base", format="png", transformation=[
+        {"width": 300, "crop": "scale"},
+        {"overlay": "py:layers:map"},
+        {"flags": "layer_apply", "effect": "displace", "x": 6},
+    ])[0]
+    assert "/l_py:layers:map/e_displace,fl_layer_apply,x_6/" in url
+    status, _, body = get(url)
+    plain = image(get(base)[2])
+    moved = image(body)
+    assert status == 200 and moved.size == plain.size == (300, 225)
+    assert moved.getpixel((100, 100)) == plain.getpixel((94, 100))
+    mark = u.cloudinary_url("py/layers/base", format="png", transformation=[
+        {"width": 300, "crop": "scale"},
+        {"overlay": "py:layers:logo", "effect": "anti_removal:70", "gravity": "north_east"},
+    ])[0]
+    assert "e_anti_removal:70" in mark
+    status, _, body = get(mark)
+    assert status == 200 and image(body).size == (300, 225)
