@@ -21,6 +21,8 @@ pub(crate) struct Facts<'a> {
     pub pages: f64,
     /// Counted on first use only: detection costs a pass over the pixels.
     pub faces: &'a mut dyn FnMut() -> f64,
+    /// The aspect ratio after an `e_trim`, also measured on first use.
+    pub trimmed_ar: &'a mut dyn FnMut() -> f64,
     /// Tags, context and metadata, for conditions that read them.
     pub asset: &'a AssetData,
 }
@@ -118,6 +120,7 @@ impl Flow {
                 Operand::FaceCount => (facts.faces)(),
                 Operand::PageCount => facts.pages,
                 Operand::CurrentPage => 1.0,
+                Operand::TrimmedAspectRatio => (facts.trimmed_ar)(),
             },
         })
     }

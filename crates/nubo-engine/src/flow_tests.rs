@@ -159,3 +159,36 @@ fn conditions_read_the_assets_tags_context_and_metadata() {
     assert_eq!(size_with(t, &data).0, 6);
     assert_eq!(size_with(t, &bare).0, 40);
 }
+
+#[test]
+fn tar_reads_the_aspect_ratio_after_a_trim() {
+    // 100×50 of white with a 20×20 black square: ar 2, tar 1.
+    let mut img = image::RgbImage::from_pixel(100, 50, image::Rgb([255, 255, 255]));
+    for y in 15..35 {
+        for x in 40..60 {
+            img.put_pixel(x, y, image::Rgb([0, 0, 0]));
+        }
+    }
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let size = |t: &str| {
+        let plan = Resolved::new(
+            &Transformation::parse(t).unwrap_or_else(|e| panic!("{t}: {e}")),
+            Some(Format::Png),
+            Format::Png,
+            &ClientHints::default(),
+        );
+        let r = render(
+            &png,
+            &Job::new(Format::Png, plan),
+            &EngineLimits::default(),
+            Instant::now() + Duration::from_secs(60),
+        )
+        .unwrap_or_else(|e| panic!("{t}: {e}"));
+        (r.width, r.height)
+    };
+    assert_eq!(size("if_tar_eq_1/c_scale,w_10/if_end"), (10, 5));
+    assert_eq!(size("if_ar_eq_1/c_scale,w_10/if_end"), (100, 50));
+    assert_eq!(size("c_scale,w_tar_mul_30"), (30, 15));
+}

@@ -221,6 +221,7 @@ fn resolve<'c>(
     let size = logical.unwrap_or(Size::new(pic.width(), pic.height()));
     let first = pic.first();
     let mut count_faces = || known.faces(first, size).len() as f64;
+    let mut trimmed_ar = || trimmed_aspect_ratio(first);
     let mut facts = Facts {
         width: size.w as f64,
         height: size.h as f64,
@@ -228,9 +229,18 @@ fn resolve<'c>(
         initial_height: cx.input.h as f64,
         pages: cx.pages as f64,
         faces: &mut count_faces,
+        trimmed_ar: &mut trimmed_ar,
         asset: &cx.job.asset,
     };
     flow.step(c, &mut facts)
+}
+
+/// `tar`: the aspect ratio of what `e_trim` (default tolerance) would
+/// keep; the whole picture's when nothing would be cut or all would.
+fn trimmed_aspect_ratio(r: &Raster) -> f64 {
+    let (w, h) = crate::effects::trim_box(r, nubo_transform::DEFAULT_TRIM_TOLERANCE, None)
+        .map_or((r.width, r.height), |(_, _, w, h)| (w, h));
+    w as f64 / h.max(1) as f64
 }
 
 /// One layer: built from its source for each place it goes (once, or

@@ -315,13 +315,16 @@ fn parse_improve(v: &str, args: &[&str]) -> Result<Effect> {
     Ok(Effect::Improve { indoor, blend })
 }
 
+/// `e_trim`'s colour tolerance when none is given; `tar` measures with it.
+pub const DEFAULT_TRIM_TOLERANCE: u8 = 10;
+
 fn parse_trim(v: &str, args: &[&str]) -> Result<Effect> {
     if args.len() > 2 {
         return Err(invalid("effect", v));
     }
     let tolerance = match args.first() {
         Some(t) => parse_int_in("effect", t, 0, 100).map_err(|_| invalid("effect", v))? as u8,
-        None => 10,
+        None => DEFAULT_TRIM_TOLERANCE,
     };
     let color = match args.get(1) {
         Some(c) => Some(Color::parse("effect", c).map_err(|_| invalid("effect", v))?),

@@ -21,6 +21,8 @@ pub enum Operand {
     FaceCount,
     PageCount,
     CurrentPage,
+    /// The aspect ratio the image would have after `e_trim`.
+    TrimmedAspectRatio,
 }
 
 const OPERANDS: &[(&str, Operand)] = &[
@@ -33,10 +35,11 @@ const OPERANDS: &[(&str, Operand)] = &[
     ("fc", Operand::FaceCount),
     ("pc", Operand::PageCount),
     ("cp", Operand::CurrentPage),
+    ("tar", Operand::TrimmedAspectRatio),
 ];
 
 /// Names Cloudinary has that need data this server does not evaluate.
-const UNSUPPORTED_OPERANDS: &[&str] = &["tar", "ow", "oh", "du", "idu", "ils", "px", "py"];
+const UNSUPPORTED_OPERANDS: &[&str] = &["ow", "oh", "du", "idu", "ils", "px", "py"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Atom {

@@ -30,7 +30,7 @@ mod plan;
 mod value;
 
 pub use component::{is_known_key, valid_name, AspectRatio, Component};
-pub use effect::{BlendMode, Effect, FadeKind, OutlineMode, Tint};
+pub use effect::{BlendMode, Effect, FadeKind, OutlineMode, Tint, DEFAULT_TRIM_TOLERANCE};
 pub use error::{Result, TransformError};
 pub use flags::{Flag, Progressive};
 pub use geometry::{layout, layout_with, Focus, Layout, Rect, Region, Saliency, Size, SizeRequest};
