@@ -84,6 +84,18 @@ impl Flow {
         }
         for (name, value) in &c.variables {
             match value {
+                // A lone context or metadata value that is not a number is
+                // text (`$label_ctx:!label!`, for `l_text:…:$(label)`).
+                VarValue::Expr(e) if e.rest.is_empty() && facts.asset.number(&e.first).is_err() => {
+                    if let Some(t) = facts.asset.text(&e.first) {
+                        self.vars.remove(name);
+                        self.texts.insert(name.clone(), t);
+                    } else {
+                        let v = e.eval(&mut |a| self.read(a, facts)).map_err(bad)?;
+                        self.texts.remove(name);
+                        self.vars.insert(name.clone(), v);
+                    }
+                }
                 VarValue::Expr(e) => {
                     let v = e.eval(&mut |a| self.read(a, facts)).map_err(bad)?;
                     self.texts.remove(name);
@@ -99,6 +111,34 @@ impl Flow {
             .resolve(&mut |a| self.read(a, facts))
             .map_err(|e| EngineError::BadRequest(e.to_string()))?;
         Ok(Some(Cow::Owned(resolved)))
+    }
+
+    /// `text` with each `$(name)` replaced by the variable's text or
+    /// number; an undefined one is the caller's error.
+    pub fn substitute(&self, text: &str) -> Result<String> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find("$(") {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 2..];
+            let Some(end) = after.find(')') else {
+                out.push_str(&rest[at..]);
+                return Ok(out);
+            };
+            let name = &after[..end];
+            match (self.texts.get(name), self.vars.get(name)) {
+                (Some(t), _) => out.push_str(t),
+                (None, Some(n)) => out.push_str(&format!("{n}")),
+                (None, None) if nubo_transform::expr::valid_variable(name) => {
+                    return Err(bad(EvalError::UndefinedVariable(name.to_owned())))
+                }
+                // Not a variable's name: the text as written.
+                (None, None) => out.push_str(&rest[at..at + 2 + end + 1]),
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
     }
 
     fn read(&self, a: &Atom, facts: &mut Facts) -> std::result::Result<f64, EvalError> {

@@ -425,3 +425,24 @@ fn anti_removal_warps_the_layer_deterministically() {
         "{x0} {y0} {x1} {y1}"
     );
 }
+
+#[test]
+fn text_layers_put_in_variables() {
+    let base = solid(300, 100, WHITE);
+    let same = |a: &str, b: &str| assert_eq!(draw(&base, a, &[]), draw(&base, b, &[]), "{a}");
+    same(
+        "$t_!Hi there!/l_text:Roboto_40:$(t)",
+        "l_text:Roboto_40:Hi%20there",
+    );
+    same(
+        "$n_5_mul_3/l_text:Roboto_40:n=$(n)",
+        "l_text:Roboto_40:n=15",
+    );
+    // Not a variable's name: drawn as written, not refused.
+    assert!(try_render(&base, "l_text:Roboto_40:$(1%20a)", &[]).is_ok());
+    let missing = try_render(&base, "l_text:Roboto_40:$(nope)", &[]);
+    assert!(
+        matches!(&missing, Err(EngineError::BadRequest(m)) if m.contains("$nope")),
+        "{missing:?}"
+    );
+}

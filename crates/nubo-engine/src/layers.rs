@@ -118,8 +118,15 @@ pub(crate) fn inner_relative(c: &Component, under: Size) -> Option<Component> {
 
 /// A layer's source, read once however many places it goes.
 pub(crate) enum Source<'a> {
-    Image { raster: Raster, known: Known },
-    Text { style: &'a TextStyle, text: &'a str },
+    Image {
+        raster: Raster,
+        known: Known,
+    },
+    /// The text after `$(name)` variables are put in.
+    Text {
+        style: &'a TextStyle,
+        text: std::borrow::Cow<'a, str>,
+    },
 }
 
 impl<'a> Source<'a> {
@@ -138,7 +145,10 @@ impl<'a> Source<'a> {
                         EngineError::BadRequest(format!("Text style {id} not found"))
                     })?,
                 };
-                Ok(Source::Text { style, text })
+                Ok(Source::Text {
+                    style,
+                    text: text.as_str().into(),
+                })
             }
             source => {
                 let key = source.to_string();

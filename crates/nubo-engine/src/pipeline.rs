@@ -270,7 +270,12 @@ fn layer_step(
     let mut regions = layers::regions(&placement, known, pic.first());
     // Read once, placed once per region (none: no face to go on).
     if !regions.is_empty() {
-        let source = layers::Source::read(open, &cx.job.layers, cx.run.limits)?;
+        let mut source = layers::Source::read(open, &cx.job.layers, cx.run.limits)?;
+        if let layers::Source::Text { text, .. } = &mut source {
+            if text.contains("$(") {
+                *text = flow.substitute(text)?.into();
+            }
+        }
         for i in 0..regions.len() {
             let region = regions[i];
             let prepared = layers::prepare(

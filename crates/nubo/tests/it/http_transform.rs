@@ -469,6 +469,20 @@ async fn conditions_on_tags_context_and_metadata_follow_edits() {
     assert_eq!(dims(&app.get(&url).await.body), (20, 15));
     assert_eq!(app.blob_files(), blobs + 2);
 
+    // A context value is text for a text layer: the same pixels as the
+    // text written out, and an edit of the context draws the new text.
+    let label = |text: &str| format!("/demo/image/upload/{text}/v{v}/shoe.png");
+    let via_ctx = app
+        .get(&label("$label_ctx:!kind!/l_text:Arial_12:$(label)"))
+        .await;
+    assert_eq!(
+        via_ctx.status,
+        StatusCode::OK,
+        "{}",
+        via_ctx.error_message()
+    );
+    let written = app.get(&label("l_text:Arial_12:hats")).await;
+    assert_eq!(via_ctx.body, written.body);
     // A condition that cannot be read is a 400 naming the problem.
     let bad = app
         .get(&format!(
