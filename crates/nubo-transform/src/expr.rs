@@ -178,7 +178,8 @@ pub fn valid_variable(name: &str) -> bool {
 
 impl Expr {
     pub fn parse(text: &str) -> Result<Expr> {
-        Expr::from_tokens(&tokenize(text)?, text)
+        let decoded = decode_once(text)?;
+        Expr::from_tokens(&tokenize(&decoded)?, text)
     }
 
     fn from_tokens(tokens: &[&str], whole: &str) -> Result<Expr> {
@@ -253,8 +254,8 @@ impl fmt::Display for Atom {
             // Shortest form that reads back the same: `2`, `0.5`.
             Atom::Num(n) => write!(f, "{n}"),
             Atom::Var(v) => write!(f, "${v}"),
-            Atom::Context(k) => write!(f, "ctx:!{k}!"),
-            Atom::Metadata(m) => write!(f, "md:!{m}!"),
+            Atom::Context(k) => write!(f, "ctx:{}", Quoted(k)),
+            Atom::Metadata(m) => write!(f, "md:{}", Quoted(m)),
             Atom::Operand(o) => {
                 let name = OPERANDS
                     .iter()
@@ -404,6 +405,39 @@ fn number_of(text: &str) -> Option<f64> {
     let t = text.trim();
     let plain = !t.is_empty() && !t.contains(['e', 'E', 'i', 'I', 'n', 'N', 'x', 'X']);
     t.parse::<f64>().ok().filter(|n| plain && n.is_finite())
+}
+
+/// Conditions and values arrive percent-encoded once, as URL paths carry
+/// them (`!Sale%20now!`); they are read decoded.
+fn decode_once(text: &str) -> Result<String> {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| bad(text))
+}
+
+/// What a quoted string escapes in the canonical form: what would end the
+/// quote, the component or the path, and `%` itself.
+const QUOTED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b'%')
+    .add(b'!')
+    .add(b',')
+    .add(b'/')
+    .add(b' ')
+    .add(b'?')
+    .add(b'#');
+
+/// `!text!`, escaped for the canonical form.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "!{}!",
+            percent_encoding::utf8_percent_encode(self.0, QUOTED)
+        )
+    }
 }
 
 /// Splits a condition into tokens at `_` (or spaces, which the Python
@@ -571,7 +605,8 @@ fn compare(a: &Value, op: CmpOp, b: &Value) -> bool {
 
 impl Condition {
     pub fn parse(text: &str) -> Result<Condition> {
-        let tokens = tokenize(text)?;
+        let decoded = decode_once(text)?;
+        let tokens = tokenize(&decoded)?;
         if tokens.len() > MAX_TOKENS {
             return Err(bad(text));
         }
@@ -624,7 +659,7 @@ impl fmt::Display for Side {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Side::Expr(e) => e.fmt(f),
-            Side::Text(t) => write!(f, "!{t}!"),
+            Side::Text(t) => Quoted(t).fmt(f),
         }
     }
 }
@@ -633,8 +668,8 @@ impl fmt::Display for Collection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Collection::Tags => f.write_str("tags"),
-            Collection::Context(k) => write!(f, "ctx:!{k}!"),
-            Collection::Metadata(m) => write!(f, "md:!{m}!"),
+            Collection::Context(k) => write!(f, "ctx:{}", Quoted(k)),
+            Collection::Metadata(m) => write!(f, "md:{}", Quoted(m)),
         }
     }
 }
@@ -714,7 +749,7 @@ pub enum VarValue {
 impl VarValue {
     pub fn parse(v: &str) -> Result<VarValue> {
         if let Some(text) = v.strip_prefix('!').and_then(|t| t.strip_suffix('!')) {
-            return Ok(VarValue::Text(text.to_owned()));
+            return Ok(VarValue::Text(decode_once(text)?));
         }
         Expr::parse(v).map(VarValue::Expr)
     }
@@ -724,7 +759,7 @@ impl fmt::Display for VarValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             VarValue::Expr(e) => e.fmt(f),
-            VarValue::Text(t) => write!(f, "!{t}!"),
+            VarValue::Text(t) => Quoted(t).fmt(f),
         }
     }
 }
@@ -901,6 +936,25 @@ mod tests {
         assert!(!holds("!sale!_in_tags_and_w_gt_100", 50.0));
         let c = Condition::parse("!red! in md:!colors!").unwrap();
         assert_eq!(c.to_string(), "!red!_in_md:!colors!");
+        // Over HTTP the same arrives percent-encoded; quoted text decodes.
+        assert!(holds("!red!%20in%20md:!colors!", 1.0));
+        let shoes = Condition::parse("ctx:!productType!_eq_!running%20shoes%2C%20red!").unwrap();
+        let Test::Compare { right, .. } = &shoes.any[0][0] else {
+            panic!("a comparison")
+        };
+        assert_eq!(right, &Side::Text("running shoes, red".into()));
+        assert_eq!(
+            shoes.to_string(),
+            "ctx:!productType!_eq_!running%20shoes%2C%20red!"
+        );
+        assert_eq!(
+            VarValue::parse("!Sale%20now%21!").unwrap(),
+            VarValue::Text("Sale now!".into())
+        );
+        assert_eq!(
+            VarValue::Text("50% off".into()).to_string(),
+            "!50%25%20off!"
+        );
         assert!(c.reads_asset());
         assert!(!Condition::parse("w_gt_1").unwrap().reads_asset());
         assert!(Condition::parse("w_gt_ctx:!k!").unwrap().reads_asset());

@@ -153,3 +153,18 @@ def test_displacement_maps_and_anti_removal_from_sdk_options():
     assert "e_anti_removal:70" in mark
     status, _, body = get(mark)
     assert status == 200 and image(body).size == (300, 225)
+
+
+def test_text_layers_with_variables_from_sdk_options():
+    def png(*transformation):
+        url = u.cloudinary_url("py/layers/base", format="png",
+                               transformation=[{"width": 300, "crop": "scale"}] + list(transformation))[0]
+        # The SDK leaves the space of a quoted value; a browser sends %20.
+        status, headers, body = get(url.replace(" ", "%20"))
+        assert status == 200, headers.get("X-Cld-Error")
+        return url, body
+    url, via_var = png({"variables": [["$label", "!Sale now!"]]},
+                       {"overlay": {"font_family": "Arial", "font_size": 40, "text": "$(label)"}})
+    assert "/$label_!Sale now!/l_text:Arial_40:$(label)/" in url
+    written = png({"overlay": {"font_family": "Arial", "font_size": 40, "text": "Sale now"}})[1]
+    assert image(via_var).tobytes() == image(written).tobytes()
