@@ -446,3 +446,78 @@ fn text_layers_put_in_variables() {
         "{missing:?}"
     );
 }
+
+/// A GIF of solid frames, 100 ms each.
+fn animation(w: u32, h: u32, colours: &[[u8; 4]]) -> crate::Picture {
+    crate::Picture {
+        frames: colours
+            .iter()
+            .map(|c| crate::raster::Frame {
+                raster: solid(w, h, *c),
+                delay_ms: 100,
+            })
+            .collect(),
+        loop_count: 0,
+    }
+}
+
+/// Renders `t` on `base` to GIF with the animated layer `anim`; returns
+/// the frames' centre pixels.
+fn animated_centres(base: &crate::Picture, t: &str, anim: &crate::Picture) -> Vec<[u8; 4]> {
+    let gif = |p: &crate::Picture| -> bytes::Bytes {
+        crate::encode::encode(p, &crate::EncodeOptions::new(Format::Gif))
+            .unwrap()
+            .into()
+    };
+    let transformation = Transformation::parse(t).unwrap();
+    let plan = Resolved::new(
+        &transformation,
+        Some(Format::Gif),
+        Format::Gif,
+        &ClientHints::default(),
+    );
+    let mut job = Job::new(Format::Gif, plan);
+    for source in nubo_transform::layer::sources(&transformation.components) {
+        let image = LayerImage {
+            bytes: gif(anim),
+            format: Format::Gif,
+            coordinates: Coordinates::default(),
+        };
+        job.layers.add_image(source, image);
+    }
+    let r = render(
+        &gif(base),
+        &job,
+        &EngineLimits::default(),
+        Instant::now() + Duration::from_secs(60),
+    )
+    .unwrap_or_else(|e| panic!("{t}: {e}"));
+    use image::AnimationDecoder;
+    let frames = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(r.bytes))
+        .unwrap()
+        .into_frames()
+        .collect_frames()
+        .unwrap();
+    frames
+        .iter()
+        .map(|f| {
+            let b = f.buffer();
+            b.get_pixel(b.width() / 2, b.height() / 2).0
+        })
+        .collect()
+}
+
+#[test]
+fn animated_layers_keep_moving() {
+    const BLUE: [u8; 4] = [0, 0, 255, 255];
+    let anim = animation(10, 10, &[RED, BLUE]);
+    // A still picture takes the layer's frames.
+    let still = animation(40, 40, &[WHITE]);
+    assert_eq!(animated_centres(&still, "l_anim", &anim), [RED, BLUE]);
+    // An animated one keeps its own count; the layer loops over it.
+    let three = animation(40, 40, &[WHITE, WHITE, WHITE]);
+    assert_eq!(animated_centres(&three, "l_anim", &anim), [RED, BLUE, RED]);
+    // Away from the layer the picture is untouched.
+    let off = animated_centres(&still, "l_anim,g_north_west", &anim);
+    assert_eq!(off, [WHITE, WHITE]);
+}

@@ -118,10 +118,8 @@ pub(crate) fn inner_relative(c: &Component, under: Size) -> Option<Component> {
 
 /// A layer's source, read once however many places it goes.
 pub(crate) enum Source<'a> {
-    Image {
-        raster: Raster,
-        known: Known,
-    },
+    /// Every frame of an animated layer.
+    Image { picture: Picture, known: Known },
     /// The text after `$(name)` variables are put in.
     Text {
         style: &'a TextStyle,
@@ -130,11 +128,13 @@ pub(crate) enum Source<'a> {
 }
 
 impl<'a> Source<'a> {
-    /// Decodes the layer's image (its first frame) or finds its style.
+    /// Decodes the layer's image (every frame) or finds its style.
+    /// `all_frames` when the output can animate; else the first frame.
     pub fn read(
         open: &'a Component,
         inputs: &'a LayerInputs,
         limits: &EngineLimits,
+        all_frames: bool,
     ) -> Result<Self> {
         let layer = open.layer.as_ref().expect("a layer component");
         match &layer.source {
@@ -156,18 +156,16 @@ impl<'a> Source<'a> {
                     .images
                     .get(&key)
                     .ok_or_else(|| EngineError::BadRequest(format!("Layer {key} not found")))?;
-                let decoded = decode(&image.bytes, &DecodeRequest::new(image.format), limits)?;
-                let raster = decoded
-                    .picture
-                    .frames
-                    .into_iter()
-                    .next()
-                    .map(|f| f.raster)
-                    .ok_or_else(|| {
-                        EngineError::InvalidImage(format!("Layer {key} has no frames"))
-                    })?;
+                let mut req = DecodeRequest::new(image.format);
+                req.all_frames = all_frames;
+                let decoded = decode(&image.bytes, &req, limits)?;
+                if decoded.picture.frames.is_empty() {
+                    return Err(EngineError::InvalidImage(format!(
+                        "Layer {key} has no frames"
+                    )));
+                }
                 Ok(Source::Image {
-                    raster,
+                    picture: decoded.picture,
                     known: Known::new(&image.coordinates),
                 })
             }
@@ -195,8 +193,8 @@ pub(crate) fn prepare(
                 part,
             }
         }
-        Source::Image { raster, known } => Prepared {
-            picture: Picture::still(raster.clone()),
+        Source::Image { picture, known } => Prepared {
+            picture: picture.clone(),
             known: known.clone(),
             part,
         },
@@ -278,15 +276,17 @@ pub(crate) fn after_apply(apply: &Component) -> Component {
 /// says, growing the canvas unless `fl_no_overflow` or `fl_tiled`.
 pub(crate) fn place(
     base: Picture,
-    layer: &Raster,
+    layer: &Picture,
     placement: &Component,
     side: LayerSide,
     region: Option<Region>,
     known: &mut Known,
-    max_pixels: u64,
+    limits: &EngineLimits,
 ) -> Result<(Picture, Spot)> {
+    let max_pixels = limits.max_output_pixels;
+    let base = frames_for(base, layer, limits)?;
     let b = Size::new(base.width(), base.height());
-    let l = Size::new(layer.width, layer.height);
+    let l = Size::new(layer.width(), layer.height());
     let gravity = match placement.gravity {
         Some(Gravity::Face { .. } | Gravity::Custom) if region.is_none() => None,
         g => g,
@@ -302,7 +302,9 @@ pub(crate) fn place(
     let warped;
     let layer = match blend {
         Some(BlendMode::AntiRemoval(level)) => {
-            warped = crate::displace::anti_removal(layer, level);
+            warped = layer
+                .clone()
+                .try_map(|f| Ok::<_, EngineError>(crate::displace::anti_removal(&f, level)))?;
             blend = None;
             &warped
         }
@@ -337,7 +339,11 @@ pub(crate) fn place(
     if canvas != b {
         known.after_shift(-at.x as f64, -at.y as f64, canvas);
     }
+    // Frame i of the picture gets frame i of the layer, which loops.
+    let mut index = 0;
     let out = base.try_map(|frame| {
+        let layer = &layer.frames[index % layer.frames.len()].raster;
+        index += 1;
         let mut out = frame;
         if canvas != b || side == LayerSide::Under {
             let mut grown = Raster::new(
@@ -390,6 +396,35 @@ pub(crate) fn place(
         })
     })?;
     Ok((out, at))
+}
+
+/// The picture as many frames as an animated layer over a still one has,
+/// with the layer's timing, so the layer keeps moving; otherwise as it is.
+fn frames_for(base: Picture, layer: &Picture, limits: &EngineLimits) -> Result<Picture> {
+    let n = layer.frames.len();
+    if base.frames.len() != 1 || n <= 1 {
+        return Ok(base);
+    }
+    let px = base.width() as u64 * base.height() as u64;
+    if n as u64 > limits.max_frames || n as u64 * px > limits.max_frame_pixels {
+        return Err(EngineError::TooLarge(format!(
+            "An animated layer of {n} frames over a {}x{} picture is over the animation limits",
+            base.width(),
+            base.height()
+        )));
+    }
+    let still = base.first();
+    Ok(Picture {
+        frames: layer
+            .frames
+            .iter()
+            .map(|f| crate::raster::Frame {
+                raster: still.clone(),
+                delay_ms: f.delay_ms,
+            })
+            .collect(),
+        loop_count: layer.loop_count,
+    })
 }
 
 /// `e_mask` keeps the picture where the layer is opaque; `e_cut_out`
@@ -455,5 +490,38 @@ fn blend_at(out: &mut Raster, layer: &Raster, spot: Spot, mode: BlendMode) {
                 out.data[i + k] = ((bv * (255 - la) + mixed.min(255) * la) / 255) as u8;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_still_picture_takes_an_animated_layers_frames_within_the_limits() {
+        let frame = |delay_ms| crate::raster::Frame {
+            raster: Raster::new(2, 2, 4, vec![0; 16]),
+            delay_ms,
+        };
+        let layer = Picture {
+            frames: vec![frame(40), frame(60), frame(80)],
+            loop_count: 3,
+        };
+        let still = Picture::still(Raster::new(10, 10, 4, vec![9; 400]));
+        let out = frames_for(still.clone(), &layer, &EngineLimits::default()).unwrap();
+        let delays: Vec<u32> = out.frames.iter().map(|f| f.delay_ms).collect();
+        assert_eq!((delays, out.loop_count), (vec![40, 60, 80], 3));
+        assert!(out
+            .frames
+            .iter()
+            .all(|f| f.raster.data == still.first().data));
+        let tight = EngineLimits {
+            max_frame_pixels: 299,
+            ..EngineLimits::default()
+        };
+        assert!(matches!(
+            frames_for(still, &layer, &tight),
+            Err(EngineError::TooLarge(_))
+        ));
     }
 }

@@ -270,7 +270,8 @@ fn layer_step(
     let mut regions = layers::regions(&placement, known, pic.first());
     // Read once, placed once per region (none: no face to go on).
     if !regions.is_empty() {
-        let mut source = layers::Source::read(open, &cx.job.layers, cx.run.limits)?;
+        let all_frames = may_animate(&cx.job.plan.target);
+        let mut source = layers::Source::read(open, &cx.job.layers, cx.run.limits, all_frames)?;
         if let layers::Source::Text { text, .. } = &mut source {
             if text.contains("$(") {
                 *text = flow.substitute(text)?.into();
@@ -289,15 +290,7 @@ fn layer_step(
             let mut lknown = prepared.known;
             let mut lp = apply(prepared.picture, &prepared.part, cx.run, None, &mut lknown)?;
             lp = run_steps(cx, lp, &g.inner, &mut lknown, flow, &mut None, Some(base))?;
-            let placed = layers::place(
-                pic,
-                lp.first(),
-                &placement,
-                side,
-                region,
-                known,
-                cx.run.limits.max_output_pixels,
-            )?;
+            let placed = layers::place(pic, &lp, &placement, side, region, known, cx.run.limits)?;
             pic = placed.0;
             // A grown canvas moves the faces still to be covered.
             let (dx, dy) = (placed.1.x as f64, placed.1.y as f64);
