@@ -501,8 +501,8 @@ mod tests {
     use super::*;
     use sqlx::Row;
 
-    #[tokio::test]
-    async fn migration_3_backfills_what_older_rows_imply() {
+    /// A fresh SQLite catalog migrated up to `version`.
+    async fn sqlite_at(version: i64) -> (tempfile::TempDir, sqlx::AnyPool) {
         sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}?mode=rwc", dir.path().join("m.db").display());
@@ -510,7 +510,13 @@ mod tests {
             .connect(&url)
             .await
             .unwrap();
-        run_to(&pool, Dialect::Sqlite, 2).await.unwrap();
+        run_to(&pool, Dialect::Sqlite, version).await.unwrap();
+        (dir, pool)
+    }
+
+    #[tokio::test]
+    async fn migration_3_backfills_what_older_rows_imply() {
+        let (_dir, pool) = sqlite_at(2).await;
         sqlx::query(
             "INSERT INTO assets (cloud, resource_type, delivery_type, public_id, asset_id, version, \
              version_id, bytes, etag, tags, context, meta, blob_key, created_at, updated_at) \
@@ -568,14 +574,7 @@ mod tests {
 
     #[tokio::test]
     async fn migration_7_gives_tag_rows_their_assets_tag_bits() {
-        sqlx::any::install_default_drivers();
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}?mode=rwc", dir.path().join("m.db").display());
-        let pool = sqlx::any::AnyPoolOptions::new()
-            .connect(&url)
-            .await
-            .unwrap();
-        run_to(&pool, Dialect::Sqlite, 6).await.unwrap();
+        let (_dir, pool) = sqlite_at(6).await;
         sqlx::query(
             "INSERT INTO assets (cloud, resource_type, delivery_type, public_id, asset_id, version, \
              version_id, bytes, etag, tags, context, meta, blob_key, created_at, updated_at) \

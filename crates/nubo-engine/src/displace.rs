@@ -4,6 +4,9 @@
 
 use nubo_transform::geometry::place::Spot;
 
+use nubo_transform::Size;
+
+use crate::geometry_ops::bilinear;
 use crate::raster::Raster;
 
 /// Moves the picture's pixels under the map: red below 128 moves them
@@ -13,51 +16,45 @@ use crate::raster::Raster;
 pub(crate) fn displaced(base: Raster, map: &Raster, spots: &[Spot], max: (f64, f64)) -> Raster {
     let src = base.to_rgba();
     let mut out = src.clone();
-    let (w, h) = (src.width as i64, src.height as i64);
-    for s in spots {
-        for my in 0..map.height as i64 {
-            let y = s.y + my;
-            if !(0..h).contains(&y) {
-                continue;
-            }
-            for mx in 0..map.width as i64 {
-                let x = s.x + mx;
-                if !(0..w).contains(&x) {
-                    continue;
-                }
-                let [r, g, _, a] = map.pixel(mx as u32, my as u32);
-                let weight = a as f64 / 255.0;
-                let dx = max.0 * (128.0 - r as f64) / 128.0 * weight;
-                let dy = max.1 * (128.0 - g as f64) / 128.0 * weight;
-                let px = sample(&src, x as f64 - dx, y as f64 - dy);
-                let i = ((y * w + x) * 4) as usize;
-                out.data[i..i + 4].copy_from_slice(&px);
-            }
-        }
-    }
+    covered(
+        Size::new(src.width, src.height),
+        map,
+        spots,
+        |x, y, [r, g, _, a]| {
+            let weight = a as f64 / 255.0;
+            let dx = max.0 * (128.0 - r as f64) / 128.0 * weight;
+            let dy = max.1 * (128.0 - g as f64) / 128.0 * weight;
+            let px = bilinear(&src, x as f64 - dx, y as f64 - dy);
+            let i = (y as usize * src.width as usize + x as usize) * 4;
+            out.data[i..i + 4].copy_from_slice(&px);
+        },
+    );
     out
 }
 
-/// Bilinear sample of an RGBA raster, clamped to its edges.
-fn sample(r: &Raster, x: f64, y: f64) -> [u8; 4] {
-    let cx = x.clamp(0.0, (r.width - 1) as f64);
-    let cy = y.clamp(0.0, (r.height - 1) as f64);
-    let (x0, y0) = (cx.floor() as u32, cy.floor() as u32);
-    let (x1, y1) = ((x0 + 1).min(r.width - 1), (y0 + 1).min(r.height - 1));
-    let (fx, fy) = (cx - x0 as f64, cy - y0 as f64);
-    let (p00, p10, p01, p11) = (
-        r.pixel(x0, y0),
-        r.pixel(x1, y0),
-        r.pixel(x0, y1),
-        r.pixel(x1, y1),
-    );
-    let mut out = [0u8; 4];
-    for c in 0..4 {
-        let top = p00[c] as f64 * (1.0 - fx) + p10[c] as f64 * fx;
-        let bottom = p01[c] as f64 * (1.0 - fx) + p11[c] as f64 * fx;
-        out[c] = (top * (1.0 - fy) + bottom * fy).round() as u8;
+/// Calls `f` with each picture pixel (of a `size` picture) that a layer
+/// at `spots` covers, and the layer's pixel there.
+pub(crate) fn covered(
+    size: Size,
+    layer: &Raster,
+    spots: &[Spot],
+    mut f: impl FnMut(u32, u32, [u8; 4]),
+) {
+    let (w, h) = (size.w as i64, size.h as i64);
+    for s in spots {
+        for ly in 0..layer.height as i64 {
+            let y = s.y + ly;
+            if !(0..h).contains(&y) {
+                continue;
+            }
+            for lx in 0..layer.width as i64 {
+                let x = s.x + lx;
+                if (0..w).contains(&x) {
+                    f(x as u32, y as u32, layer.pixel(lx as u32, ly as u32));
+                }
+            }
+        }
     }
-    out
 }
 
 /// The layer warped by two crossed waves of pseudo-random phase and
@@ -80,7 +77,7 @@ pub(crate) fn anti_removal(layer: &Raster, level: u8) -> Raster {
             let fx = x as f64 / wave_y * std::f64::consts::TAU + py;
             let sx = x as f64 + amplitude * fy.sin();
             let sy = y as f64 + amplitude * fx.sin();
-            let mut p = sample(&src, sx, sy);
+            let mut p = bilinear(&src, sx, sy);
             // Noise on what is drawn, not on the transparent surround.
             if p[3] > 0 {
                 let n = noise(3, x as u64, y as u64) as f64 - 127.5;

@@ -53,7 +53,7 @@ fn rotate_free(r: &Raster, deg: f64, bg: Color) -> Raster {
     out
 }
 
-fn bilinear(r: &Raster, x: f64, y: f64) -> [u8; 4] {
+pub(crate) fn bilinear(r: &Raster, x: f64, y: f64) -> [u8; 4] {
     let x0 = x.floor().clamp(0.0, (r.width - 1) as f64) as u32;
     let y0 = y.floor().clamp(0.0, (r.height - 1) as f64) as u32;
     let x1 = (x0 + 1).min(r.width - 1);

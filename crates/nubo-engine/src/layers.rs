@@ -431,24 +431,12 @@ fn frames_for(base: Picture, layer: &Picture, limits: &EngineLimits) -> Result<P
 /// removes it there.
 fn masked(base: Raster, layer: &Raster, spots: &[Spot], mode: BlendMode) -> Raster {
     let mut out = base.to_rgba();
-    let (w, h) = (out.width as i64, out.height as i64);
-    let mut cover = vec![0u8; (w * h) as usize];
-    for s in spots {
-        for ly in 0..layer.height as i64 {
-            let y = s.y + ly;
-            if !(0..h).contains(&y) {
-                continue;
-            }
-            for lx in 0..layer.width as i64 {
-                let x = s.x + lx;
-                if (0..w).contains(&x) {
-                    let a = layer.pixel(lx as u32, ly as u32)[3];
-                    let c = &mut cover[(y * w + x) as usize];
-                    *c = (*c).max(a);
-                }
-            }
-        }
-    }
+    let size = Size::new(out.width, out.height);
+    let mut cover = vec![0u8; size.w as usize * size.h as usize];
+    crate::displace::covered(size, layer, spots, |x, y, px| {
+        let c = &mut cover[y as usize * size.w as usize + x as usize];
+        *c = (*c).max(px[3]);
+    });
     for (px, &a) in out.data.chunks_exact_mut(4).zip(&cover) {
         let keep = match mode {
             BlendMode::Mask => a as u32,
