@@ -52,11 +52,15 @@ pub(crate) fn data_of(
 
 /// The derived-file key of `plan` for an asset with `data`.
 pub(crate) fn cache_key(plan: &Resolved, data: &AssetData) -> String {
-    let key = plan.cache_key();
     if !plan.reads_asset() {
-        return key;
+        return plan.cache_key();
     }
-    format!("{key}|asset:{}", digest(data))
+    format!("{}{}", cache_key_prefix(plan), digest(data))
+}
+
+/// What the keys of `plan`'s renderings share whatever the asset's data.
+pub(crate) fn cache_key_prefix(plan: &Resolved) -> String {
+    format!("{}|asset:", plan.cache_key())
 }
 
 /// A digest of the data, unambiguous whatever the strings hold: each part

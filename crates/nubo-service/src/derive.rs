@@ -152,7 +152,33 @@ impl Service {
         if stored.blob_key != blob {
             self.release_blob(&blob).await;
         }
+        if plan.reads_asset() {
+            self.drop_superseded(asset, plan, key).await?;
+        }
         Ok(stored)
+    }
+
+    /// Drops the renderings of the same plan made for earlier tags, context
+    /// or metadata of this asset version (keyed by another digest): the
+    /// edit that changed the data made them unreachable.
+    async fn drop_superseded(&self, asset: &Asset, plan: &Resolved, key: &str) -> Result<()> {
+        let prefix = crate::conditions::cache_key_prefix(plan);
+        let stale: Vec<String> = self
+            .catalog
+            .list_derived(&asset.asset_id)
+            .await?
+            .into_iter()
+            .filter(|d| d.asset_version == asset.version)
+            .filter(|d| d.cache_key.starts_with(&prefix) && d.cache_key != key)
+            .map(|d| d.id)
+            .collect();
+        if stale.is_empty() {
+            return Ok(());
+        }
+        for blob in self.catalog.delete_derived_rows(&stale).await? {
+            self.release_blob(&blob).await;
+        }
+        Ok(())
     }
 
     /// A blob's bytes, in memory: decoders need random access, and the
