@@ -251,7 +251,8 @@ impl Service {
         if plan.vary.dpr {
             vary.push("DPR, Sec-CH-DPR");
         }
-        derived_delivery(url, &asset, derived, vary, disposition)
+        let lifetime = cache_control(url, &asset, plan.reads_asset());
+        derived_delivery(derived, vary, disposition, lifetime)
     }
 
     fn original(
@@ -261,7 +262,7 @@ impl Service {
         stored: Option<Format>,
         disposition: Option<String>,
     ) -> Result<Delivery> {
-        original_delivery(asset, stored, disposition, cache_control(url, asset))
+        original_delivery(asset, stored, disposition, cache_control(url, asset, false))
     }
 
     /// Private originals and everything `authenticated` need a signature;
@@ -430,11 +431,10 @@ impl Service {
 }
 
 fn derived_delivery(
-    url: &DeliveryUrl,
-    asset: &Asset,
     d: Derived,
     vary: Vec<&str>,
     disposition: Option<String>,
+    cache_control: String,
 ) -> Result<Delivery> {
     let content_type = match Format::from_extension(&d.format) {
         Some(f) => f.mime().to_owned(),
@@ -443,7 +443,7 @@ fn derived_delivery(
     let blob = BlobKey::parse(&d.blob_key)?;
     Ok(Delivery {
         content_type,
-        cache_control: cache_control(url, asset),
+        cache_control,
         etag: blob.sha256_hex()[..32].to_owned(),
         modified: d.created_at,
         bytes: d.bytes,
@@ -542,14 +542,16 @@ pub(crate) fn attachment_disposition(
 }
 
 /// A URL naming the asset's current version never changes meaning, so it
-/// is immutable; other URLs follow overwrites and get a short lifetime.
-fn cache_control(url: &DeliveryUrl, asset: &Asset) -> String {
+/// is immutable; other URLs follow overwrites and get a short lifetime, as
+/// do renderings that read the asset's tags, context or metadata
+/// (`follows_data`), which change without a new version.
+fn cache_control(url: &DeliveryUrl, asset: &Asset, follows_data: bool) -> String {
     let visibility = if url.delivery_type.is_public() {
         "public"
     } else {
         "private"
     };
-    if url.version == Some(asset.version) {
+    if url.version == Some(asset.version) && !follows_data {
         format!("{visibility}, max-age=31536000, immutable")
     } else {
         format!("{visibility}, max-age=3600")

@@ -449,6 +449,8 @@ async fn conditions_on_tags_context_and_metadata_follow_edits() {
     let first = app.get(&url).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.error_message());
     assert_eq!(dims(&first.body), (10, 8));
+    // The data can change under the same version: never immutable.
+    assert_eq!(first.headers["cache-control"], "public, max-age=3600");
     let ctx = format!("/demo/image/upload/if_ctx:!kind!_eq_!shoes!,c_scale,w_12/v{v}/shoe.png");
     assert_eq!(dims(&app.get(&ctx).await.body), (12, 9));
 
