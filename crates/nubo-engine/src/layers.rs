@@ -34,6 +34,8 @@ pub struct LayerImage {
 pub struct LayerInputs {
     images: HashMap<String, LayerImage>,
     styles: HashMap<String, TextStyle>,
+    /// Font files by public id, for text styles that name one.
+    fonts: HashMap<String, bytes::Bytes>,
 }
 
 impl LayerInputs {
@@ -43,6 +45,10 @@ impl LayerInputs {
 
     pub fn add_style(&mut self, public_id: &str, style: TextStyle) {
         self.styles.insert(public_id.to_owned(), style);
+    }
+
+    pub fn add_font(&mut self, public_id: &str, font: bytes::Bytes) {
+        self.fonts.insert(public_id.to_owned(), font);
     }
 }
 
@@ -124,6 +130,8 @@ pub(crate) enum Source<'a> {
     Text {
         style: &'a TextStyle,
         text: std::borrow::Cow<'a, str>,
+        /// The style's font file, when it names one.
+        font: Option<&'a bytes::Bytes>,
     },
 }
 
@@ -145,9 +153,17 @@ impl<'a> Source<'a> {
                         EngineError::BadRequest(format!("Text style {id} not found"))
                     })?,
                 };
+                let font =
+                    match style.font_asset() {
+                        Some(id) => Some(inputs.fonts.get(&id).ok_or_else(|| {
+                            EngineError::BadRequest(format!("Font {id} not found"))
+                        })?),
+                        None => None,
+                    };
                 Ok(Source::Text {
                     style,
                     text: text.as_str().into(),
+                    font,
                 })
             }
             source => {
@@ -185,8 +201,9 @@ pub(crate) fn prepare(
 ) -> Result<Prepared> {
     let mut part = layer_part(open, self_contained, base, region);
     Ok(match source {
-        Source::Text { style, text } => {
-            let paint = text_paint(style, &mut part);
+        Source::Text { style, text, font } => {
+            let mut paint = text_paint(style, &mut part);
+            paint.font = font.cloned();
             Prepared {
                 picture: Picture::still(text::render(style, text, &paint, limits)?),
                 known: Known::new(&Coordinates::default()),

@@ -144,6 +144,8 @@ pub struct TextPaint {
     pub no_trim: bool,
     /// Text taller than `max_height` is an error (`fl_text_disallow_overflow`).
     pub disallow_overflow: bool,
+    /// The font file a style names (`fonts:Brand.ttf`), read by the caller.
+    pub font: Option<bytes::Bytes>,
 }
 
 impl TextPaint {
@@ -156,15 +158,52 @@ impl TextPaint {
             background: None,
             no_trim: false,
             disallow_overflow: false,
+            font: None,
         }
     }
 }
 
 /// A resolved style, ready to write into SVG.
 struct Face<'a> {
-    family: &'static str,
+    family: &'a str,
     style: &'a TextStyle,
     paint: &'a TextPaint,
+    /// The bundled fonts, and a custom one when the style names a file.
+    db: Arc<usvg::fontdb::Database>,
+}
+
+/// The family a custom font is drawn under: its own name could hold
+/// anything, and it must never reach the SVG.
+const CUSTOM_FAMILY: &str = "Nubo Custom";
+
+/// Largest font file a style may name.
+pub const MAX_FONT_BYTES: usize = 10 << 20;
+
+/// The bundled fonts plus `file`, every face of it renamed to
+/// [`CUSTOM_FAMILY`] (weights and styles kept). The file is parsed by
+/// fontdb's ttf-parser, in Rust.
+fn with_custom_font(file: &[u8]) -> Result<Arc<usvg::fontdb::Database>> {
+    let bad = || EngineError::BadRequest("The font file could not be read".into());
+    if file.len() > MAX_FONT_BYTES {
+        return Err(EngineError::TooLarge(format!(
+            "Font files are limited to {MAX_FONT_BYTES} bytes"
+        )));
+    }
+    let mut db = (*fonts()).clone();
+    let ids = db.load_font_source(usvg::fontdb::Source::Binary(Arc::new(file.to_vec())));
+    if ids.is_empty() {
+        return Err(bad());
+    }
+    for id in ids {
+        let mut info = db.face(id).cloned().ok_or_else(bad)?;
+        db.remove_face(id);
+        info.families = vec![(
+            CUSTOM_FAMILY.to_owned(),
+            usvg::fontdb::Language::English_UnitedStates,
+        )];
+        db.push_face_info(info);
+    }
+    Ok(Arc::new(db))
 }
 
 impl Face<'_> {
@@ -220,14 +259,14 @@ impl Face<'_> {
             return Ok(0.0);
         }
         let svg = document(1.0, 1.0, &self.line_svg(text, 0.0, 0.0, 0.0));
-        let tree = parse(&svg)?;
+        let tree = parse(&svg, &self.db)?;
         Ok(tree.root().abs_stroke_bounding_box().right().max(0.0) as f64)
     }
 
     /// Ascent and line advance in pixels, from the font's own metrics.
     fn metrics(&self) -> (f64, f64) {
         use skrifa::MetadataProvider as _;
-        let db = fonts();
+        let db = &self.db;
         let size = self.style.size as f32;
         let query = usvg::fontdb::Query {
             families: &[usvg::fontdb::Family::Name(self.family)],
@@ -273,9 +312,9 @@ fn document(w: f64, h: f64, body: &str) -> String {
     format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\">{body}</svg>")
 }
 
-fn parse(svg: &str) -> Result<usvg::Tree> {
+fn parse(svg: &str, db: &Arc<usvg::fontdb::Database>) -> Result<usvg::Tree> {
     let opt = usvg::Options {
-        fontdb: fonts(),
+        fontdb: db.clone(),
         font_family: FALLBACK.to_owned(),
         ..usvg::Options::default()
     };
@@ -338,10 +377,15 @@ pub fn render(
     paint: &TextPaint,
     limits: &EngineLimits,
 ) -> Result<Raster> {
+    let (family, db) = match &paint.font {
+        Some(file) => (CUSTOM_FAMILY, with_custom_font(file)?),
+        None => (resolve_family(&style.family)?, fonts()),
+    };
     let face = Face {
-        family: resolve_family(&style.family)?,
+        family,
         style,
         paint,
+        db,
     };
     let (ascent, mut advance) = face.metrics();
     advance += style.line_spacing.unwrap_or(0.0);
@@ -387,7 +431,7 @@ pub fn render(
         let y = pad + ascent + i as f64 * advance;
         body += &face.line_svg(line, x, y, spacing);
     }
-    let tree = parse(&document(w, h, &body))?;
+    let tree = parse(&document(w, h, &body), &face.db)?;
     let mut pixmap = tiny_skia::Pixmap::new(w as u32, h as u32)
         .ok_or_else(|| EngineError::Internal("text canvas".into()))?;
     resvg::render(
@@ -572,5 +616,29 @@ mod tests {
         };
         let e = render(&style("Roboto_500"), "Hello world", &black(), &limits).unwrap_err();
         assert!(matches!(e, EngineError::TooLarge(_)), "{e}");
+    }
+
+    #[test]
+    fn a_font_file_draws_like_the_bundled_family_it_holds() {
+        let st = style("fonts:Brand-Bold.ttf_40");
+        assert_eq!(st.font_asset().as_deref(), Some("fonts/Brand-Bold.ttf"));
+        let mut paint = black();
+        paint.font = Some(bytes::Bytes::from_static(include_bytes!(
+            "../fonts/Roboto-Bold.ttf"
+        )));
+        let custom = render(&st, "Hello", &paint, &EngineLimits::default()).unwrap();
+        let bundled = draw("Roboto_40_bold", "Hello", &black());
+        assert_eq!(
+            (custom.width, custom.height),
+            (bundled.width, bundled.height)
+        );
+        assert_eq!(custom.data, bundled.data);
+        // Not a font: a 400, never a panic.
+        paint.font = Some(bytes::Bytes::from_static(b"definitely not a font"));
+        let e = render(&st, "Hello", &paint, &EngineLimits::default()).unwrap_err();
+        assert!(matches!(e, EngineError::BadRequest(_)), "{e}");
+        // Without its file the name is an unknown family.
+        let e = render(&st, "Hello", &black(), &EngineLimits::default()).unwrap_err();
+        assert!(e.to_string().contains("Unknown font family"), "{e}");
     }
 }

@@ -1,7 +1,7 @@
 //! What a chain's layers name, read before a render: stored images at
 //! their current version, remote images through the fetcher (the same
-//! SSRF rules and byte limit as remote uploads), and the text styles of
-//! `text` images.
+//! SSRF rules and byte limit as remote uploads), the text styles of
+//! `text` images, and font files uploaded as raw assets.
 
 use nubo_blob::BlobKey;
 use nubo_catalog::{Asset, AssetLocator, AssetScope};
@@ -46,14 +46,52 @@ impl Service {
                     let image = self.layer_fetch(url).await?;
                     inputs.add_image(source, image);
                 }
-                LayerSource::Text {
-                    style: TextStyleRef::Stored(id),
-                    ..
-                } => inputs.add_style(id, self.text_style(cloud, id).await?),
-                LayerSource::Text { .. } => {}
+                LayerSource::Text { style, .. } => {
+                    let style = match style {
+                        TextStyleRef::Stored(id) => {
+                            let stored = self.text_style(cloud, id).await?;
+                            inputs.add_style(id, stored.clone());
+                            stored
+                        }
+                        TextStyleRef::Inline(s) => s.clone(),
+                    };
+                    if let Some(id) = style.font_asset() {
+                        if seen.insert(format!("font:{id}")) {
+                            inputs.add_font(&id, self.font_file(cloud, &id).await?);
+                        }
+                    }
+                }
             }
         }
         Ok(inputs)
+    }
+
+    /// A font file a text style names: a raw asset, uploaded (public) or
+    /// authenticated, at most [`nubo_engine::text::MAX_FONT_BYTES`].
+    pub(crate) async fn font_file(&self, cloud: &CloudName, id: &str) -> Result<bytes::Bytes> {
+        let not_found = || ServiceError::InvalidParam(format!("Font {id} not found"));
+        let public_id = PublicId::parse(id).map_err(|_| not_found())?;
+        for delivery_type in [DeliveryType::Upload, DeliveryType::Authenticated] {
+            let loc = AssetLocator {
+                scope: AssetScope {
+                    cloud: cloud.clone(),
+                    resource_type: ResourceType::Raw,
+                    delivery_type,
+                },
+                public_id: public_id.clone(),
+            };
+            let Some(asset) = self.catalog.asset(&loc).await? else {
+                continue;
+            };
+            if asset.bytes as usize > nubo_engine::text::MAX_FONT_BYTES {
+                return Err(ServiceError::InvalidParam(format!(
+                    "Font {id} is larger than {} bytes",
+                    nubo_engine::text::MAX_FONT_BYTES
+                )));
+            }
+            return self.read_blob(&BlobKey::parse(&asset.blob_key)?).await;
+        }
+        Err(not_found())
     }
 
     async fn layer_asset(&self, cloud: &CloudName, a: &AssetRef) -> Result<LayerImage> {

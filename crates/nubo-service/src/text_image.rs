@@ -27,7 +27,14 @@ fn style_of(p: &Params) -> Result<TextStyle> {
         Some(v) => v.trim().parse::<u32>().map_err(|_| bad("font_size", v))?,
         None => DEFAULT_SIZE,
     };
-    let mut words = vec![family.replace(['_', ':'], " "), size.to_string()];
+    let lower = family.to_ascii_lowercase();
+    let family = if lower.ends_with(".ttf") || lower.ends_with(".otf") {
+        // A font file, by public id: folders as the layer syntax writes them.
+        family.replace('/', ":")
+    } else {
+        family.replace(['_', ':'], " ")
+    };
+    let mut words = vec![family, size.to_string()];
     for key in [
         "font_weight",
         "font_style",
@@ -78,6 +85,9 @@ impl Service {
         let style = style_of(p)?;
         let mut paint = TextPaint::new(color(p, "font_color")?.unwrap_or(Color::BLACK));
         paint.background = color(p, "background")?;
+        if let Some(id) = style.font_asset() {
+            paint.font = Some(self.font_file(&req.cloud, &id).await?);
+        }
         let opacity = match p.get("opacity").filter(|v| !v.is_empty()) {
             Some(v) => v
                 .trim()

@@ -213,10 +213,29 @@ fn parse_fetch(rest: &[&str], whole: &str) -> Result<LayerSource> {
 }
 
 fn parse_text(rest: &[&str], whole: &str) -> Result<LayerSource> {
-    // `text:<style>:<text>`; the text may hold more colons.
-    let Some((style, text)) = rest.split_first().filter(|(_, t)| !t.is_empty()) else {
+    // `text:<style>:<text>`; the text may hold more colons, and so may a
+    // font file's public id (`text:fonts:Brand.ttf_40:Hi`).
+    let inline_first = rest.first().is_some_and(|s| {
+        s.split('_')
+            .nth(1)
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+    });
+    let font_at = rest.iter().position(|seg| {
+        let lower = seg.to_ascii_lowercase();
+        lower.contains(".ttf_") || lower.contains(".otf_")
+    });
+    let split = match font_at {
+        Some(i) if !inline_first && i + 1 < rest.len() => i,
+        _ => 0,
+    };
+    let (Some(style), Some(text)) = (rest.get(..=split), rest.get(split + 1..)) else {
         return Err(invalid("text layer (l_text:<font>_<size>:<text>)", whole));
     };
+    if text.is_empty() {
+        return Err(invalid("text layer (l_text:<font>_<size>:<text>)", whole));
+    }
+    let style = style.join(":");
+    let style = style.as_str();
     let text = decode_once("text layer", &decode_once("text layer", &text.join(":"))?)?;
     if text.is_empty() || text.len() > MAX_TEXT_BYTES {
         return Err(invalid("text layer", whole));
@@ -234,6 +253,11 @@ fn parse_text(rest: &[&str], whole: &str) -> Result<LayerSource> {
 }
 
 impl TextStyle {
+    /// The raw asset holding the font, when the family names a font file.
+    pub fn font_asset(&self) -> Option<String> {
+        font_file(&self.family)
+    }
+
     /// A style with every optional part at its default.
     pub fn new(family: &str, size: u32) -> TextStyle {
         TextStyle {
@@ -306,12 +330,25 @@ impl TextStyle {
 }
 
 /// Letters, digits, spaces and hyphens: every font name we bundle, and
-/// nothing that could break out of the SVG we build.
+/// nothing that could break out of the SVG we build; or a font file.
 fn valid_family(f: &str) -> bool {
     !f.is_empty()
         && f.len() <= 100
-        && f.chars()
+        && (f
+            .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+            || font_file(f).is_some())
+}
+
+/// `fonts:Brand-Bold.ttf`: a TrueType or OpenType font uploaded as a raw
+/// asset, named by its public id (`:` for `/`, as layers name assets).
+fn font_file(f: &str) -> Option<String> {
+    let lower = f.to_ascii_lowercase();
+    let named = lower.ends_with(".ttf") || lower.ends_with(".otf");
+    let plain = f
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '.'));
+    (named && plain && !f.starts_with(['.', ':'])).then(|| f.replace(':', "/"))
 }
 
 impl fmt::Display for TextStyle {

@@ -446,3 +446,38 @@ fn layer_flags_belong_to_layers() {
         assert!(e.contains(needle), "{bad}: {e}");
     }
 }
+
+#[test]
+fn text_layers_name_font_files_by_public_id() {
+    let text_of = |t: &str| {
+        let parsed = Transformation::parse(t).unwrap_or_else(|e| panic!("{t}: {e}"));
+        assert_eq!(
+            Transformation::parse(&parsed.to_string()).unwrap(),
+            parsed,
+            "{t}"
+        );
+        match &parsed.components[0].layer.as_ref().unwrap().source {
+            crate::LayerSource::Text {
+                style: crate::layer::TextStyleRef::Inline(s),
+                text,
+            } => (s.font_asset(), text.clone()),
+            other => panic!("{t}: {other:?}"),
+        }
+    };
+    assert_eq!(
+        text_of("l_text:fonts:Brand-Bold.ttf_40:Hi:there"),
+        (Some("fonts/Brand-Bold.ttf".into()), "Hi:there".into())
+    );
+    assert_eq!(
+        text_of("l_text:Brand.OTF_12_bold:x"),
+        (Some("Brand.OTF".into()), "x".into())
+    );
+    // A text that mentions a font file is still text.
+    assert_eq!(
+        text_of("l_text:Arial_20:see%20a.ttf_1:now"),
+        (None, "see a.ttf_1:now".into())
+    );
+    for bad in ["l_text:fonts:Br%22and.ttf_40:x", "l_text:.ttf_40:x"] {
+        assert!(Transformation::parse(bad).is_err(), "{bad}");
+    }
+}

@@ -1,6 +1,7 @@
 """Layers built by the Python SDK's `overlay` / `underlay` options and the
 `text` method, fetched from Nubo."""
 import base64
+import os
 import io
 
 import cloudinary.api as api
@@ -168,3 +169,20 @@ def test_text_layers_with_variables_from_sdk_options():
     assert "/$label_!Sale now!/l_text:Arial_40:$(label)/" in url
     written = png({"overlay": {"font_family": "Arial", "font_size": 40, "text": "Sale now"}})[1]
     assert image(via_var).tobytes() == image(written).tobytes()
+
+
+def test_custom_fonts_uploaded_as_raw_assets():
+    font = os.path.join(os.path.dirname(__file__), "../../../crates/nubo-engine/fonts/Roboto-Bold.ttf")
+    r = up.upload(font, public_id="py/fonts/Brand-Bold.ttf", resource_type="raw", overwrite=True)
+    assert r["resource_type"] == "raw"
+
+    def png(overlay):
+        url = u.cloudinary_url("py/layers/base", format="png", transformation=[
+            {"width": 300, "crop": "scale"}, {"overlay": overlay}])[0]
+        status, headers, body = get(url)
+        assert status == 200, headers.get("X-Cld-Error")
+        return url, image(body)
+    url, custom = png({"font_family": "py:fonts:Brand-Bold.ttf", "font_size": 40, "text": "Hi"})
+    assert "/l_text:py:fonts:Brand-Bold.ttf_40:Hi/" in url
+    bundled = png({"font_family": "Roboto", "font_size": 40, "font_weight": "bold", "text": "Hi"})[1]
+    assert custom.tobytes() == bundled.tobytes()

@@ -250,3 +250,70 @@ async fn fetch_layers_follow_the_ssrf_rules() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.error_message());
     assert_eq!(red_box(&rgba(&r.body)), Some((0, 0, 29, 29)));
 }
+
+/// Custom fonts: a TrueType file uploaded as a raw asset draws text layers
+/// and `text` images that name it.
+#[tokio::test]
+async fn text_in_a_font_uploaded_as_a_raw_asset() {
+    let app = TestApp::new().await;
+    app.upload_fixture("photo", "photo.jpg", &[]).await;
+    let font = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../nubo-engine/fonts/Roboto-Bold.ttf"
+    ))
+    .unwrap();
+    for (id, kind) in [
+        ("fonts/Brand-Bold.ttf", "upload"),
+        ("fonts/Secret.ttf", "authenticated"),
+    ] {
+        let r = app
+            .call(
+                "raw/upload",
+                &[("public_id", id), ("type", kind)],
+                Some(("f.ttf", &font)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.error_message());
+    }
+    let url = |t: &str| format!("/demo/image/upload/c_scale,w_400/{t}/photo.png");
+    let custom = app.get(&url("l_text:fonts:Brand-Bold.ttf_40:Hello")).await;
+    assert_eq!(custom.status, StatusCode::OK, "{}", custom.error_message());
+    let bundled = app.get(&url("l_text:Roboto_40_bold:Hello")).await;
+    assert_eq!(rgba(&custom.body), rgba(&bundled.body));
+    let secret = app.get(&url("l_text:fonts:Secret.ttf_40:Hello")).await;
+    assert_eq!(rgba(&secret.body), rgba(&bundled.body));
+    let missing = app.get(&url("l_text:fonts:Nope.ttf_40:Hello")).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert!(missing
+        .error_message()
+        .contains("Font fonts/Nope.ttf not found"));
+    // Something that is not a font: a 400 that says so.
+    let r = app
+        .call(
+            "raw/upload",
+            &[("public_id", "fonts/Junk.ttf")],
+            Some(("j.ttf", b"junk")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let junk = app.get(&url("l_text:fonts:Junk.ttf_40:Hello")).await;
+    assert_eq!(junk.status, StatusCode::BAD_REQUEST);
+    assert!(
+        junk.error_message().contains("could not be read"),
+        "{}",
+        junk.error_message()
+    );
+    // The text method takes the same names.
+    let r = app
+        .call(
+            "image/text",
+            &[
+                ("text", "Hi"),
+                ("font_family", "fonts:Brand-Bold.ttf"),
+                ("font_size", "30"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.error_message());
+}
