@@ -3,7 +3,6 @@
 //! (the layer itself is warped and speckled before it is drawn).
 
 use nubo_transform::geometry::place::Spot;
-
 use nubo_transform::Size;
 
 use crate::geometry_ops::bilinear;

@@ -32,9 +32,13 @@ pub(crate) struct Flow {
     /// Per open block: whether the enclosing code runs, and whether this
     /// branch does.
     blocks: Vec<(bool, bool)>,
-    vars: HashMap<String, f64>,
-    /// Variables holding `!text!`.
-    texts: HashMap<String, String>,
+    vars: HashMap<String, Var>,
+}
+
+/// A variable's value: a number, or text (`$name_!text!`).
+enum Var {
+    Num(f64),
+    Text(String),
 }
 
 impl Flow {
@@ -83,29 +87,16 @@ impl Flow {
             }
         }
         for (name, value) in &c.variables {
-            match value {
+            let var = match value {
+                VarValue::Text(t) => Var::Text(t.clone()),
                 // A lone context or metadata value that is not a number is
                 // text (`$label_ctx:!label!`, for `l_text:…:$(label)`).
-                VarValue::Expr(e) if e.rest.is_empty() && facts.asset.number(&e.first).is_err() => {
-                    if let Some(t) = facts.asset.text(&e.first) {
-                        self.vars.remove(name);
-                        self.texts.insert(name.clone(), t);
-                    } else {
-                        let v = e.eval(&mut |a| self.read(a, facts)).map_err(bad)?;
-                        self.texts.remove(name);
-                        self.vars.insert(name.clone(), v);
-                    }
-                }
-                VarValue::Expr(e) => {
-                    let v = e.eval(&mut |a| self.read(a, facts)).map_err(bad)?;
-                    self.texts.remove(name);
-                    self.vars.insert(name.clone(), v);
-                }
-                VarValue::Text(t) => {
-                    self.vars.remove(name);
-                    self.texts.insert(name.clone(), t.clone());
-                }
-            }
+                VarValue::Expr(e) => match lone_text(e, facts.asset) {
+                    Some(t) => Var::Text(t),
+                    None => Var::Num(e.eval(&mut |a| self.read(a, facts)).map_err(bad)?),
+                },
+            };
+            self.vars.insert(name.clone(), var);
         }
         let resolved = c
             .resolve(&mut |a| self.read(a, facts))
@@ -126,14 +117,14 @@ impl Flow {
                 return Ok(out);
             };
             let name = &after[..end];
-            match (self.texts.get(name), self.vars.get(name)) {
-                (Some(t), _) => out.push_str(t),
-                (None, Some(n)) => out.push_str(&format!("{n}")),
-                (None, None) if nubo_transform::expr::valid_variable(name) => {
+            match self.vars.get(name) {
+                Some(Var::Text(t)) => out.push_str(t),
+                Some(Var::Num(n)) => out.push_str(&format!("{n}")),
+                None if nubo_transform::expr::valid_variable(name) => {
                     return Err(bad(EvalError::UndefinedVariable(name.to_owned())))
                 }
                 // Not a variable's name: the text as written.
-                (None, None) => out.push_str(&rest[at..at + 2 + end + 1]),
+                None => out.push_str(&rest[at..at + 2 + end + 1]),
             }
             rest = &after[end + 1..];
         }
@@ -144,10 +135,10 @@ impl Flow {
     fn read(&self, a: &Atom, facts: &mut Facts) -> std::result::Result<f64, EvalError> {
         Ok(match a {
             Atom::Num(n) => *n,
-            Atom::Var(v) => match (self.vars.get(v), self.texts.get(v)) {
-                (Some(n), _) => *n,
-                (None, Some(_)) => return Err(EvalError::NotANumber(format!("${v}"))),
-                (None, None) => return Err(EvalError::UndefinedVariable(v.clone())),
+            Atom::Var(v) => match self.vars.get(v) {
+                Some(Var::Num(n)) => *n,
+                Some(Var::Text(_)) => return Err(EvalError::NotANumber(format!("${v}"))),
+                None => return Err(EvalError::UndefinedVariable(v.clone())),
             },
             Atom::Context(_) | Atom::Metadata(_) => facts.asset.number(a)?,
             Atom::Operand(o) => match o {
@@ -166,6 +157,15 @@ impl Flow {
     }
 }
 
+/// The text of an expression that is one `ctx:`/`md:` atom whose value is
+/// not a number.
+fn lone_text(e: &nubo_transform::expr::Expr, asset: &AssetData) -> Option<String> {
+    if !e.rest.is_empty() || asset.number(&e.first).is_ok() {
+        return None;
+    }
+    asset.text(&e.first)
+}
+
 /// A condition's view of the flow and the image.
 struct Reader<'f, 'a> {
     flow: &'f Flow,
@@ -179,7 +179,10 @@ impl Env for Reader<'_, '_> {
 
     fn text(&mut self, a: &Atom) -> Option<String> {
         match a {
-            Atom::Var(v) => self.flow.texts.get(v).cloned(),
+            Atom::Var(v) => match self.flow.vars.get(v) {
+                Some(Var::Text(t)) => Some(t.clone()),
+                _ => None,
+            },
             _ => self.facts.asset.text(a),
         }
     }

@@ -130,8 +130,8 @@ pub(crate) enum Source<'a> {
     Text {
         style: &'a TextStyle,
         text: std::borrow::Cow<'a, str>,
-        /// The style's font file, when it names one.
-        font: Option<&'a bytes::Bytes>,
+        /// The style's font file, parsed, when it names one.
+        font: Option<text::CustomFont>,
     },
 }
 
@@ -153,13 +153,15 @@ impl<'a> Source<'a> {
                         EngineError::BadRequest(format!("Text style {id} not found"))
                     })?,
                 };
-                let font =
-                    match style.font_asset() {
-                        Some(id) => Some(inputs.fonts.get(&id).ok_or_else(|| {
+                let font = match style.font_asset() {
+                    Some(id) => {
+                        let file = inputs.fonts.get(&id).ok_or_else(|| {
                             EngineError::BadRequest(format!("Font {id} not found"))
-                        })?),
-                        None => None,
-                    };
+                        })?;
+                        Some(text::CustomFont::parse(file)?)
+                    }
+                    None => None,
+                };
                 Ok(Source::Text {
                     style,
                     text: text.as_str().into(),
@@ -203,7 +205,7 @@ pub(crate) fn prepare(
     Ok(match source {
         Source::Text { style, text, font } => {
             let mut paint = text_paint(style, &mut part);
-            paint.font = font.cloned();
+            paint.font = font.clone();
             Prepared {
                 picture: Picture::still(text::render(style, text, &paint, limits)?),
                 known: Known::new(&Coordinates::default()),

@@ -1,10 +1,10 @@
 //! Runs a resolved transformation on decoded pixels: decode once, apply
 //! each component in order, pick the output format, encode.
 
-use nubo_transform::expr::AssetData;
 use std::time::Instant;
 
 use nubo_core::Format;
+use nubo_transform::expr::AssetData;
 use nubo_transform::layer::{LayerGroup, Step};
 use nubo_transform::{
     layout_with, Angle, AutoFormat, AutoQuality, Background, Color, Component, Effect, Flag,
@@ -254,14 +254,13 @@ fn layer_step(
     flow: &mut Flow,
 ) -> Result<Picture> {
     let side = open.layer.as_ref().map_or(LayerSide::Over, |l| l.side);
-    let placement = match g.apply {
+    let mut placement = match g.apply {
         Some(a) => match resolve(cx, flow, a, &pic, None, known)? {
             Some(p) => p,
             None => return Ok(pic),
         },
         None => std::borrow::Cow::Borrowed(open),
     };
-    let mut placement = placement;
     if open.has_flag(&Flag::Cutter) && !placement.has_flag(&Flag::Cutter) {
         // Named on the layer, it still decides how the layer is placed.
         placement.to_mut().flags.push(Flag::Cutter);

@@ -145,7 +145,7 @@ pub struct TextPaint {
     /// Text taller than `max_height` is an error (`fl_text_disallow_overflow`).
     pub disallow_overflow: bool,
     /// The font file a style names (`fonts:Brand.ttf`), read by the caller.
-    pub font: Option<bytes::Bytes>,
+    pub font: Option<CustomFont>,
 }
 
 impl TextPaint {
@@ -179,31 +179,43 @@ const CUSTOM_FAMILY: &str = "Nubo Custom";
 /// Largest font file a style may name.
 pub const MAX_FONT_BYTES: usize = 10 << 20;
 
-/// The bundled fonts plus `file`, every face of it renamed to
-/// [`CUSTOM_FAMILY`] (weights and styles kept). The file is parsed by
-/// fontdb's ttf-parser, in Rust.
-fn with_custom_font(file: &[u8]) -> Result<Arc<usvg::fontdb::Database>> {
-    let bad = || EngineError::BadRequest("The font file could not be read".into());
-    if file.len() > MAX_FONT_BYTES {
-        return Err(EngineError::TooLarge(format!(
-            "Font files are limited to {MAX_FONT_BYTES} bytes"
-        )));
+/// A font file, parsed once however many texts it draws: the bundled
+/// fonts plus its faces, each renamed to [`CUSTOM_FAMILY`] (weights and
+/// styles kept).
+#[derive(Clone)]
+pub struct CustomFont(Arc<usvg::fontdb::Database>);
+
+impl std::fmt::Debug for CustomFont {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CustomFont")
     }
-    let mut db = (*fonts()).clone();
-    let ids = db.load_font_source(usvg::fontdb::Source::Binary(Arc::new(file.to_vec())));
-    if ids.is_empty() {
-        return Err(bad());
+}
+
+impl CustomFont {
+    /// Parses `file` with fontdb's ttf-parser, in Rust.
+    pub fn parse(file: &[u8]) -> Result<CustomFont> {
+        let bad = || EngineError::BadRequest("The font file could not be read".into());
+        if file.len() > MAX_FONT_BYTES {
+            return Err(EngineError::TooLarge(format!(
+                "Font files are limited to {MAX_FONT_BYTES} bytes"
+            )));
+        }
+        let mut db = (*fonts()).clone();
+        let ids = db.load_font_source(usvg::fontdb::Source::Binary(Arc::new(file.to_vec())));
+        if ids.is_empty() {
+            return Err(bad());
+        }
+        for id in ids {
+            let mut info = db.face(id).cloned().ok_or_else(bad)?;
+            db.remove_face(id);
+            info.families = vec![(
+                CUSTOM_FAMILY.to_owned(),
+                usvg::fontdb::Language::English_UnitedStates,
+            )];
+            db.push_face_info(info);
+        }
+        Ok(CustomFont(Arc::new(db)))
     }
-    for id in ids {
-        let mut info = db.face(id).cloned().ok_or_else(bad)?;
-        db.remove_face(id);
-        info.families = vec![(
-            CUSTOM_FAMILY.to_owned(),
-            usvg::fontdb::Language::English_UnitedStates,
-        )];
-        db.push_face_info(info);
-    }
-    Ok(Arc::new(db))
 }
 
 impl Face<'_> {
@@ -378,7 +390,7 @@ pub fn render(
     limits: &EngineLimits,
 ) -> Result<Raster> {
     let (family, db) = match &paint.font {
-        Some(file) => (CUSTOM_FAMILY, with_custom_font(file)?),
+        Some(font) => (CUSTOM_FAMILY, font.0.clone()),
         None => (resolve_family(&style.family)?, fonts()),
     };
     let face = Face {
@@ -623,9 +635,7 @@ mod tests {
         let st = style("fonts:Brand-Bold.ttf_40");
         assert_eq!(st.font_asset().as_deref(), Some("fonts/Brand-Bold.ttf"));
         let mut paint = black();
-        paint.font = Some(bytes::Bytes::from_static(include_bytes!(
-            "../fonts/Roboto-Bold.ttf"
-        )));
+        paint.font = Some(CustomFont::parse(include_bytes!("../fonts/Roboto-Bold.ttf")).unwrap());
         let custom = render(&st, "Hello", &paint, &EngineLimits::default()).unwrap();
         let bundled = draw("Roboto_40_bold", "Hello", &black());
         assert_eq!(
@@ -634,8 +644,7 @@ mod tests {
         );
         assert_eq!(custom.data, bundled.data);
         // Not a font: a 400, never a panic.
-        paint.font = Some(bytes::Bytes::from_static(b"definitely not a font"));
-        let e = render(&st, "Hello", &paint, &EngineLimits::default()).unwrap_err();
+        let e = CustomFont::parse(b"definitely not a font").unwrap_err();
         assert!(matches!(e, EngineError::BadRequest(_)), "{e}");
         // Without its file the name is an unknown family.
         let e = render(&st, "Hello", &black(), &EngineLimits::default()).unwrap_err();

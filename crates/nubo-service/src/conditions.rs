@@ -50,12 +50,13 @@ pub(crate) fn data_of(
     data
 }
 
-/// The derived-file key of `plan` for an asset with `data`.
-pub(crate) fn cache_key(plan: &Resolved, data: &AssetData) -> String {
-    if !plan.reads_asset() {
-        return plan.cache_key();
+/// The derived-file key of `plan`; with the asset's `data` when the plan
+/// reads it.
+pub(crate) fn cache_key(plan: &Resolved, data: Option<&AssetData>) -> String {
+    match data {
+        Some(d) if plan.reads_asset() => format!("{}{}", cache_key_prefix(plan), digest(d)),
+        _ => plan.cache_key(),
     }
-    format!("{}{}", cache_key_prefix(plan), digest(data))
 }
 
 /// What the keys of `plan`'s renderings share whatever the asset's data.
@@ -63,30 +64,34 @@ pub(crate) fn cache_key_prefix(plan: &Resolved) -> String {
     format!("{}|asset:", plan.cache_key())
 }
 
-/// A digest of the data, unambiguous whatever the strings hold: each part
-/// is length-prefixed.
+/// A digest of the data, unambiguous whatever the strings hold: each
+/// string is length-prefixed and each list count-prefixed.
 fn digest(data: &AssetData) -> String {
     let mut h = Sha256::new();
     let mut put = |s: &str| {
         h.update((s.len() as u64).to_le_bytes());
         h.update(s.as_bytes());
     };
-    put("tags");
+    put(&format!("tags {}", data.tags.len()));
     for t in &data.tags {
         put(t);
     }
-    put("context");
+    put(&format!("context {}", data.context.len()));
     for (k, v) in &data.context {
         put(k);
         put(v);
     }
-    put("metadata");
+    put(&format!("metadata {}", data.metadata.len()));
     for (k, v) in &data.metadata {
         put(k);
+        // Each value opens with its kind, so a text never reads as a set.
         match v {
-            MetaValue::Text(t) => put(t),
+            MetaValue::Text(t) => {
+                put("text");
+                put(t);
+            }
             MetaValue::Set(items) => {
-                put(&format!("set{}", items.len()));
+                put(&format!("set {}", items.len()));
                 for i in items {
                     put(i);
                 }
@@ -114,16 +119,19 @@ mod tests {
         let mut b = a.clone();
         b.tags.push("new".into());
         let plain = plan("w_10");
-        assert_eq!(cache_key(&plain, &a), cache_key(&plain, &b));
-        assert_eq!(cache_key(&plain, &a), plain.cache_key());
+        assert_eq!(cache_key(&plain, Some(&a)), cache_key(&plain, Some(&b)));
+        assert_eq!(cache_key(&plain, Some(&a)), plain.cache_key());
         let cond = plan("if_!sale!_in_tags/w_10/if_end");
-        assert_ne!(cache_key(&cond, &a), cache_key(&cond, &b));
-        assert_eq!(cache_key(&cond, &a), cache_key(&cond, &a.clone()));
+        assert_ne!(cache_key(&cond, Some(&a)), cache_key(&cond, Some(&b)));
+        assert_eq!(
+            cache_key(&cond, Some(&a)),
+            cache_key(&cond, Some(&a.clone()))
+        );
         let mut c = a.clone();
         c.metadata
             .insert("colors".into(), MetaValue::Set(vec!["red".into()]));
         let md = plan("if_!red!_in_md:!colors!/w_10/if_end");
-        assert_ne!(cache_key(&md, &a), cache_key(&md, &c));
+        assert_ne!(cache_key(&md, Some(&a)), cache_key(&md, Some(&c)));
         // Length prefixes keep ["ab"] and ["a", "b"] apart.
         let one = AssetData {
             tags: vec!["ab".into()],

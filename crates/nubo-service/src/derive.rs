@@ -63,8 +63,11 @@ impl From<EngineError> for ServiceError {
 impl Service {
     /// The derived file of `asset` for `plan`, rendering it if needed.
     pub(crate) async fn derived_file(&self, asset: &Asset, plan: &Resolved) -> Result<Derived> {
-        let data = crate::conditions::asset_data(asset);
-        let key = crate::conditions::cache_key(plan, &data);
+        // Only a plan that reads tags, context or metadata needs them.
+        let data = plan
+            .reads_asset()
+            .then(|| crate::conditions::asset_data(asset));
+        let key = crate::conditions::cache_key(plan, data.as_ref());
         if let Some(d) = self
             .catalog
             .derived(&asset.asset_id, asset.version, &key)
@@ -100,7 +103,7 @@ impl Service {
         asset: &Asset,
         plan: &Resolved,
         key: &str,
-        data: nubo_transform::expr::AssetData,
+        data: Option<nubo_transform::expr::AssetData>,
     ) -> Result<Derived> {
         // Another node may have finished while we waited for the flight.
         if let Some(d) = self
@@ -120,7 +123,7 @@ impl Service {
             .job(&asset.loc.scope.cloud, input_format, plan.clone())
             .await?;
         job.coordinates = crate::coordinates::of_asset(asset);
-        job.asset = data;
+        job.asset = data.unwrap_or_default();
         let started = std::time::Instant::now();
         let rendered = self.engine.render(original, job).await?;
         tracing::info!(

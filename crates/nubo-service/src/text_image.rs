@@ -27,12 +27,11 @@ fn style_of(p: &Params) -> Result<TextStyle> {
         Some(v) => v.trim().parse::<u32>().map_err(|_| bad("font_size", v))?,
         None => DEFAULT_SIZE,
     };
-    let lower = family.to_ascii_lowercase();
-    let family = if lower.ends_with(".ttf") || lower.ends_with(".otf") {
-        // A font file, by public id: folders as the layer syntax writes them.
-        family.replace('/', ":")
-    } else {
-        family.replace(['_', ':'], " ")
+    // A font file, by public id: folders as the layer syntax writes them.
+    let as_file = family.replace('/', ":");
+    let family = match nubo_transform::layer::font_file(&as_file) {
+        Some(_) => as_file,
+        None => family.replace(['_', ':'], " "),
     };
     let mut words = vec![family, size.to_string()];
     for key in [
@@ -86,7 +85,8 @@ impl Service {
         let mut paint = TextPaint::new(color(p, "font_color")?.unwrap_or(Color::BLACK));
         paint.background = color(p, "background")?;
         if let Some(id) = style.font_asset() {
-            paint.font = Some(self.font_file(&req.cloud, &id).await?);
+            let file = self.font_file(&req.cloud, &id).await?;
+            paint.font = Some(nubo_engine::text::CustomFont::parse(&file)?);
         }
         let opacity = match p.get("opacity").filter(|v| !v.is_empty()) {
             Some(v) => v

@@ -162,10 +162,7 @@ fn atom(tok: &str, whole: &str) -> Result<Atom> {
             "The {tok} operand in expressions"
         )));
     }
-    match tok.parse::<f64>() {
-        Ok(n) if n.is_finite() && !tok.contains(['e', 'E', 'i', 'I', 'n', 'N']) => Ok(Atom::Num(n)),
-        _ => Err(bad(whole)),
-    }
+    number_of(tok).map(Atom::Num).ok_or_else(|| bad(whole))
 }
 
 /// Variable names: a letter, then letters and digits.
@@ -410,10 +407,7 @@ fn number_of(text: &str) -> Option<f64> {
 /// Conditions and values arrive percent-encoded once, as URL paths carry
 /// them (`!Sale%20now!`); they are read decoded.
 fn decode_once(text: &str) -> Result<String> {
-    percent_encoding::percent_decode_str(text)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| bad(text))
+    crate::layer::decode_once("expression", text)
 }
 
 /// What a quoted string escapes in the canonical form: what would end the

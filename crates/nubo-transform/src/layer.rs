@@ -134,7 +134,7 @@ const URL_PART: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b':');
 
-fn decode_once(what: &'static str, v: &str) -> Result<String> {
+pub(crate) fn decode_once(what: &'static str, v: &str) -> Result<String> {
     percent_decode_str(v)
         .decode_utf8()
         .map(|s| s.into_owned())
@@ -215,11 +215,7 @@ fn parse_fetch(rest: &[&str], whole: &str) -> Result<LayerSource> {
 fn parse_text(rest: &[&str], whole: &str) -> Result<LayerSource> {
     // `text:<style>:<text>`; the text may hold more colons, and so may a
     // font file's public id (`text:fonts:Brand.ttf_40:Hi`).
-    let inline_first = rest.first().is_some_and(|s| {
-        s.split('_')
-            .nth(1)
-            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
-    });
+    let inline_first = rest.first().is_some_and(|s| inline_style(s));
     let font_at = rest.iter().position(|seg| {
         let lower = seg.to_ascii_lowercase();
         lower.contains(".ttf_") || lower.contains(".otf_")
@@ -241,9 +237,7 @@ fn parse_text(rest: &[&str], whole: &str) -> Result<LayerSource> {
         return Err(invalid("text layer", whole));
     }
     let style = decode_once("text style", style)?;
-    let tokens: Vec<&str> = style.split('_').collect();
-    let inline = tokens.len() >= 2 && tokens[1].bytes().all(|b| b.is_ascii_digit());
-    let style = if inline {
+    let style = if inline_style(&style) {
         TextStyleRef::Inline(TextStyle::parse(&style)?)
     } else {
         PublicId::parse(&style.replace(':', "/")).map_err(|_| invalid("text style", &style))?;
@@ -340,9 +334,17 @@ fn valid_family(f: &str) -> bool {
             || font_file(f).is_some())
 }
 
+/// Whether a text layer's style is written out (`<family>_<size>…`) rather
+/// than the public id of a stored one.
+fn inline_style(s: &str) -> bool {
+    s.split('_')
+        .nth(1)
+        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// `fonts:Brand-Bold.ttf`: a TrueType or OpenType font uploaded as a raw
 /// asset, named by its public id (`:` for `/`, as layers name assets).
-fn font_file(f: &str) -> Option<String> {
+pub fn font_file(f: &str) -> Option<String> {
     let lower = f.to_ascii_lowercase();
     let named = lower.ends_with(".ttf") || lower.ends_with(".otf");
     let plain = f

@@ -6,7 +6,7 @@ use std::fmt;
 use nubo_core::Format;
 
 use crate::component::Component;
-use crate::error::{Result, TransformError};
+use crate::error::{invalid, Result, TransformError};
 use crate::flags::Flag;
 use crate::params::{Dpr, FormatChoice, Quality};
 
@@ -294,7 +294,7 @@ fn check_layers(components: &[Component]) -> Result<()> {
             }
         }
         if c.has_flag(&Flag::Cutter) && !places && c.layer.is_none() {
-            return Err(misplaced("fl_cutter outside a layer"));
+            return Err(invalid("flag", "fl_cutter outside a layer"));
         }
         let text = matches!(
             c.layer.as_ref().map(|l| &l.source),
@@ -302,18 +302,11 @@ fn check_layers(components: &[Component]) -> Result<()> {
         );
         for f in [Flag::TextNoTrim, Flag::TextDisallowOverflow] {
             if c.has_flag(&f) && !text {
-                return Err(misplaced(&format!("fl_{f} outside a text layer")));
+                return Err(invalid("flag", &format!("fl_{f} outside a text layer")));
             }
         }
     }
     Ok(())
-}
-
-fn misplaced(what: &str) -> TransformError {
-    TransformError::InvalidValue {
-        what: "flag",
-        value: what.to_owned(),
-    }
 }
 
 fn collect_placements<'a>(steps: &'a [crate::layer::Step<'a>], out: &mut Vec<&'a Component>) {
