@@ -74,7 +74,7 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         fs = files()
         nubo = {}
-        for job in ["qauto-ref", "fixed-jpg", "fixed-webp"] + ["qauto-" + f for f in FORMATS]:
+        for job in ["qauto-ref", "fixed-jpg", "fixed-webp", "fixed-avif"] + ["qauto-" + f for f in FORMATS]:
             res = subprocess.run([ENGINE, "run", job, d] + fs, check=True, capture_output=True,
                                  text=True, env=dict(os.environ, BENCH_VERBOSE="1"))
             for line in res.stderr.splitlines():

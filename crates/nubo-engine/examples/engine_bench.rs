@@ -33,6 +33,7 @@ fn job(name: &str) -> (String, Format) {
         // The same at a fixed quality: what the q_auto search costs.
         "fixed-jpg" => ("c_limit,h_1024,pg_1,q_80,w_1024", Format::Jpg),
         "fixed-webp" => ("c_limit,h_1024,pg_1,q_80,w_1024", Format::Webp),
+        "fixed-avif" => ("c_limit,h_1024,pg_1,q_78,w_1024", Format::Avif),
         other => panic!("unknown job {other}"),
     };
     (t.to_owned(), f)

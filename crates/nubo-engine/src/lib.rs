@@ -19,6 +19,7 @@
 //!   runtime) with a time budget and panic isolation.
 
 pub mod analysis;
+mod avif_trial;
 mod color;
 pub mod decode;
 mod displace;

@@ -142,8 +142,11 @@ pub fn render(
     let mut opts = encode_options(job, &pic);
     let mut chosen = None;
     if let Some(Quality::Auto(level)) = t.quality() {
-        if crate::qauto::measurable(opts.format) && !pic.is_animated() {
-            opts.thorough = true;
+        // An animation is measured on its first frame: AVIF keeps only
+        // that frame, and animated WebP encodes every frame at the quality
+        // found for it (with the quick method: there are many frames).
+        if crate::qauto::measurable(opts.format) {
+            opts.thorough = !pic.is_animated();
             let c = crate::qauto::choose(pic.first(), &opts, level, limits)?;
             opts.quality = c.quality;
             opts.chroma = c.chroma;
@@ -393,12 +396,11 @@ fn default_quality(f: Format) -> u8 {
     }
 }
 
-/// Per-level qualities where the search cannot measure: AVIF, which no
-/// memory-safe decoder reads back, and animations.
+/// Per-level qualities for encoders the search does not measure (GIF,
+/// PNG: they take no quality), and the starting point before it does.
 fn auto_quality(f: Format, level: AutoQuality) -> u8 {
     let (best, good, eco, low) = match f {
-        // Calibrated on the corpus at 1024 px (bench/qauto.sh notes): the
-        // mean SSIMULACRA2 of each lands on the level's target.
+        // The mean of q_auto's choices on the corpus at 1024 px.
         Format::Avif => (90, 78, 65, 50),
         _ => (90, 80, 70, 60),
     };

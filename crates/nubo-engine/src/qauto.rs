@@ -51,10 +51,11 @@ pub struct Choice {
     pub trials: u32,
 }
 
-/// Whether `q_auto` is measured for this encoder: it needs our own
-/// decoder to read the trial back.
+/// Whether `q_auto` is measured for this encoder: JPEG and WebP trials
+/// are read back by our own decoders, AVIF trials are the encoder's own
+/// reconstruction (`avif_trial`).
 pub fn measurable(format: Format) -> bool {
-    matches!(format, Format::Jpg | Format::Webp)
+    matches!(format, Format::Jpg | Format::Webp | Format::Avif)
 }
 
 /// Above this 4:2:0 quality a JPEG search tries 4:4:4 too: pictures with
@@ -110,6 +111,12 @@ struct Trial<'a> {
 
 impl Trial<'_> {
     fn score(&self, o: &EncodeOptions) -> Result<(f64, usize)> {
+        if o.format == Format::Avif {
+            let (bytes, back) =
+                crate::avif_trial::encode_and_reconstruct(self.original, o.quality, o.avif_speed)?;
+            let s = compute_frame_ssimulacra2(self.reference.clone(), frame(&back)).unwrap_or(0.0);
+            return Ok((s, bytes));
+        }
         let bytes = encode(&Picture::still(self.original.clone()), o)?;
         let back = decode(&bytes, &DecodeRequest::new(o.format), self.limits)?;
         let got = back.picture.first().flatten(o.background);
@@ -292,7 +299,7 @@ mod tests {
     #[test]
     fn the_choice_reaches_the_target_and_follows_the_level() {
         let limits = EngineLimits::default();
-        for format in [Format::Jpg, Format::Webp] {
+        for format in [Format::Jpg, Format::Webp, Format::Avif] {
             let opts = EncodeOptions::new(format);
             let r = photo();
             let c = choose(&r, &opts, AutoQuality::Good, &limits).unwrap();

@@ -308,3 +308,53 @@ fn shadows_and_outlines_grow_the_canvas_in_the_pipeline() {
     );
     assert!(matches!(huge, Err(EngineError::TooLarge(_))), "{huge:?}");
 }
+
+#[test]
+fn q_auto_measures_animations_and_avif() {
+    // An animation is measured on its first frame and stays animated;
+    // the levels order the qualities found.
+    let anim = fixture("anim.gif");
+    let quality = |t: &str, ext| {
+        let out = run(&anim, Format::Gif, t, Some(ext), "*/*").unwrap();
+        (
+            out.quality.expect("a lossy output reports its quality"),
+            out,
+        )
+    };
+    let (good, out) = quality("w_64,q_auto:good", Format::Webp);
+    let d = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&out.bytes)).unwrap();
+    assert!(d.has_animation());
+    let (low, _) = quality("w_64,q_auto:low", Format::Webp);
+    let (best, _) = quality("w_64,q_auto:best", Format::Webp);
+    assert!(
+        low <= good && good <= best && low < best,
+        "{low} {good} {best}"
+    );
+    // AVIF is searched too (on the encoder's reconstruction): one level
+    // gives flat colour a lower quality than a detailed photo.
+    let avif = |bytes: &[u8], input, t: &str| {
+        run(bytes, input, t, Some(Format::Avif), "*/*")
+            .unwrap()
+            .quality
+            .unwrap()
+    };
+    let photo = fixture("photo.jpg");
+    let (low, best) = (
+        avif(&photo, Format::Jpg, "w_200,q_auto:low"),
+        avif(&photo, Format::Jpg, "w_200,q_auto:best"),
+    );
+    assert!(low < best, "{low} {best}");
+    let smooth = image::RgbImage::from_fn(200, 150, |x, y| {
+        let inside = (50..150).contains(&x) && (40..110).contains(&y);
+        image::Rgb(if inside {
+            [30, 90, 200]
+        } else {
+            [240, 220, 180]
+        })
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    smooth.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let flat = avif(png.get_ref(), Format::Png, "w_200,q_auto:good");
+    let detailed = avif(&photo, Format::Jpg, "w_200,q_auto:good");
+    assert!(flat < detailed, "smooth {flat} vs photo {detailed}");
+}
