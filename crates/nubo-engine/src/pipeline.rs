@@ -7,8 +7,8 @@ use nubo_core::Format;
 use nubo_transform::expr::AssetData;
 use nubo_transform::layer::{LayerGroup, Step};
 use nubo_transform::{
-    layout_with, Angle, AutoFormat, AutoQuality, Background, Color, Component, Effect, Flag,
-    LayerSide, OutputTarget, Progressive, Quality, Resolved, Size, SizeRequest,
+    layout_with, Angle, AutoFormat, Background, Color, Component, Effect, Flag, LayerSide,
+    OutputTarget, Progressive, Quality, Resolved, Size, SizeRequest,
 };
 
 use crate::decode::{decode, DecodeRequest, Reduce};
@@ -375,7 +375,9 @@ fn encode_options(job: &Job, pic: &Picture) -> EncodeOptions {
     let mut o = EncodeOptions::new(format);
     let (quality, chroma) = match t.quality() {
         Some(Quality::Fixed { value, chroma }) => (value, chroma),
-        Some(Quality::Auto(level)) => (auto_quality(format, level), None),
+        // Replaced by the search for every lossy format; the others take
+        // no quality.
+        Some(Quality::Auto(_)) => (default_quality(format), None),
         None => (default_quality(format), None),
     };
     o.quality = quality;
@@ -393,22 +395,6 @@ fn default_quality(f: Format) -> u8 {
     match f {
         Format::Avif => 60,
         _ => 80,
-    }
-}
-
-/// Per-level qualities for encoders the search does not measure (GIF,
-/// PNG: they take no quality), and the starting point before it does.
-fn auto_quality(f: Format, level: AutoQuality) -> u8 {
-    let (best, good, eco, low) = match f {
-        // The mean of q_auto's choices on the corpus at 1024 px.
-        Format::Avif => (90, 78, 65, 50),
-        _ => (90, 80, 70, 60),
-    };
-    match level {
-        AutoQuality::Best => best,
-        AutoQuality::Good => good,
-        AutoQuality::Eco => eco,
-        AutoQuality::Low => low,
     }
 }
 

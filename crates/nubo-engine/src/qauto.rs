@@ -111,17 +111,15 @@ struct Trial<'a> {
 
 impl Trial<'_> {
     fn score(&self, o: &EncodeOptions) -> Result<(f64, usize)> {
-        if o.format == Format::Avif {
-            let (bytes, back) =
-                crate::avif_trial::encode_and_reconstruct(self.original, o.quality, o.avif_speed)?;
-            let s = compute_frame_ssimulacra2(self.reference.clone(), frame(&back)).unwrap_or(0.0);
-            return Ok((s, bytes));
-        }
-        let bytes = encode(&Picture::still(self.original.clone()), o)?;
-        let back = decode(&bytes, &DecodeRequest::new(o.format), self.limits)?;
-        let got = back.picture.first().flatten(o.background);
+        let (bytes, got) = if o.format == Format::Avif {
+            crate::avif_trial::encode_and_reconstruct(self.original, o.quality, o.avif_speed)?
+        } else {
+            let bytes = encode(&Picture::still(self.original.clone()), o)?;
+            let back = decode(&bytes, &DecodeRequest::new(o.format), self.limits)?;
+            (bytes.len(), back.picture.first().flatten(o.background))
+        };
         let s = compute_frame_ssimulacra2(self.reference.clone(), frame(&got)).unwrap_or(0.0);
-        Ok((s, bytes.len()))
+        Ok((s, bytes))
     }
 
     /// Finds the lowest quality that reaches `want` to within
