@@ -1,26 +1,48 @@
 //! Delivery: `GET|HEAD /{cloud}/{rt}/{type}/…` with ETag, Last-Modified,
 //! conditional requests (304) and single byte ranges (206).
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use nubo_blob::ByteRange;
-use nubo_core::CloudName;
-use nubo_service::deliver::{parse_delivery_url, ClientHints, Delivery};
+use nubo_service::deliver::{ClientHints, Delivery};
 
 use crate::{ApiError, AppState};
 
+// Named once: looking a header up by `&str` re-parses the name each time.
+static SEC_CH_DPR: header::HeaderName = header::HeaderName::from_static("sec-ch-dpr");
+static DPR: header::HeaderName = header::HeaderName::from_static("dpr");
+
+/// The router's fallback: every path that is not an API route.
 pub(crate) async fn deliver(
     State(state): State<AppState>,
     req: axum::extract::Request,
-) -> Result<Response, ApiError> {
-    // The request is borrowed whole, so its headers are not copied.
-    serve_delivery(&state, req.method(), req.uri(), req.headers())
+) -> Response {
+    answer(&state, &req.into_parts().0).await
+}
+
+/// Answers a request on a delivery path, errors included. A delivery has
+/// no body, so only the request head is kept (and borrowed, not copied).
+pub(crate) async fn answer(state: &AppState, req: &axum::http::request::Parts) -> Response {
+    if req.method != Method::GET && req.method != Method::HEAD {
+        return not_a_delivery(&req.uri).into_response();
+    }
+    serve_delivery(state, &req.method, &req.uri, &req.headers)
         .await
-        .map_err(ApiError::for_delivery)
+        .unwrap_or_else(|e| e.for_delivery().into_response())
+}
+
+/// Other methods on a delivery path (`/{cloud}/{anything}`) are not
+/// allowed; any other path does not exist.
+fn not_a_delivery(uri: &Uri) -> ApiError {
+    let path = uri.path().trim_start_matches('/');
+    match path.split_once('/') {
+        Some((cloud, rest)) if !cloud.is_empty() && !rest.is_empty() => {
+            ApiError::method_not_allowed("GET, HEAD")
+        }
+        _ => ApiError::not_found("Not found"),
+    }
 }
 
 async fn serve_delivery(
@@ -29,17 +51,12 @@ async fn serve_delivery(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let raw = uri.path().trim_start_matches('/');
-    let (cloud_raw, rest) = raw
-        .split_once('/')
-        .ok_or_else(|| ApiError::not_found("Not found"))?;
-    let cloud = CloudName::parse(cloud_raw).map_err(|_| ApiError::not_found("Not found"))?;
-    let url = parse_delivery_url(rest)?;
+    let path = uri.path().trim_start_matches('/');
     let hints = ClientHints::from_headers(
         header_str(headers, header::ACCEPT),
-        header_str(headers, "sec-ch-dpr").or_else(|| header_str(headers, "dpr")),
+        header_str(headers, &SEC_CH_DPR).or_else(|| header_str(headers, &DPR)),
     );
-    let d = state.service.deliver(&cloud, &url, &hints).await?;
+    let d = state.service.deliver(path, &hints).await?;
     send_delivery(state, &d, method, headers).await
 }
 
@@ -51,23 +68,23 @@ pub(crate) async fn send_delivery(
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let etag = format!("\"{}\"", d.etag);
-    let modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(d.modified).unwrap_or(0));
+    let text = d.header_text();
+    let etag = std::str::from_utf8(&text.etag).unwrap_or_default();
+    let modified = d.modified_at();
 
     let mut resp = Response::builder();
     let h = resp.headers_mut().expect("builder is fresh");
-    h.insert(header::ETAG, value(&etag));
-    h.insert(
-        header::LAST_MODIFIED,
-        value(&httpdate::fmt_http_date(modified)),
-    );
-    h.insert(header::CACHE_CONTROL, value(&d.cache_control));
+    // Sized for every header below, so the map never regrows.
+    *h = HeaderMap::with_capacity(16);
+    h.insert(header::ETAG, shared(&text.etag));
+    h.insert(header::LAST_MODIFIED, shared(&text.last_modified));
+    h.insert(header::CACHE_CONTROL, shared(&text.cache_control));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Some(v) = &d.vary {
-        h.insert(header::VARY, value(v));
+    if let Some(v) = &text.vary {
+        h.insert(header::VARY, shared(v));
     }
-    if let Some(v) = &d.disposition {
-        h.insert(header::CONTENT_DISPOSITION, value(v));
+    if let Some(v) = &text.disposition {
+        h.insert(header::CONTENT_DISPOSITION, shared(v));
     }
     crate::error::delivery_cors(h);
     h.insert(
@@ -80,14 +97,14 @@ pub(crate) async fn send_delivery(
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
     );
 
-    if not_modified(headers, &etag, modified) {
+    if not_modified(headers, etag, modified) {
         return Ok(resp
             .status(StatusCode::NOT_MODIFIED)
             .body(Body::empty())
             .expect("valid response"));
     }
     let total = u64::try_from(d.bytes).unwrap_or(0);
-    let range = match requested_range(headers, &etag, modified, total) {
+    let range = match requested_range(headers, etag, modified, total) {
         RangeRequest::Whole => None,
         RangeRequest::Part(r) => Some(r),
         RangeRequest::Unsatisfiable => {
@@ -109,14 +126,14 @@ async fn respond(
     head: bool,
 ) -> Result<Response, ApiError> {
     // A hot rendition is one buffer: sent as a full body, not a stream.
-    let (body, served, total) = match nubo_service::deliver::inline_part(d, range) {
+    let (body, served, total, whole_buffer) = match nubo_service::deliver::inline_part(d, range) {
         Some(part) => {
             let (bytes, r, total) = part?;
-            (Body::from(bytes), r, total)
+            (Body::from(bytes), r, total, true)
         }
         None => {
             let read = state.service.open_delivery(d, range).await?;
-            (Body::from_stream(read.body), read.range, read.total)
+            (Body::from_stream(read.body), read.range, read.total, false)
         }
     };
     let read = Served {
@@ -124,9 +141,12 @@ async fn respond(
         total,
     };
     let len = read.range.end - read.range.start;
-    resp = resp
-        .header(header::CONTENT_TYPE, &d.content_type)
-        .header(header::CONTENT_LENGTH, len);
+    resp = resp.header(header::CONTENT_TYPE, shared(&d.header_text().content_type));
+    if head || !whole_buffer {
+        // A full in-memory body gets its length from hyper, which writes
+        // it without allocating a header value.
+        resp = resp.header(header::CONTENT_LENGTH, len);
+    }
     if range.is_some() {
         resp = resp.status(StatusCode::PARTIAL_CONTENT).header(
             header::CONTENT_RANGE,
@@ -152,8 +172,9 @@ pub(crate) fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn value(s: &str) -> HeaderValue {
-    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
+/// A header value over shared bytes: checked, not copied.
+fn shared(b: &bytes::Bytes) -> HeaderValue {
+    HeaderValue::from_maybe_shared(b.clone()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since.
@@ -240,6 +261,7 @@ fn requested_range(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
 
     fn range(spec: &str) -> RangeRequest {
         let mut h = HeaderMap::new();

@@ -14,6 +14,8 @@ pub struct ApiError {
     pub delivery: bool,
     /// Admin errors carry the caller's rate-limit state.
     pub rate: Option<nubo_service::admin::RateStatus>,
+    /// A 405 names the methods the path takes (`Allow`).
+    pub allow: Option<&'static str>,
 }
 
 impl ApiError {
@@ -23,6 +25,7 @@ impl ApiError {
             message: message.into(),
             delivery: false,
             rate: None,
+            allow: None,
         }
     }
 
@@ -32,6 +35,16 @@ impl ApiError {
 
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        Self {
+            allow: Some(allow),
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("Method not allowed; use {allow}"),
+            )
+        }
     }
 
     pub fn for_delivery(mut self) -> Self {
@@ -62,6 +75,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": { "message": self.message } });
         let mut resp = (self.status, Json(body)).into_response();
+        if let Some(allow) = self.allow {
+            resp.headers_mut()
+                .insert(axum::http::header::ALLOW, HeaderValue::from_static(allow));
+        }
         if let Some(rate) = self.rate {
             crate::admin_api::rate_headers(resp.headers_mut(), rate);
         }

@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use axum::Router;
+use crate::App;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 /// requests in flight.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: App,
     header_timeout: Duration,
     drain: Duration,
     shutdown: impl Future<Output = ()>,
@@ -91,7 +91,7 @@ pub fn bind_shards(
 /// drained.
 pub async fn serve_sharded(
     listeners: Vec<std::net::TcpListener>,
-    app: Router,
+    app: App,
     header_timeout: Duration,
     drain: Duration,
     stop: tokio::sync::watch::Receiver<bool>,

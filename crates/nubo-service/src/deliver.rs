@@ -128,9 +128,44 @@ pub struct Delivery {
     blob: BlobKey,
     /// The bytes themselves, for small files kept in the delivery cache.
     inline: Option<bytes::Bytes>,
+    /// Formatted on first use; a hot entry then serves many requests.
+    header_text: std::sync::OnceLock<HeaderText>,
+}
+
+/// A delivery's response header values, formatted once and shared, so
+/// the edge sends them without formatting or copying per request.
+#[derive(Debug, Clone)]
+pub struct HeaderText {
+    /// The `ETag` value, quoted.
+    pub etag: bytes::Bytes,
+    pub last_modified: bytes::Bytes,
+    pub content_type: bytes::Bytes,
+    pub cache_control: bytes::Bytes,
+    pub vary: Option<bytes::Bytes>,
+    pub disposition: Option<bytes::Bytes>,
 }
 
 impl Delivery {
+    /// When the served bytes were made.
+    pub fn modified_at(&self) -> std::time::SystemTime {
+        std::time::UNIX_EPOCH
+            + std::time::Duration::from_secs(u64::try_from(self.modified).unwrap_or(0))
+    }
+
+    pub fn header_text(&self) -> &HeaderText {
+        self.header_text.get_or_init(|| {
+            let text = |s: &str| bytes::Bytes::copy_from_slice(s.as_bytes());
+            HeaderText {
+                etag: bytes::Bytes::from(format!("\"{}\"", self.etag)),
+                last_modified: bytes::Bytes::from(httpdate::fmt_http_date(self.modified_at())),
+                content_type: text(&self.content_type),
+                cache_control: text(&self.cache_control),
+                vary: self.vary.as_deref().map(text),
+                disposition: self.disposition.as_deref().map(text),
+            }
+        })
+    }
+
     pub(crate) fn inline_len(&self) -> usize {
         self.inline.as_ref().map_or(0, |b| b.len())
     }
@@ -147,41 +182,36 @@ impl Delivery {
             disposition: None,
             blob: BlobKey::new_generation(&"ab".repeat(32)),
             inline: Some(bytes::Bytes::from(vec![0u8; inline])),
+            header_text: Default::default(),
         }
     }
 }
 
 impl Service {
-    /// Resolves a delivery URL to the bytes the caller may read, rendering
+    /// Resolves a delivery path (`{cloud}/{rt}/{type}/…`, as requested,
+    /// still percent-encoded) to the bytes the caller may read, rendering
     /// a derived file when the URL asks for one.
     pub async fn deliver(
         &self,
-        cloud: &CloudName,
-        url: &DeliveryUrl,
+        path: &str,
         hints: &ClientHints,
     ) -> Result<std::sync::Arc<Delivery>> {
-        let key = format!(
-            "{cloud}/{}/{}/{}/{:?}/{}|{}{}|{:?}",
-            url.resource_type.as_str(),
-            url.delivery_type.as_str(),
-            url.signature.as_deref().unwrap_or(""),
-            url.version,
-            url.signed_text,
-            u8::from(hints.accepts_avif),
-            u8::from(hints.accepts_webp),
-            hints.dpr.map(f64::ceil),
-        );
-        if let Some(d) = self.hot.get(&key) {
+        if let Some(d) = self.hot.get(path, hints) {
             return Ok(d);
         }
+        let not_found = || ServiceError::NotFound(path.to_owned());
+        let (cloud, rest) = path.split_once('/').ok_or_else(not_found)?;
+        let cloud = CloudName::parse(cloud).map_err(|_| not_found())?;
+        let url = parse_delivery_url(rest)?;
         let generation = self.hot.generation();
-        let mut d = self.resolve_delivery(cloud, url, hints).await?;
+        let mut d = self.resolve_delivery(&cloud, &url, hints).await?;
         if d.bytes <= crate::hot::INLINE_MAX as i64 {
             // Small files are served from memory while the entry lives.
             d.inline = self.read_blob(&d.blob).await.ok();
         }
         let d = std::sync::Arc::new(d);
-        self.hot.put(key, generation, std::sync::Arc::clone(&d));
+        self.hot
+            .put(path, hints, generation, std::sync::Arc::clone(&d));
         Ok(d)
     }
 
@@ -451,6 +481,7 @@ fn derived_delivery(
         disposition,
         blob,
         inline: None,
+        header_text: Default::default(),
     })
 }
 
@@ -484,6 +515,7 @@ fn original_delivery(
         disposition,
         blob: BlobKey::parse(&asset.blob_key)?,
         inline: None,
+        header_text: Default::default(),
     })
 }
 
@@ -501,6 +533,7 @@ pub(crate) fn private_derived(d: Derived, disposition: Option<String>) -> Result
         disposition,
         blob,
         inline: None,
+        header_text: Default::default(),
     })
 }
 

@@ -149,18 +149,19 @@ pub struct ClientHints {
 impl ClientHints {
     /// Reads an `Accept` header value and a DPR header value.
     pub fn from_headers(accept: Option<&str>, dpr: Option<&str>) -> ClientHints {
-        let accept = accept.unwrap_or("").to_ascii_lowercase();
+        let accept = accept.unwrap_or("");
         let has = |mime: &str| {
             accept.split(',').any(|part| {
                 let mut fields = part.split(';');
                 let m = fields.next().unwrap_or("").trim();
                 let q_zero = fields.any(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
+                    let p = p.trim();
+                    p.strip_prefix("q=")
+                        .or_else(|| p.strip_prefix("Q="))
                         .and_then(|q| q.trim().parse::<f64>().ok())
                         .is_some_and(|q| q <= 0.0)
                 });
-                m == mime && !q_zero
+                m.eq_ignore_ascii_case(mime) && !q_zero
             })
         };
         ClientHints {

@@ -344,6 +344,15 @@ fn auto_format_follows_accept() {
         r("image/avif;q=0,image/webp").target,
         OutputTarget::Auto(AutoFormat::Webp)
     );
+    // Media types are case-insensitive (RFC 9110 §8.3.1).
+    assert_eq!(
+        r("Image/WebP;Q=0.8").target,
+        OutputTarget::Auto(AutoFormat::Webp)
+    );
+    assert_eq!(
+        r("IMAGE/AVIF; Q=0, image/webp").target,
+        OutputTarget::Auto(AutoFormat::Webp)
+    );
     assert_eq!(r("*/*").target, OutputTarget::Auto(AutoFormat::Legacy));
     assert!(r("*/*").vary.accept);
     let plain = Transformation::parse("w_10").unwrap();

@@ -508,7 +508,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listeners = nubo_http::serve::bind_shards(settings.listen, shards.max(1))
         .with_context(|| format!("binding {}", settings.listen))?;
     let bound = listeners[0].local_addr()?;
-    let app = nubo_http::router(
+    let app = nubo_http::App::new(
         service.clone(),
         nubo_http::HttpSettings {
             cors_origins: settings.cors_origins.clone(),

@@ -44,6 +44,10 @@ def test_cloudinary_url_renders_then_serves_from_cache():
     assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
     status, again, body2 = get(url)
     assert (status, body2, again["ETag"]) == (200, body, headers["ETag"])
+    # The second answer comes from the in-memory delivery cache, whose
+    # preformatted headers must match the first answer's.
+    assert again["Last-Modified"] == headers["Last-Modified"]
+    assert again["Content-Length"] == str(len(body)) == headers["Content-Length"]
 
 
 def test_chained_transformations_and_image_tags():

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use axum::Router;
 use http_body_util::BodyExt;
 use nubo_blob::FsBlobStore;
 use nubo_catalog::SqlCatalog;
@@ -30,7 +29,7 @@ pub fn fixture_path(name: &str) -> PathBuf {
 }
 
 pub struct TestApp {
-    pub router: Router,
+    pub router: nubo_http::App,
     pub service: Service,
     pub dir: tempfile::TempDir,
 }
@@ -100,7 +99,7 @@ impl TestApp {
         service.bootstrap(&boot).await.unwrap();
         let worker = service.clone();
         tokio::spawn(async move { worker.run_jobs(std::future::pending::<()>()).await });
-        let router = nubo_http::router(
+        let router = nubo_http::App::new(
             service.clone(),
             nubo_http::HttpSettings {
                 cors_origins: vec!["*".into()],

@@ -94,6 +94,19 @@ async fn missing_assets_and_transformations_explain_themselves() {
         app.get("/nocloud/image/upload/a.jpg").await.status,
         StatusCode::NOT_FOUND
     );
+    // Delivery paths take GET and HEAD only; other paths do not exist.
+    let post = Request::post("/demo/image/upload/v1/nothing.jpg")
+        .body(Body::empty())
+        .unwrap();
+    let r = app.send(post).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers["allow"], "GET, HEAD");
+    assert!(r.json()["error"]["message"].is_string());
+    for path in ["/", "/demo", "/demo/"] {
+        let r = app.get(path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(r.json()["error"]["message"].is_string(), "{path}");
+    }
     app.call(
         "image/upload",
         &[("public_id", "s")],
