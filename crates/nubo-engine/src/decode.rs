@@ -48,17 +48,24 @@ impl Reduce {
     /// rule, which leaves at least a factor of two to the Lanczos resampler
     /// so that the block-averaged pixels do not show.
     pub fn denominator(&self, size: Size) -> u32 {
-        let req = SizeRequest::from_component(&self.component, size, self.component.dpr_factor());
-        let l = layout(&req, size);
-        let Some(to) = l.resize else { return 1 };
-        let (cw, ch) = l.crop.map_or((size.w, size.h), |k| (k.w, k.h));
-        let shrink = (cw as f64 / to.w.max(1) as f64).min(ch as f64 / to.h.max(1) as f64);
-        match shrink {
+        match self.shrink(size) {
             s if s >= 16.0 => 8,
             s if s >= 8.0 => 4,
             s if s >= 4.0 => 2,
             _ => 1,
         }
+    }
+
+    /// How many times smaller the first step makes an upright image of
+    /// `size` (the lesser of the two axes; 1 when it does not shrink).
+    pub fn shrink(&self, size: Size) -> f64 {
+        let req = SizeRequest::from_component(&self.component, size, self.component.dpr_factor());
+        let l = layout(&req, size);
+        let Some(to) = l.resize else { return 1.0 };
+        let (cw, ch) = l.crop.map_or((size.w, size.h), |k| (k.w, k.h));
+        (cw as f64 / to.w.max(1) as f64)
+            .min(ch as f64 / to.h.max(1) as f64)
+            .max(1.0)
     }
 }
 

@@ -11,6 +11,7 @@ use crate::decode::{DecodeRequest, Decoded};
 use crate::error::{EngineError, Result};
 use crate::raster::{Picture, Raster};
 use crate::EngineLimits;
+use nubo_transform::Size;
 
 /// System fonts, loaded once per process: SVG text must render the same
 /// on every request.
@@ -48,7 +49,8 @@ pub fn rasterize(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Re
             limits.max_input_pixels
         )));
     }
-    let (w, h) = (w as u32, h as u32);
+    let logical = Size::new(w as u32, h as u32);
+    let (w, h) = drawn_size(logical, req);
     let mut pixmap = tiny_skia::Pixmap::new(w, h)
         .ok_or_else(|| EngineError::InvalidImage("SVG has no drawable size".into()))?;
     resvg::render(
@@ -61,5 +63,21 @@ pub fn rasterize(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Re
         let c = p.demultiply();
         data.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
     }
-    Ok(Decoded::new(Picture::still(Raster::new(w, h, 4, data)), 1))
+    let mut decoded = Decoded::new(Picture::still(Raster::new(w, h, 4, data)), 1);
+    decoded.logical = logical;
+    Ok(decoded)
+}
+
+/// The size to draw at. A vector is exact at any size, so when the first
+/// step shrinks the whole image it is drawn at twice the size that step
+/// makes, not at full size (libvips does the same): the resampler still
+/// has a factor of two to work with, and a 4096-pixel wallpaper made into
+/// a thumbnail no longer draws 16 million pixels to keep 90 thousand.
+fn drawn_size(logical: Size, req: &DecodeRequest) -> (u32, u32) {
+    let shrink = req.reduce.as_ref().map_or(1.0, |r| r.shrink(logical)) / 2.0;
+    if shrink <= 1.0 {
+        return (logical.w, logical.h);
+    }
+    let down = |v: u32| ((v as f64 / shrink).round() as u32).max(1);
+    (down(logical.w), down(logical.h))
 }

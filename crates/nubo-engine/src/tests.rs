@@ -358,3 +358,57 @@ fn q_auto_measures_animations_and_avif() {
     let detailed = avif(&photo, Format::Jpg, "w_200,q_auto:good");
     assert!(flat < detailed, "smooth {flat} vs photo {detailed}");
 }
+
+#[test]
+fn a_large_svg_is_drawn_near_the_size_it_is_made_into() {
+    // A 2000×1000 drawing with fine detail (1-px lines every 8 px).
+    let lines: String = (0..250)
+        .map(|i| {
+            format!(
+                r#"<rect x="{}" y="0" width="1" height="1000" fill="black"/>"#,
+                i * 8
+            )
+        })
+        .collect();
+    let svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="1000"><rect width="2000" height="1000" fill="#fff"/>{lines}<circle cx="600" cy="500" r="400" fill="#c03"/><rect x="1100" y="200" width="700" height="600" fill="#06c" transform="rotate(10 1450 500)"/></svg>"##
+    );
+    let limits = EngineLimits::default();
+    let first = |t: &str| Transformation::parse(t).unwrap().components[0].clone();
+    let mut req = decode::DecodeRequest::new(Format::Svg);
+    req.reduce = Some(decode::Reduce {
+        component: first("w_100"),
+    });
+    let drawn = svg::rasterize(svg.as_bytes(), &req, &limits).unwrap();
+    assert_eq!(drawn.logical, nubo_transform::Size::new(2000, 1000));
+    assert_eq!((drawn.picture.width(), drawn.picture.height()), (200, 100));
+    // No shrink, no reduction: c_crop keeps pixels as they are.
+    req.reduce = Some(decode::Reduce {
+        component: first("c_crop,w_1500"),
+    });
+    let whole = svg::rasterize(svg.as_bytes(), &req, &limits).unwrap();
+    assert_eq!(whole.picture.width(), 2000);
+
+    // The thumbnail matches one resampled from the full drawing.
+    let out = run(
+        svg.as_bytes(),
+        Format::Svg,
+        "w_100",
+        Some(Format::Png),
+        "*/*",
+    )
+    .unwrap();
+    let got = image::load_from_memory(&out.bytes).unwrap().to_rgb8();
+    assert_eq!(got.dimensions(), (100, 50));
+    let got = raster::Raster::new(100, 50, 3, got.into_raw());
+    let full = svg::rasterize(
+        svg.as_bytes(),
+        &decode::DecodeRequest::new(Format::Svg),
+        &limits,
+    )
+    .unwrap();
+    // Opaque: the white background covers it, so RGBA reads as RGB.
+    let want = resize::resample(full.picture.first(), None, 100, 50).unwrap();
+    let s = qauto::score(&want, &got);
+    assert!(s > 85.0, "SSIMULACRA2 {s:.1} against the full drawing");
+}
