@@ -332,27 +332,16 @@ fn auto_format_follows_accept() {
     let t = Transformation::parse("f_auto,w_10").unwrap();
     let h = |a: &str| ClientHints::from_headers(Some(a), None);
     let r = |a: &str| Resolved::new(&t, None, Format::Png, &h(a));
-    assert_eq!(
-        r("image/avif,image/webp,*/*").target,
-        OutputTarget::Auto(AutoFormat::Avif)
-    );
-    assert_eq!(
-        r("image/webp,*/*").target,
-        OutputTarget::Auto(AutoFormat::Webp)
-    );
-    assert_eq!(
-        r("image/avif;q=0,image/webp").target,
-        OutputTarget::Auto(AutoFormat::Webp)
-    );
-    // Media types are case-insensitive (RFC 9110 §8.3.1).
-    assert_eq!(
-        r("Image/WebP;Q=0.8").target,
-        OutputTarget::Auto(AutoFormat::Webp)
-    );
-    assert_eq!(
-        r("IMAGE/AVIF; Q=0, image/webp").target,
-        OutputTarget::Auto(AutoFormat::Webp)
-    );
+    // Media types are case-insensitive (RFC 9110 §8.3.1), and so is `q`.
+    for (accept, want) in [
+        ("image/avif,image/webp,*/*", AutoFormat::Avif),
+        ("image/webp,*/*", AutoFormat::Webp),
+        ("image/avif;q=0,image/webp", AutoFormat::Webp),
+        ("Image/WebP;Q=0.8", AutoFormat::Webp),
+        ("IMAGE/AVIF; Q=0, image/webp", AutoFormat::Webp),
+    ] {
+        assert_eq!(r(accept).target, OutputTarget::Auto(want), "{accept}");
+    }
     assert_eq!(r("*/*").target, OutputTarget::Auto(AutoFormat::Legacy));
     assert!(r("*/*").vary.accept);
     let plain = Transformation::parse("w_10").unwrap();
