@@ -68,7 +68,7 @@ pub(crate) async fn send_delivery(
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let text = d.header_text();
+    let text = &d.text;
     let etag = std::str::from_utf8(&text.etag).unwrap_or_default();
     let modified = d.modified_at();
 
@@ -141,7 +141,7 @@ async fn respond(
         total,
     };
     let len = read.range.end - read.range.start;
-    resp = resp.header(header::CONTENT_TYPE, shared(&d.header_text().content_type));
+    resp = resp.header(header::CONTENT_TYPE, shared(&d.text.content_type));
     if head || !whole_buffer {
         // A full in-memory body gets its length from hyper, which writes
         // it without allocating a header value.

@@ -114,56 +114,62 @@ pub fn parse_delivery_url(raw: &str) -> Result<DeliveryUrl> {
 /// What to send for a delivery request.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    pub content_type: String,
-    pub cache_control: String,
-    /// Strong validator: the content hash of the bytes served.
-    pub etag: String,
+    /// The response's header values, ready to send.
+    pub text: HeaderText,
     /// Unix seconds, for Last-Modified.
     pub modified: i64,
     pub bytes: i64,
-    /// Request headers the response depends on.
-    pub vary: Option<String>,
-    /// `Content-Disposition` for `fl_attachment`.
-    pub disposition: Option<String>,
     blob: BlobKey,
     /// The bytes themselves, for small files kept in the delivery cache.
     inline: Option<bytes::Bytes>,
-    /// Formatted on first use; a hot entry then serves many requests.
-    header_text: std::sync::OnceLock<HeaderText>,
 }
 
-/// A delivery's response header values, formatted once and shared, so
-/// the edge sends them without formatting or copying per request.
+/// A delivery's response header values, formatted once when it is
+/// resolved and shared, so the edge sends them without formatting or
+/// copying per request (a hot entry serves many).
 #[derive(Debug, Clone)]
 pub struct HeaderText {
-    /// The `ETag` value, quoted.
+    /// The `ETag` value, quoted: the strong validator, a content hash of
+    /// the bytes served.
     pub etag: bytes::Bytes,
     pub last_modified: bytes::Bytes,
     pub content_type: bytes::Bytes,
     pub cache_control: bytes::Bytes,
+    /// Request headers the response depends on.
     pub vary: Option<bytes::Bytes>,
+    /// `Content-Disposition` for `fl_attachment`.
     pub disposition: Option<bytes::Bytes>,
+}
+
+impl HeaderText {
+    fn new(
+        content_type: &str,
+        cache_control: &str,
+        etag: &str,
+        modified: i64,
+        vary: Option<&str>,
+        disposition: Option<&str>,
+    ) -> HeaderText {
+        let text = |s: &str| bytes::Bytes::copy_from_slice(s.as_bytes());
+        HeaderText {
+            etag: bytes::Bytes::from(format!("\"{etag}\"")),
+            last_modified: bytes::Bytes::from(httpdate::fmt_http_date(unix_time(modified))),
+            content_type: text(content_type),
+            cache_control: text(cache_control),
+            vary: vary.map(text),
+            disposition: disposition.map(text),
+        }
+    }
+}
+
+fn unix_time(seconds: i64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
 }
 
 impl Delivery {
     /// When the served bytes were made.
     pub fn modified_at(&self) -> std::time::SystemTime {
-        std::time::UNIX_EPOCH
-            + std::time::Duration::from_secs(u64::try_from(self.modified).unwrap_or(0))
-    }
-
-    pub fn header_text(&self) -> &HeaderText {
-        self.header_text.get_or_init(|| {
-            let text = |s: &str| bytes::Bytes::copy_from_slice(s.as_bytes());
-            HeaderText {
-                etag: bytes::Bytes::from(format!("\"{}\"", self.etag)),
-                last_modified: bytes::Bytes::from(httpdate::fmt_http_date(self.modified_at())),
-                content_type: text(&self.content_type),
-                cache_control: text(&self.cache_control),
-                vary: self.vary.as_deref().map(text),
-                disposition: self.disposition.as_deref().map(text),
-            }
-        })
+        unix_time(self.modified)
     }
 
     pub(crate) fn inline_len(&self) -> usize {
@@ -173,16 +179,11 @@ impl Delivery {
     #[cfg(test)]
     pub(crate) fn for_tests(inline: usize) -> Delivery {
         Delivery {
-            content_type: "image/png".into(),
-            cache_control: String::new(),
-            etag: String::new(),
+            text: HeaderText::new("image/png", "", "", 0, None, None),
             modified: 0,
             bytes: inline as i64,
-            vary: None,
-            disposition: None,
             blob: BlobKey::new_generation(&"ab".repeat(32)),
             inline: Some(bytes::Bytes::from(vec![0u8; inline])),
-            header_text: Default::default(),
         }
     }
 }
@@ -466,22 +467,22 @@ fn derived_delivery(
     disposition: Option<String>,
     cache_control: String,
 ) -> Result<Delivery> {
-    let content_type = match Format::from_extension(&d.format) {
-        Some(f) => f.mime().to_owned(),
-        None => "application/json".to_owned(),
-    };
+    let content_type = Format::from_extension(&d.format).map_or("application/json", |f| f.mime());
     let blob = BlobKey::parse(&d.blob_key)?;
+    let vary = (!vary.is_empty()).then(|| vary.join(", "));
     Ok(Delivery {
-        content_type,
-        cache_control,
-        etag: blob.sha256_hex()[..32].to_owned(),
+        text: HeaderText::new(
+            content_type,
+            &cache_control,
+            &blob.sha256_hex()[..32],
+            d.created_at,
+            vary.as_deref(),
+            disposition.as_deref(),
+        ),
         modified: d.created_at,
         bytes: d.bytes,
-        vary: (!vary.is_empty()).then(|| vary.join(", ")),
-        disposition,
         blob,
         inline: None,
-        header_text: Default::default(),
     })
 }
 
@@ -502,38 +503,42 @@ fn original_delivery(
     cache_control: String,
 ) -> Result<Delivery> {
     let content_type = match stored {
-        Some(f) => f.mime().to_owned(),
-        None => raw_content_type(asset.loc.public_id.as_str()).to_owned(),
+        Some(f) => f.mime(),
+        None => raw_content_type(asset.loc.public_id.as_str()),
     };
     Ok(Delivery {
-        content_type,
-        cache_control,
-        etag: asset.etag.clone(),
+        text: HeaderText::new(
+            content_type,
+            &cache_control,
+            &asset.etag,
+            asset.created_at,
+            None,
+            disposition.as_deref(),
+        ),
         modified: asset.created_at,
         bytes: asset.bytes,
-        vary: None,
-        disposition,
         blob: BlobKey::parse(&asset.blob_key)?,
         inline: None,
-        header_text: Default::default(),
     })
 }
 
 pub(crate) fn private_derived(d: Derived, disposition: Option<String>) -> Result<Delivery> {
     let blob = BlobKey::parse(&d.blob_key)?;
+    let content_type =
+        Format::from_extension(&d.format).map_or("application/octet-stream", |f| f.mime());
     Ok(Delivery {
-        content_type: Format::from_extension(&d.format)
-            .map_or("application/octet-stream", |f| f.mime())
-            .to_owned(),
-        cache_control: "private, no-store".into(),
-        etag: blob.sha256_hex()[..32].to_owned(),
+        text: HeaderText::new(
+            content_type,
+            "private, no-store",
+            &blob.sha256_hex()[..32],
+            d.created_at,
+            None,
+            disposition.as_deref(),
+        ),
         modified: d.created_at,
         bytes: d.bytes,
-        vary: None,
-        disposition,
         blob,
         inline: None,
-        header_text: Default::default(),
     })
 }
 
