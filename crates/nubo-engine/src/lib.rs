@@ -210,3 +210,5 @@ mod reduce_tests;
 mod smart_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vp8_tests;

@@ -1,7 +1,8 @@
 //! Shrink-on-load: JPEGs decoded at 1/2, 1/4 and 1/8 in the DCT domain
 //! (vendored zune-jpeg) against a full decode averaged down, for every
 //! sampling layout, progressive files, restart markers and odd sizes; and
-//! the pipeline's output from a reduced decode against a full one.
+//! the pipeline's output from a reduced decode against a full one; lossy
+//! WebPs averaged down in YUV (vendored image-webp) likewise.
 
 use std::time::{Duration, Instant};
 
@@ -86,6 +87,11 @@ fn full_then_box(bytes: &[u8], d: usize) -> (Vec<u8>, usize, usize) {
     let mut dec = JpegDecoder::new_with_options(ZCursor::new(bytes), options());
     let px = dec.decode().unwrap();
     let (w, h) = dec.dimensions().unwrap();
+    box_average(&px, w, h, d)
+}
+
+/// Each d×d cell of a `w`×`h` RGB picture averaged, edge cells partial.
+fn box_average(px: &[u8], w: usize, h: usize, d: usize) -> (Vec<u8>, usize, usize) {
     let (ow, oh) = (w.div_ceil(d), h.div_ceil(d));
     let mut out = vec![0u8; ow * oh * 3];
     for oy in 0..oh {
@@ -251,14 +257,78 @@ fn reduced_decode_renders_like_a_full_decode() {
 }
 
 /// A lossy WebP about to shrink four times or more is decoded without the
-/// deblocking filter; the output stays close to the filtered decode's.
+/// deblocking filter and averaged down in YUV (1/2 for w_60, 1/4 for the
+/// fill, 1/8 for w_15); the output stays close to the filtered full decode's.
 #[test]
-fn webp_without_deblocking_renders_like_a_full_decode() {
+fn reduced_webp_renders_like_a_full_decode() {
     let img = photo(301, 213);
     let lossy = webp::Encoder::from_rgb(img.as_raw(), img.width(), img.height())
         .encode(60.0)
         .to_vec();
-    assert_renders_like_png(&lossy, Format::Webp, &["w_60,c_fit", "w_30,h_30,c_fill"]);
+    assert_renders_like_png(
+        &lossy,
+        Format::Webp,
+        &["w_60,c_fit", "w_30,h_30,c_fill", "w_15,c_fit"],
+    );
+}
+
+/// The vendored decoder's reduced output against its full output averaged
+/// down the same way, at an odd size; and the pictures it declines.
+#[test]
+fn reduced_webp_matches_a_full_decode_averaged_down() {
+    let img = photo(301, 213);
+    let (w, h) = img.dimensions();
+    let lossy = webp::Encoder::from_rgb(img.as_raw(), img.width(), img.height())
+        .encode(80.0)
+        .to_vec();
+    let webp = |bytes: &[u8]| image_webp::WebPDecoder::new(std::io::Cursor::new(bytes.to_vec()));
+    let mut dec = webp(&lossy).unwrap();
+    assert_eq!((dec.dimensions(), dec.has_alpha()), ((w, h), false));
+    let mut full = vec![0; dec.output_buffer_size().unwrap()];
+    dec.set_lossy_upsampling(image_webp::UpsamplingMethod::Simple);
+    dec.read_image(&mut full).unwrap();
+    for d in [2, 4, 8] {
+        let small = webp(&lossy)
+            .unwrap()
+            .read_image_reduced(d)
+            .unwrap()
+            .unwrap();
+        let (reference, rw, rh) = box_average(&full, w as usize, h as usize, d as usize);
+        assert_eq!(
+            (small.width as usize, small.height as usize),
+            (rw, rh),
+            "1/{d}"
+        );
+        let p = psnr(&small.pixels, &reference);
+        eprintln!("WebP 1/{d}: {p:.1} dB");
+        // Averaging before or after the YUV to RGB step differs by rounding.
+        assert!(p > 40.0, "WebP 1/{d}: {p:.1} dB");
+    }
+    assert!(webp(&lossy)
+        .unwrap()
+        .read_image_reduced(3)
+        .unwrap()
+        .is_none());
+    let lossless = webp::Encoder::from_rgb(img.as_raw(), w, h)
+        .encode_lossless()
+        .to_vec();
+    assert!(webp(&lossless)
+        .unwrap()
+        .read_image_reduced(2)
+        .unwrap()
+        .is_none());
+    let mut rgba = image::DynamicImage::ImageRgb8(img).into_rgba8();
+    rgba.pixels_mut().step_by(7).for_each(|p| p[3] = 128);
+    let alpha = webp::Encoder::from_rgba(rgba.as_raw(), w, h)
+        .encode(80.0)
+        .to_vec();
+    assert!(webp(&alpha)
+        .unwrap()
+        .read_image_reduced(2)
+        .unwrap()
+        .is_none());
+    let truncated = &lossy[..lossy.len() * 2 / 3];
+    assert!(webp(truncated).is_err() || webp(truncated).unwrap().read_image_reduced(4).is_err());
 }
 
 /// `fl_keep_iptc` carries the IPTC record of a JPEG into a JPEG derived

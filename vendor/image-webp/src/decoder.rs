@@ -702,7 +702,8 @@ impl<R: BufRead + Seek> WebPDecoder<R> {
                 .get(&WebPRiffChunk::VP8)
                 .ok_or(DecodingError::ChunkMissing)?;
             let reader = range_reader(&mut self.r, range.start..range.end)?;
-            let frame = Vp8Decoder::decode_frame_with(reader, self.webp_decode_options.loop_filter)?;
+            let frame =
+                Vp8Decoder::decode_frame_with(reader, self.webp_decode_options.loop_filter)?;
             if u32::from(frame.width) != self.width || u32::from(frame.height) != self.height {
                 return Err(DecodingError::InconsistentImageSizes);
             }
@@ -744,6 +745,34 @@ impl<R: BufRead + Seek> WebPDecoder<R> {
         }
 
         Ok(())
+    }
+
+    /// Nubo addition: a lossy still without alpha decoded at 1/`denominator`
+    /// of its size (2, 4 or 8), each output pixel the mean of a block of the
+    /// decoded YUV planes (see `reduce.rs`); the full-size RGB picture is
+    /// never made. `Ok(None)` for pictures it does not apply to (lossless,
+    /// with alpha, animated) and for other denominators: read those with
+    /// [`WebPDecoder::read_image`]. The loop filter and upsampling options
+    /// apply as set; upsampling does not matter here.
+    pub fn read_image_reduced(
+        &mut self,
+        denominator: u32,
+    ) -> Result<Option<crate::ReducedRgb>, DecodingError> {
+        if !matches!(denominator, 2 | 4 | 8) || self.is_animated() || self.has_alpha() {
+            return Ok(None);
+        }
+        let Some(range) = self.chunks.get(&WebPRiffChunk::VP8).cloned() else {
+            return Ok(None);
+        };
+        let reader = range_reader(&mut self.r, range)?;
+        let frame = Vp8Decoder::decode_frame_with(reader, self.webp_decode_options.loop_filter)?;
+        if u32::from(frame.width) != self.width || u32::from(frame.height) != self.height {
+            return Err(DecodingError::InconsistentImageSizes);
+        }
+        Ok(Some(crate::reduce::reduce_frame(
+            &frame,
+            denominator as usize,
+        )))
     }
 
     /// Reads the next frame of the animation.
@@ -806,7 +835,8 @@ impl<R: BufRead + Seek> WebPDecoder<R> {
         let (frame, frame_has_alpha): (Vec<u8>, bool) = match chunk {
             WebPRiffChunk::VP8 => {
                 let reader = (&mut self.r).take(chunk_size);
-                let raw_frame = Vp8Decoder::decode_frame_with(reader, self.webp_decode_options.loop_filter)?;
+                let raw_frame =
+                    Vp8Decoder::decode_frame_with(reader, self.webp_decode_options.loop_filter)?;
                 if u32::from(raw_frame.width) != frame_width
                     || u32::from(raw_frame.height) != frame_height
                 {

@@ -1,6 +1,8 @@
 //! Decoding and Encoding of WebP Images
 
-#![forbid(unsafe_code)]
+// Nubo: `deny` rather than `forbid`, so that the one call into the SSE2
+// inverse DCT (`transform.rs`) can be allowed where it is made.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 // Increase recursion limit for the `quick_error!` macro.
 #![recursion_limit = "256"]
@@ -12,6 +14,9 @@ extern crate test;
 pub use self::decoder::{
     DecodingError, LoopCount, UpsamplingMethod, WebPDecodeOptions, WebPDecoder,
 };
+pub use self::reduce::ReducedRgb;
+#[doc(hidden)]
+pub use self::transform::idct4x4_simd_and_portable;
 pub use self::encoder::{ColorType, EncoderParams, EncodingError, WebPEncoder};
 
 mod alpha_blending;
@@ -22,6 +27,7 @@ mod huffman;
 mod loop_filter;
 mod lossless;
 mod lossless_transform;
+mod reduce;
 mod transform;
 mod vp8_arithmetic_decoder;
 mod yuv;

@@ -807,7 +807,7 @@ impl Frame {
         self.width.div_ceil(2)
     }
 
-    const fn buffer_width(&self) -> u16 {
+    pub(crate) const fn buffer_width(&self) -> u16 {
         let difference = self.width % 16;
         if difference > 0 {
             self.width + (16 - difference % 16)
@@ -1493,6 +1493,12 @@ impl<R: Read> Vp8Decoder<R> {
         let first = if plane == 0 { 1usize } else { 0usize };
         let probs = &self.token_probs[plane];
         let decoder = &mut self.partitions[p];
+
+        // Nubo: all but the last few bytes of a partition take the fast path.
+        let dq = [i32::from(dcq), i32::from(acq)];
+        if let Some(nonzero) = decoder.read_block_fast(probs, first, complexity, dq, block) {
+            return Ok(nonzero);
+        }
 
         let mut res = decoder.start_accumulated_result();
 

@@ -377,7 +377,148 @@ impl ArithmeticDecoder {
     }
 }
 
+/// Probabilities of one plane's DCT tokens, by band, context and tree node.
+pub(crate) type PlaneTokenProbs = [[[TreeNode; 11]; 3]; 8];
+
+/// The band each coefficient position's probabilities come from.
+const COEFF_BANDS: [u8; 16] = [0, 1, 2, 3, 6, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7];
+const ZIGZAG: [u8; 16] = [0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15];
+/// Extra-bit probabilities of DCT_CAT3..DCT_CAT6, zero-terminated.
+const CAT3456: [&[u8]; 4] = [
+    &[173, 148, 140, 0],
+    &[176, 155, 140, 135, 0],
+    &[180, 157, 141, 134, 130, 0],
+    &[254, 254, 243, 230, 196, 177, 153, 140, 133, 130, 129, 0],
+];
+
+/// Nubo: how far `range` (1..=255 after a decision) shifts left to be 128
+/// or more again, by table: one load instead of a bit scan, its zero test
+/// and a saturating subtraction on the hottest path of the decoder.
+#[inline(always)]
+fn renormalize_shift(range: u32) -> u32 {
+    const SHIFTS: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut r = 1;
+        while r < 256 {
+            t[r] = (r as u8).leading_zeros() as u8;
+            r += 1;
+        }
+        t
+    };
+    debug_assert!((1..=255).contains(&range));
+    u32::from(SHIFTS[(range & 0xFF) as usize])
+}
+
+impl ArithmeticDecoder {
+    /// Nubo addition: reads the tokens of one 4x4 block in a single pass with
+    /// the bit reader held in registers, walking the token tree as straight
+    /// branches (libwebp's `GetCoeffs` shape) instead of a tree table.
+    ///
+    /// Like the per-call fast path it reads past the end as zeroes and checks
+    /// once at the end: `None` means the block ran past the end of the
+    /// partition, nothing was committed and what it wrote to `block` was
+    /// cleared, so the caller
+    /// reads it again the careful way. `Some(nonzero)` is what the careful way
+    /// would have returned: whether any token but an immediate EOB was read.
+    #[inline]
+    pub(crate) fn read_block_fast(
+        &mut self,
+        probs: &PlaneTokenProbs,
+        first: usize,
+        context: usize,
+        dq: [i32; 2],
+        block: &mut [i32; 16],
+    ) -> Option<bool> {
+        let mut fast = self.fast();
+        let nonzero = fast.read_block(probs, first, context, dq, block);
+        let result = fast.commit_if_valid(nonzero);
+        if result.is_none() {
+            // Only positions from `first` on were written; a luma block's DC
+            // may already hold its share of the Y2 block.
+            for &z in &ZIGZAG[first..] {
+                block[usize::from(z)] = 0;
+            }
+        }
+        result
+    }
+}
+
 impl FastDecoder<'_> {
+    #[inline(always)]
+    fn read_block(
+        &mut self,
+        probs: &PlaneTokenProbs,
+        first: usize,
+        context: usize,
+        dq: [i32; 2],
+        block: &mut [i32; 16],
+    ) -> bool {
+        let mut n = first;
+        // The masks let the compiler drop the bounds checks: n < 16 always.
+        let band = |n: usize| usize::from(COEFF_BANDS[n & 15]) & 7;
+        let mut p = &probs[band(n)][context.min(2)];
+        if !self.fast_read_bit(p[0].prob) {
+            return false; // an immediate EOB
+        }
+        loop {
+            // A run of zero coefficients; after a zero no EOB can follow.
+            while !self.fast_read_bit(p[1].prob) {
+                n += 1;
+                if n == 16 {
+                    return true;
+                }
+                p = &probs[band(n)][0];
+            }
+            let (magnitude, next_context) = if !self.fast_read_bit(p[2].prob) {
+                (1, 1)
+            } else {
+                (self.read_large_value(p), 2)
+            };
+            let value = if self.fast_read_flag() {
+                -magnitude
+            } else {
+                magnitude
+            };
+            block[usize::from(ZIGZAG[n & 15]) & 15] = value * dq[usize::from(n > 0)];
+            n += 1;
+            if n == 16 {
+                return true;
+            }
+            p = &probs[band(n)][next_context];
+            if !self.fast_read_bit(p[0].prob) {
+                return true; // EOB
+            }
+        }
+    }
+
+    /// A token of magnitude 2 or more: the subtree under node 3.
+    #[inline(always)]
+    fn read_large_value(&mut self, p: &[TreeNode; 11]) -> i32 {
+        if !self.fast_read_bit(p[3].prob) {
+            if !self.fast_read_bit(p[4].prob) {
+                2
+            } else {
+                3 + i32::from(self.fast_read_bit(p[5].prob))
+            }
+        } else if !self.fast_read_bit(p[6].prob) {
+            if !self.fast_read_bit(p[7].prob) {
+                5 + i32::from(self.fast_read_bit(159))
+            } else {
+                let high = i32::from(self.fast_read_bit(165));
+                7 + 2 * high + i32::from(self.fast_read_bit(145))
+            }
+        } else {
+            let bit1 = usize::from(self.fast_read_bit(p[8].prob));
+            let bit0 = usize::from(self.fast_read_bit(p[9 + bit1].prob));
+            let cat = 2 * bit1 + bit0;
+            let mut extra = 0;
+            for &prob in CAT3456[cat].iter().take_while(|&&prob| prob != 0) {
+                extra = 2 * extra + i32::from(self.fast_read_bit(prob));
+            }
+            extra + 3 + (8 << cat)
+        }
+    }
+
     fn commit_if_valid<T>(self, value_if_not_past_eof: T) -> Option<T> {
         // If `chunk_index > self.chunks.len()`, it means we used zeroes
         // instead of an actual chunk and `value_if_not_past_eof` is nonsense.
@@ -425,6 +566,7 @@ impl FastDecoder<'_> {
         self.commit_if_valid(value)
     }
 
+    #[inline(always)]
     fn fast_read_bit(&mut self, probability: u8) -> bool {
         let State {
             mut chunk_index,
@@ -467,7 +609,7 @@ impl FastDecoder<'_> {
         //
         // Subtract 24 because we only care about leading zeros in the
         // lowest byte of `range` which is a `u32`.
-        let shift = range.leading_zeros().saturating_sub(24);
+        let shift = renormalize_shift(range);
         range <<= shift;
         bit_count -= shift as i32;
         debug_assert!(range >= 128);
@@ -481,6 +623,7 @@ impl FastDecoder<'_> {
         retval
     }
 
+    #[inline(always)]
     fn fast_read_flag(&mut self) -> bool {
         let State {
             mut chunk_index,
@@ -523,7 +666,7 @@ impl FastDecoder<'_> {
         //
         // Subtract 24 because we only care about leading zeros in the
         // lowest byte of `range` which is a `u32`.
-        let shift = range.leading_zeros().saturating_sub(24);
+        let shift = renormalize_shift(range);
         range <<= shift;
         bit_count -= shift as i32;
         debug_assert!(range >= 128);

@@ -56,17 +56,17 @@ fn clip(v: i32) -> u8 {
 }
 
 #[inline(always)]
-fn yuv_to_r(y: u8, v: u8) -> u8 {
+pub(crate) fn yuv_to_r(y: u8, v: u8) -> u8 {
     clip(mulhi(y, 19077) + mulhi(v, 26149) - 14234)
 }
 
 #[inline(always)]
-fn yuv_to_g(y: u8, u: u8, v: u8) -> u8 {
+pub(crate) fn yuv_to_g(y: u8, u: u8, v: u8) -> u8 {
     clip(mulhi(y, 19077) - mulhi(u, 6419) - mulhi(v, 13320) + 8708)
 }
 
 #[inline(always)]
-fn yuv_to_b(y: u8, u: u8) -> u8 {
+pub(crate) fn yuv_to_b(y: u8, u: u8) -> u8 {
     clip(mulhi(y, 19077) + mulhi(u, 33050) - 17685)
 }
 
