@@ -188,6 +188,14 @@ impl Scaled {
     /// Turns one block of dequantized coefficients (natural order) into
     /// `sw×sh` pixels at `out`, rows `stride` apart, for `sw, sh` < 8.
     fn idct(&self, coef: &[i32; 64], out: &mut [i16], stride: usize, (sw, sh): (usize, usize)) {
+        // The square sizes (every plane of 4:4:4 and all luma) take a form
+        // whose loop bounds are constants, which the compiler unrolls; the
+        // arithmetic is the same, so the result is too.
+        match (sw, sh) {
+            (4, 4) => return self.idct_square::<4>(coef, out, stride),
+            (2, 2) => return self.idct_square::<2>(coef, out, stride),
+            _ => {}
+        }
         let bw = &self.basis[log2_size(sw).unwrap_or(0)];
         let bh = &self.basis[log2_size(sh).unwrap_or(0)];
         // Horizontal pass over the sh lowest-frequency rows only.
@@ -209,10 +217,50 @@ impl Scaled {
                 for v in 0..sh {
                     acc += bh[y][v] * t[v][x];
                 }
-                *px = acc.round().clamp(0.0, 255.0) as i16;
+                *px = round_to_sample(acc);
             }
         }
     }
+
+    /// `idct` for `N×N` blocks, `N` = 2 or 4, with the sums for the N
+    /// outputs of a row side by side (SIMD lanes); each sum adds the same
+    /// terms in the same order as in `idct`.
+    fn idct_square<const N: usize>(&self, coef: &[i32; 64], out: &mut [i16], stride: usize) {
+        let b = &self.basis[log2_size(N).unwrap_or(0)];
+        let mut t = [[0f32; N]; N];
+        for (v, tv) in t.iter_mut().enumerate() {
+            for u in 0..N {
+                let c = coef[v * 8 + u] as f32;
+                for (x, acc) in tv.iter_mut().enumerate() {
+                    *acc += b[x][u] * c;
+                }
+            }
+        }
+        for y in 0..N {
+            let mut acc = [128.0f32; N];
+            for (v, tv) in t.iter().enumerate() {
+                let k = b[y][v];
+                for (a, &tvx) in acc.iter_mut().zip(tv) {
+                    *a += k * tvx;
+                }
+            }
+            let line = &mut out[y * stride..y * stride + N];
+            for (px, &a) in line.iter_mut().zip(&acc) {
+                *px = round_to_sample(a);
+            }
+        }
+    }
+}
+
+/// `v.round().clamp(0.0, 255.0) as i16` without the call to `roundf` that
+/// `round` costs on x86-64's baseline: clamping first changes nothing, and
+/// on [0, 255] the fraction `c - trunc(c)` is exact, so comparing it with
+/// one half rounds half away from zero as `round` does (NaN gives 0 both ways).
+#[inline(always)]
+fn round_to_sample(v: f32) -> i16 {
+    let c = v.clamp(0.0, 255.0);
+    let whole = c as i16;
+    whole + i16::from(c - f32::from(whole) >= 0.5)
 }
 
 impl<T: ZByteReaderTrait> JpegDecoder<T> {
