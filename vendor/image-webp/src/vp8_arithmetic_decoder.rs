@@ -420,7 +420,7 @@ impl ArithmeticDecoder {
     /// cleared, so the caller
     /// reads it again the careful way. `Some(nonzero)` is what the careful way
     /// would have returned: whether any token but an immediate EOB was read.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn read_block_fast(
         &mut self,
         probs: &PlaneTokenProbs,
