@@ -22,6 +22,8 @@ fn job(name: &str) -> (String, Format) {
     }
     let (t, f) = match name {
         "thumb" => ("c_limit,h_300,w_300,q_80", Format::Jpg),
+        // The same thumbnail lossless, to compare decoding shortcuts.
+        "thumb-png" => ("c_limit,h_300,w_300", Format::Png),
         "web" => ("c_limit,h_1280,w_1280,q_80", Format::Webp),
         "avif" => ("c_limit,h_800,w_800", Format::Avif),
         // bench/qauto.sh: a lossless reference, then q_auto:good per format;

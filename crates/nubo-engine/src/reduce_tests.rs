@@ -181,6 +181,41 @@ fn scaled_decode_declines_cmyk_and_checks_its_argument() {
     assert!(dec.decode_scaled(3).is_err());
 }
 
+/// libjpeg's progressive script ends with refinement scans carrying the
+/// last bit of every AC coefficient. A 1/4 decode skips them unread (1/8
+/// skips every AC scan): garbage written into the last one changes nothing
+/// at 1/4 or 1/8, while a 1/2 decode reads it; and the 1/4 picture stays
+/// close to a full decode averaged down.
+#[test]
+fn quarter_scale_skips_the_last_ac_refinement_unread() {
+    let bytes = std::fs::read(format!("{DIR}coffee-progressive.jpg")).unwrap();
+    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]).unwrap();
+    let header = u16::from_be_bytes([bytes[last_sos + 2], bytes[last_sos + 3]]) as usize;
+    let ns = bytes[last_sos + 4] as usize;
+    let (ah_al, data) = (bytes[last_sos + 7 + 2 * ns], last_sos + 2 + header);
+    assert_eq!(ah_al, 0x10, "the last scan refines the last bit");
+    let mut scribbled = bytes.clone();
+    scribbled[data + 64..data + 4096].fill(0x55);
+    let scaled = |b: &[u8], d: usize| {
+        let mut dec = JpegDecoder::new_with_options(ZCursor::new(b), options());
+        dec.decode_scaled(d).unwrap().unwrap().pixels
+    };
+    for d in [4, 8] {
+        assert!(
+            scaled(&bytes, d) == scaled(&scribbled, d),
+            "1/{d} read the scan"
+        );
+    }
+    assert!(
+        scaled(&bytes, 2) != scaled(&scribbled, 2),
+        "1/2 must read it"
+    );
+    let (reference, _, _) = full_then_box(&bytes, 4);
+    let p = psnr(&scaled(&bytes, 4), &reference);
+    eprintln!("progressive 1/4 without its last AC bit: {p:.1} dB");
+    assert!(p > 35.0, "{p:.1} dB");
+}
+
 #[test]
 fn truncated_files_do_not_panic_when_scaled() {
     let bytes = encode(&photo(301, 213), &PLAIN_420);

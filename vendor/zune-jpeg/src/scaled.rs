@@ -320,10 +320,19 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
 
     /// Whether the scan just started can be skipped unread: only DC
     /// coefficients are needed (a 1/8 decode) and this scan carries AC
-    /// ones. Progressive files fix the plan only after the last scan; if
-    /// it then turns out unsupported, the caller decodes afresh in full.
+    /// ones; or the decode is at 1/4 and this scan refines the last bit of
+    /// AC coefficients, which no later scan depends on and which barely
+    /// shows once the picture is shrunk eight times. Progressive files fix
+    /// the plan only after the last scan; if it then turns out unsupported,
+    /// the caller decodes afresh in full.
     pub(crate) fn skips_scan(&self) -> bool {
-        self.scale_denom == Some(8) && self.spec_start > 0
+        let ac = self.spec_start > 0;
+        let last_ac_bit = ac && self.succ_high > 0 && self.succ_low == 0;
+        match self.scale_denom {
+            Some(8) => ac,
+            Some(4) => last_ac_bit,
+            _ => false
+        }
     }
 
     /// Colour-converts the plane rows of MCU row `i` into `pixels`.
