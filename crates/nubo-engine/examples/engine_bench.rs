@@ -1,7 +1,8 @@
 //! The engine in-process over a set of files, for `bench/transform.sh`.
 //!
 //! engine_bench run <job> <outdir> FILES...   one thread, in order; jobs:
-//!   thumb, web, avif (bench/transform.sh), qauto-ref, qauto-jpg,
+//!   thumb, web, avif (bench/transform.sh), thumb-png (thumb, lossless, for
+//!   comparing decoding shortcuts), qauto-ref, qauto-jpg,
 //!   qauto-webp, qauto-avif (bench/qauto.sh)
 //! engine_bench score <reference.png> <output>           prints SSIMULACRA2
 //! engine_bench calibrate FILES...                       q_auto's sample against
