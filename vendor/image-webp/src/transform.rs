@@ -8,14 +8,28 @@ static CONST2: i64 = 35468;
 /// the 64-bit form. Both give the same result wherever the 16-bit one runs.
 pub(crate) fn idct4x4(block: &mut [i32]) {
     let block: &mut [i32; 16] = (&mut block[..16]).try_into().unwrap();
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    // SAFETY: the function only needs SSE2 enabled, which every x86-64
-    // target has (the cfg above checks it); its body is safe code.
-    #[allow(unsafe_code)]
-    if unsafe { sse2::idct4x4(block) } {
-        return;
+    if !simd_idct4x4(block) {
+        idct4x4_i64(block);
     }
-    idct4x4_i64(block);
+}
+
+/// The SIMD transform where it exists and takes the block; `false` leaves
+/// the block untouched.
+fn simd_idct4x4(block: &mut [i32; 16]) -> bool {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        // SAFETY: the function only needs SSE2 enabled, which every x86-64
+        // target has (the cfg above checks it); its body is safe code.
+        #[allow(unsafe_code)]
+        unsafe {
+            sse2::idct4x4(block)
+        }
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    {
+        let _ = block;
+        false
+    }
 }
 
 /// Nubo: the SIMD inverse DCT and the portable one on the same block, for
@@ -26,16 +40,8 @@ pub(crate) fn idct4x4(block: &mut [i32]) {
 pub fn idct4x4_simd_and_portable(block: [i32; 16]) -> (Option<[i32; 16]>, [i32; 16]) {
     let mut portable = block;
     idct4x4_i64(&mut portable);
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    {
-        let mut simd = block;
-        // SAFETY: as in `idct4x4`.
-        #[allow(unsafe_code)]
-        let ran = unsafe { sse2::idct4x4(&mut simd) };
-        (ran.then_some(simd), portable)
-    }
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-    (None, portable)
+    let mut simd = block;
+    (simd_idct4x4(&mut simd).then_some(simd), portable)
 }
 
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]

@@ -316,7 +316,9 @@ const KEYFRAME_UV_MODE_NODES: [TreeNode; 3] =
 
 // Section 13.4
 type TokenProbTables = [[[[Prob; NUM_DCT_TOKENS - 1]; 3]; 8]; 4];
-type TokenProbTreeNodes = [[[[TreeNode; NUM_DCT_TOKENS - 1]; 3]; 8]; 4];
+/// Probabilities of one plane's DCT tokens, by band, context and tree node.
+pub(crate) type PlaneTokenProbs = [[[TreeNode; NUM_DCT_TOKENS - 1]; 3]; 8];
+type TokenProbTreeNodes = [PlaneTokenProbs; 4];
 
 // Probabilities that a token's probability will be updated
 const COEFF_UPDATE_PROBS: TokenProbTables = [
@@ -700,7 +702,7 @@ const DCT_TOKEN_TREE: [i8; 22] = [
     -DCT_CAT2, 18, 20, -DCT_CAT3, -DCT_CAT4, -DCT_CAT5, -DCT_CAT6,
 ];
 
-const PROB_DCT_CAT: [[Prob; 12]; 6] = [
+pub(crate) const PROB_DCT_CAT: [[Prob; 12]; 6] = [
     [159, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     [165, 145, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     [173, 148, 140, 0, 0, 0, 0, 0, 0, 0, 0, 0],
@@ -709,8 +711,8 @@ const PROB_DCT_CAT: [[Prob; 12]; 6] = [
     [254, 254, 243, 230, 196, 177, 153, 140, 133, 130, 129, 0],
 ];
 
-const DCT_CAT_BASE: [u8; 6] = [5, 7, 11, 19, 35, 67];
-const COEFF_BANDS: [u8; 16] = [0, 1, 2, 3, 6, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7];
+pub(crate) const DCT_CAT_BASE: [u8; 6] = [5, 7, 11, 19, 35, 67];
+pub(crate) const COEFF_BANDS: [u8; 16] = [0, 1, 2, 3, 6, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7];
 
 #[rustfmt::skip]
 const DC_QUANT: [i16; 128] = [
@@ -752,7 +754,7 @@ const AC_QUANT: [i16; 128] = [
      249, 254, 259, 264, 269, 274, 279, 284,
 ];
 
-const ZIGZAG: [u8; 16] = [0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15];
+pub(crate) const ZIGZAG: [u8; 16] = [0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15];
 
 #[derive(Default, Clone, Copy)]
 struct MacroBlock {

@@ -1,6 +1,6 @@
 use crate::decoder::DecodingError;
 
-use super::vp8::TreeNode;
+use super::vp8::{PlaneTokenProbs, TreeNode, COEFF_BANDS, DCT_CAT_BASE, PROB_DCT_CAT, ZIGZAG};
 
 #[must_use]
 #[repr(transparent)]
@@ -377,20 +377,6 @@ impl ArithmeticDecoder {
     }
 }
 
-/// Probabilities of one plane's DCT tokens, by band, context and tree node.
-pub(crate) type PlaneTokenProbs = [[[TreeNode; 11]; 3]; 8];
-
-/// The band each coefficient position's probabilities come from.
-const COEFF_BANDS: [u8; 16] = [0, 1, 2, 3, 6, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7];
-const ZIGZAG: [u8; 16] = [0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15];
-/// Extra-bit probabilities of DCT_CAT3..DCT_CAT6, zero-terminated.
-const CAT3456: [&[u8]; 4] = [
-    &[173, 148, 140, 0],
-    &[176, 155, 140, 135, 0],
-    &[180, 157, 141, 134, 130, 0],
-    &[254, 254, 243, 230, 196, 177, 153, 140, 133, 130, 129, 0],
-];
-
 /// Nubo: how far `range` (1..=255 after a decision) shifts left to be 128
 /// or more again, by table: one load instead of a bit scan, its zero test
 /// and a saturating subtraction on the hottest path of the decoder.
@@ -417,9 +403,9 @@ impl ArithmeticDecoder {
     /// Like the per-call fast path it reads past the end as zeroes and checks
     /// once at the end: `None` means the block ran past the end of the
     /// partition, nothing was committed and what it wrote to `block` was
-    /// cleared, so the caller
-    /// reads it again the careful way. `Some(nonzero)` is what the careful way
-    /// would have returned: whether any token but an immediate EOB was read.
+    /// cleared, so the caller reads it again the careful way.
+    /// `Some(nonzero)` is what the careful way would have returned: whether
+    /// any token but an immediate EOB was read.
     #[inline(always)]
     pub(crate) fn read_block_fast(
         &mut self,
@@ -500,22 +486,20 @@ impl FastDecoder<'_> {
             } else {
                 3 + i32::from(self.fast_read_bit(p[5].prob))
             }
-        } else if !self.fast_read_bit(p[6].prob) {
-            if !self.fast_read_bit(p[7].prob) {
-                5 + i32::from(self.fast_read_bit(159))
-            } else {
-                let high = i32::from(self.fast_read_bit(165));
-                7 + 2 * high + i32::from(self.fast_read_bit(145))
-            }
         } else {
-            let bit1 = usize::from(self.fast_read_bit(p[8].prob));
-            let bit0 = usize::from(self.fast_read_bit(p[9 + bit1].prob));
-            let cat = 2 * bit1 + bit0;
+            // DCT_CAT1..DCT_CAT6: a base value plus extra bits.
+            let cat = if !self.fast_read_bit(p[6].prob) {
+                usize::from(self.fast_read_bit(p[7].prob))
+            } else {
+                let bit1 = usize::from(self.fast_read_bit(p[8].prob));
+                let bit0 = usize::from(self.fast_read_bit(p[9 + bit1].prob));
+                2 + 2 * bit1 + bit0
+            };
             let mut extra = 0;
-            for &prob in CAT3456[cat].iter().take_while(|&&prob| prob != 0) {
+            for &prob in PROB_DCT_CAT[cat].iter().take_while(|&&prob| prob != 0) {
                 extra = 2 * extra + i32::from(self.fast_read_bit(prob));
             }
-            extra + 3 + (8 << cat)
+            i32::from(DCT_CAT_BASE[cat]) + extra
         }
     }
 
@@ -606,9 +590,6 @@ impl FastDecoder<'_> {
 
         // Compute shift required to satisfy `range >= 128`.
         // Apply that shift to `range` and `self.bitcount`.
-        //
-        // Subtract 24 because we only care about leading zeros in the
-        // lowest byte of `range` which is a `u32`.
         let shift = renormalize_shift(range);
         range <<= shift;
         bit_count -= shift as i32;
@@ -663,9 +644,6 @@ impl FastDecoder<'_> {
 
         // Compute shift required to satisfy `range >= 128`.
         // Apply that shift to `range` and `self.bitcount`.
-        //
-        // Subtract 24 because we only care about leading zeros in the
-        // lowest byte of `range` which is a `u32`.
         let shift = renormalize_shift(range);
         range <<= shift;
         bit_count -= shift as i32;

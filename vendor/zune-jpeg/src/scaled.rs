@@ -186,65 +186,43 @@ impl Scaled {
     }
 
     /// Turns one block of dequantized coefficients (natural order) into
-    /// `sw×sh` pixels at `out`, rows `stride` apart, for `sw, sh` < 8.
+    /// `sw×sh` pixels at `out`, rows `stride` apart, for `sw, sh` <= 8 (not
+    /// both 8). The width is made a constant, so that the sums for a row's
+    /// outputs sit side by side in SIMD lanes.
     fn idct(&self, coef: &[i32; 64], out: &mut [i16], stride: usize, (sw, sh): (usize, usize)) {
-        // The square sizes (every plane of 4:4:4 and all luma) take a form
-        // whose loop bounds are constants, which the compiler unrolls; the
-        // arithmetic is the same, so the result is too.
-        match (sw, sh) {
-            (4, 4) => return self.idct_square::<4>(coef, out, stride),
-            (2, 2) => return self.idct_square::<2>(coef, out, stride),
-            _ => {}
-        }
-        let bw = &self.basis[log2_size(sw).unwrap_or(0)];
-        let bh = &self.basis[log2_size(sh).unwrap_or(0)];
-        // Horizontal pass over the sh lowest-frequency rows only.
-        let mut t = [[0f32; 8]; 8];
-        for v in 0..sh {
-            let row = &coef[v * 8..v * 8 + 8];
-            for x in 0..sw {
-                let mut acc = 0f32;
-                for u in 0..sw {
-                    acc += bw[x][u] * row[u] as f32;
-                }
-                t[v][x] = acc;
-            }
-        }
-        for y in 0..sh {
-            let line = &mut out[y * stride..y * stride + sw];
-            for (x, px) in line.iter_mut().enumerate() {
-                let mut acc = 128.0f32;
-                for v in 0..sh {
-                    acc += bh[y][v] * t[v][x];
-                }
-                *px = round_to_sample(acc);
-            }
+        match sw {
+            1 => self.idct_wide::<1>(coef, out, stride, sh),
+            2 => self.idct_wide::<2>(coef, out, stride, sh),
+            4 => self.idct_wide::<4>(coef, out, stride, sh),
+            _ => self.idct_wide::<8>(coef, out, stride, sh)
         }
     }
 
-    /// `idct` for `N×N` blocks, `N` = 2 or 4, with the sums for the N
-    /// outputs of a row side by side (SIMD lanes); each sum adds the same
-    /// terms in the same order as in `idct`.
-    fn idct_square<const N: usize>(&self, coef: &[i32; 64], out: &mut [i16], stride: usize) {
-        let b = &self.basis[log2_size(N).unwrap_or(0)];
-        let mut t = [[0f32; N]; N];
-        for (v, tv) in t.iter_mut().enumerate() {
-            for u in 0..N {
+    /// `idct` for blocks `W` pixels wide and `sh` high.
+    fn idct_wide<const W: usize>(
+        &self, coef: &[i32; 64], out: &mut [i16], stride: usize, sh: usize
+    ) {
+        let bw = &self.basis[log2_size(W).unwrap_or(0)];
+        let bh = &self.basis[log2_size(sh).unwrap_or(0)];
+        // Horizontal pass over the sh lowest-frequency rows only.
+        let mut t = [[0f32; W]; 8];
+        for (v, tv) in t.iter_mut().enumerate().take(sh) {
+            for u in 0..W {
                 let c = coef[v * 8 + u] as f32;
                 for (x, acc) in tv.iter_mut().enumerate() {
-                    *acc += b[x][u] * c;
+                    *acc += bw[x][u] * c;
                 }
             }
         }
-        for y in 0..N {
-            let mut acc = [128.0f32; N];
-            for (v, tv) in t.iter().enumerate() {
-                let k = b[y][v];
+        for y in 0..sh {
+            let mut acc = [128.0f32; W];
+            for (v, tv) in t.iter().enumerate().take(sh) {
+                let k = bh[y][v];
                 for (a, &tvx) in acc.iter_mut().zip(tv) {
                     *a += k * tvx;
                 }
             }
-            let line = &mut out[y * stride..y * stride + N];
+            let line = &mut out[y * stride..y * stride + W];
             for (px, &a) in line.iter_mut().zip(&acc) {
                 *px = round_to_sample(a);
             }
