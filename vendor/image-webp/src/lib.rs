@@ -14,10 +14,11 @@ extern crate test;
 pub use self::decoder::{
     DecodingError, LoopCount, UpsamplingMethod, WebPDecodeOptions, WebPDecoder,
 };
-pub use self::reduce::ReducedRgb;
-#[doc(hidden)]
-pub use self::transform::idct4x4_simd_and_portable;
 pub use self::encoder::{ColorType, EncoderParams, EncodingError, WebPEncoder};
+#[doc(hidden)]
+pub use self::loop_filter::normal_loop_filter_both_ways;
+pub use self::reduce::ReducedRgb;
+pub use self::transform::idct4x4_simd_and_portable;
 
 mod alpha_blending;
 mod decoder;
@@ -25,6 +26,8 @@ mod encoder;
 mod extended;
 mod huffman;
 mod loop_filter;
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod loop_filter_sse2;
 mod lossless;
 mod lossless_transform;
 mod reduce;

@@ -294,6 +294,196 @@ pub(crate) fn macroblock_filter_horizontal(
     }
 }
 
+/// Nubo: the filter settings of one macroblock, and which of its edges
+/// are filtered.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MacroblockFilter {
+    pub(crate) hev_threshold: u8,
+    pub(crate) interior_limit: u8,
+    pub(crate) mb_edge_limit: u8,
+    pub(crate) sub_edge_limit: u8,
+    /// The edge with the macroblock to the left (not in the first column).
+    pub(crate) left: bool,
+    /// The edge with the macroblock above (not in the first row).
+    pub(crate) top: bool,
+    /// The edges between the 4x4 subblocks inside.
+    pub(crate) inner: bool,
+}
+
+/// Nubo: the frame's three planes, `luma_w` and `chroma_w` bytes a row.
+pub(crate) struct Planes<'a> {
+    pub(crate) y: &'a mut [u8],
+    pub(crate) u: &'a mut [u8],
+    pub(crate) v: &'a mut [u8],
+    pub(crate) luma_w: usize,
+    pub(crate) chroma_w: usize,
+}
+
+/// The simple filter (15.2) over one macroblock's luma edges, in the
+/// order the specification gives: left, inner vertical, top, inner
+/// horizontal.
+pub(crate) fn simple_filter_macroblock(
+    ybuf: &mut [u8],
+    luma_w: usize,
+    mbx: usize,
+    mby: usize,
+    f: &MacroblockFilter,
+) {
+    let (x0, y0) = (mbx * 16, mby * 16);
+    let row = |y: usize, x: usize| (y0 + y) * luma_w + x0 + x - 4;
+    if f.left {
+        for y in 0..16 {
+            simple_segment_horizontal(f.mb_edge_limit, &mut ybuf[row(y, 0)..][..8]);
+        }
+    }
+    if f.inner {
+        for x in [4, 8, 12] {
+            for y in 0..16 {
+                simple_segment_horizontal(f.sub_edge_limit, &mut ybuf[row(y, x)..][..8]);
+            }
+        }
+    }
+    if f.top {
+        for x in 0..16 {
+            simple_segment_vertical(f.mb_edge_limit, ybuf, y0 * luma_w + x0 + x, luma_w);
+        }
+    }
+    if f.inner {
+        for y in [4, 8, 12] {
+            for x in 0..16 {
+                let point = (y0 + y) * luma_w + x0 + x;
+                simple_segment_vertical(f.sub_edge_limit, ybuf, point, luma_w);
+            }
+        }
+    }
+}
+
+/// The normal filter (15.3) over one macroblock: SSE2 on x86-64, where it
+/// filters a whole edge at once, else pixel by pixel. Both give the same
+/// bytes.
+pub(crate) fn normal_filter_macroblock(
+    planes: &mut Planes<'_>,
+    mbx: usize,
+    mby: usize,
+    f: &MacroblockFilter,
+) {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    crate::loop_filter_sse2::filter_macroblock(planes, mbx, mby, f);
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    normal_filter_macroblock_portable(planes, mbx, mby, f);
+}
+
+/// [`normal_filter_macroblock`] one pixel at a time.
+pub(crate) fn normal_filter_macroblock_portable(
+    p: &mut Planes<'_>,
+    mbx: usize,
+    mby: usize,
+    f: &MacroblockFilter,
+) {
+    let (lw, cw) = (p.luma_w, p.chroma_w);
+    let (hev, interior) = (f.hev_threshold, f.interior_limit);
+    let (ly, lx, cy, cx) = (mby * 16, mbx * 16, mby * 8, mbx * 8);
+    if f.left {
+        for y in 0..16 {
+            let at = (ly + y) * lw + lx - 4;
+            macroblock_filter_horizontal(hev, interior, f.mb_edge_limit, &mut p.y[at..][..8]);
+        }
+        for y in 0..8 {
+            let at = (cy + y) * cw + cx - 4;
+            macroblock_filter_horizontal(hev, interior, f.mb_edge_limit, &mut p.u[at..][..8]);
+            macroblock_filter_horizontal(hev, interior, f.mb_edge_limit, &mut p.v[at..][..8]);
+        }
+    }
+    if f.inner {
+        for x in [4, 8, 12] {
+            for y in 0..16 {
+                let at = (ly + y) * lw + lx + x - 4;
+                subblock_filter_horizontal(hev, interior, f.sub_edge_limit, &mut p.y[at..][..8]);
+            }
+        }
+        for y in 0..8 {
+            let at = (cy + y) * cw + cx;
+            subblock_filter_horizontal(hev, interior, f.sub_edge_limit, &mut p.u[at..][..8]);
+            subblock_filter_horizontal(hev, interior, f.sub_edge_limit, &mut p.v[at..][..8]);
+        }
+    }
+    if f.top {
+        for x in 0..16 {
+            let at = ly * lw + lx + x;
+            macroblock_filter_vertical(hev, interior, f.mb_edge_limit, p.y, at, lw);
+        }
+        for x in 0..8 {
+            let at = cy * cw + cx + x;
+            macroblock_filter_vertical(hev, interior, f.mb_edge_limit, p.u, at, cw);
+            macroblock_filter_vertical(hev, interior, f.mb_edge_limit, p.v, at, cw);
+        }
+    }
+    if f.inner {
+        for y in [4, 8, 12] {
+            for x in 0..16 {
+                let at = (ly + y) * lw + lx + x;
+                subblock_filter_vertical(hev, interior, f.sub_edge_limit, p.y, at, lw);
+            }
+        }
+        for x in 0..8 {
+            let at = (cy + 4) * cw + cx + x;
+            subblock_filter_vertical(hev, interior, f.sub_edge_limit, p.u, at, cw);
+            subblock_filter_vertical(hev, interior, f.sub_edge_limit, p.v, at, cw);
+        }
+    }
+}
+
+/// Nubo's test hook: the normal filter over every macroblock of the given
+/// planes (`mb_w` by `mb_h` macroblocks), in decoding order, with the same
+/// settings everywhere, by the path this build uses and by the portable
+/// path. Returns the two results as (y, u, v) each.
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn normal_loop_filter_both_ways(
+    planes: [&[u8]; 3],
+    mb_w: usize,
+    mb_h: usize,
+    hev_threshold: u8,
+    interior_limit: u8,
+    mb_edge_limit: u8,
+    sub_edge_limit: u8,
+    inner: bool,
+) -> [[Vec<u8>; 3]; 2] {
+    let run = |fast: bool| {
+        let [mut y, mut u, mut v] = planes.map(<[u8]>::to_vec);
+        assert_eq!(y.len(), mb_w * mb_h * 256);
+        assert_eq!(u.len(), mb_w * mb_h * 64);
+        assert_eq!(v.len(), mb_w * mb_h * 64);
+        let mut p = Planes {
+            y: &mut y,
+            u: &mut u,
+            v: &mut v,
+            luma_w: mb_w * 16,
+            chroma_w: mb_w * 8,
+        };
+        for mby in 0..mb_h {
+            for mbx in 0..mb_w {
+                let f = MacroblockFilter {
+                    hev_threshold,
+                    interior_limit,
+                    mb_edge_limit,
+                    sub_edge_limit,
+                    left: mbx > 0,
+                    top: mby > 0,
+                    inner,
+                };
+                if fast {
+                    normal_filter_macroblock(&mut p, mbx, mby, &f);
+                } else {
+                    normal_filter_macroblock_portable(&mut p, mbx, mby, &f);
+                }
+            }
+        }
+        [y, u, v]
+    };
+    [run(true), run(false)]
+}
+
 #[cfg(all(test, feature = "_benchmarks"))]
 mod benches {
     use super::*;
