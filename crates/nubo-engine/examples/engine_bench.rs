@@ -1,8 +1,8 @@
 //! The engine in-process over a set of files, for `bench/transform.sh`.
 //!
 //! engine_bench run <job> <outdir> FILES...   one thread, in order; jobs:
-//!   thumb, web, avif (bench/transform.sh), thumb-png (thumb, lossless, for
-//!   comparing decoding shortcuts), qauto-ref, qauto-jpg,
+//!   thumb, web, avif (bench/transform.sh), thumb-png and thumb-webp (thumb
+//!   as PNG and as WebP, for comparing decoding shortcuts), qauto-ref, qauto-jpg,
 //!   qauto-webp, qauto-avif (bench/qauto.sh)
 //! engine_bench score <reference.png> <output>           prints SSIMULACRA2
 //! engine_bench calibrate FILES...                       q_auto's sample against
@@ -25,6 +25,8 @@ fn job(name: &str) -> (String, Format) {
         "thumb" => ("c_limit,h_300,w_300,q_80", Format::Jpg),
         // The same thumbnail lossless, to compare decoding shortcuts.
         "thumb-png" => ("c_limit,h_300,w_300", Format::Png),
+        // And as WebP, an output that could keep an animation.
+        "thumb-webp" => ("c_limit,h_300,w_300,q_80", Format::Webp),
         "web" => ("c_limit,h_1280,w_1280,q_80", Format::Webp),
         "avif" => ("c_limit,h_800,w_800", Format::Avif),
         // bench/qauto.sh: a lossless reference, then q_auto:good per format;

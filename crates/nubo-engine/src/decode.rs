@@ -120,10 +120,7 @@ pub fn decode(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Resul
             decode_frames(bytes, req, limits)
         }
         Format::Ico => decode_ico(bytes, req, limits),
-        Format::Webp => match decode_webp_reduced(bytes, req, limits)? {
-            Some(decoded) => Ok(decoded),
-            None => decode_still(bytes, req, limits),
-        },
+        Format::Webp => decode_webp_still(bytes, req, limits),
         Format::Png | Format::Gif | Format::Tiff | Format::Bmp => decode_still(bytes, req, limits),
         Format::Avif => Err(EngineError::Unsupported(
             "AVIF input cannot be decoded: no memory-safe AVIF decoder is available".into(),
@@ -314,6 +311,15 @@ fn decode_still(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Res
     Ok(upright_still(raster, req, orientation))
 }
 
+/// A WebP without animation, reduced on the way when it may be (whether or
+/// not the output could have kept an animation).
+fn decode_webp_still(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
+    match decode_webp_reduced(bytes, req, limits)? {
+        Some(decoded) => Ok(decoded),
+        None => decode_still(bytes, req, limits),
+    }
+}
+
 /// A lossy WebP still that is about to shrink four times or more: decoded
 /// without VP8's deblocking filter (the resampler averages over far wider
 /// areas than it smooths) and, without alpha, brought out at 1/2, 1/4 or
@@ -412,7 +418,7 @@ fn decode_frames(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Re
                 image::codecs::webp::WebPDecoder::new(Cursor::new(bytes)).map_err(image_error)?;
             d.set_limits(image_limits(limits)).map_err(image_error)?;
             if !d.has_animation() {
-                return decode_still(bytes, req, limits);
+                return decode_webp_still(bytes, req, limits);
             }
             let (w, h) = d.dimensions();
             check_pixels(w, h, 1, limits)?;

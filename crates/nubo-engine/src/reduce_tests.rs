@@ -14,6 +14,7 @@ use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
+use crate::decode::{decode, DecodeRequest, Reduce};
 use crate::golden_tests::score;
 use crate::pipeline::{render, Job};
 use crate::EngineLimits;
@@ -305,6 +306,39 @@ fn reduced_webp_renders_like_a_full_decode() {
         Format::Webp,
         &["w_60,c_fit", "w_30,h_30,c_fill", "w_15,c_fit"],
     );
+}
+
+/// A still WebP read for an output that could keep an animation (WebP,
+/// GIF) is reduced on load as for any other output; an animated one is not.
+#[test]
+fn still_webp_is_reduced_whatever_the_output() {
+    let img = photo(301, 213);
+    let still = webp::Encoder::from_rgb(img.as_raw(), img.width(), img.height())
+        .encode(60.0)
+        .to_vec();
+    let fit = Transformation::parse("w_15,c_fit").unwrap();
+    let decoded_width = |bytes: &[u8], all_frames: bool| {
+        let mut req = DecodeRequest::new(Format::Webp);
+        req.all_frames = all_frames;
+        req.reduce = Some(Reduce {
+            component: fit.components[0].clone(),
+        });
+        let d = decode(bytes, &req, &EngineLimits::default()).unwrap();
+        assert_eq!((d.logical.w, d.logical.h), img.dimensions());
+        d.picture.first().width
+    };
+    // 297 px to 15: 1/8.
+    assert_eq!(decoded_width(&still, false), img.width().div_ceil(8));
+    assert_eq!(decoded_width(&still, true), img.width().div_ceil(8));
+    let anim = std::fs::read(format!("{DIR}../anim.webp")).unwrap();
+    let mut req = DecodeRequest::new(Format::Webp);
+    req.all_frames = true;
+    req.reduce = Some(Reduce {
+        component: fit.components[0].clone(),
+    });
+    let d = decode(&anim, &req, &EngineLimits::default()).unwrap();
+    assert!(d.picture.frames.len() > 1);
+    assert_eq!(d.picture.first().width, d.logical.w);
 }
 
 /// The vendored decoder's reduced output against its full output averaged
