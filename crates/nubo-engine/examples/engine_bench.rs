@@ -2,7 +2,8 @@
 //!
 //! engine_bench run <job> <outdir> FILES...   one thread, in order; jobs:
 //!   thumb, web, avif (bench/transform.sh), thumb-png and thumb-webp (thumb
-//!   as PNG and as WebP, for comparing decoding shortcuts), qauto-ref, qauto-jpg,
+//!   as PNG and as WebP, for comparing decoding shortcuts), png-<N> (fit
+//!   N×N as PNG), qauto-ref, qauto-jpg,
 //!   qauto-webp, qauto-avif (bench/qauto.sh)
 //! engine_bench score <reference.png> <output>           prints SSIMULACRA2
 //! engine_bench calibrate FILES...                       q_auto's sample against
@@ -20,6 +21,10 @@ fn job(name: &str) -> (String, Format) {
     // `avif-q<N>`: a fixed AVIF quality, for calibrating q_auto's AVIF levels.
     if let Some(q) = name.strip_prefix("avif-q") {
         return (format!("c_limit,h_1024,pg_1,q_{q},w_1024"), Format::Avif);
+    }
+    // `png-<N>`: fit N×N, lossless, for measuring decoding shortcuts.
+    if let Some(n) = name.strip_prefix("png-") {
+        return (format!("c_limit,h_{n},w_{n}"), Format::Png);
     }
     let (t, f) = match name {
         "thumb" => ("c_limit,h_300,w_300,q_80", Format::Jpg),

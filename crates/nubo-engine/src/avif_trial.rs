@@ -5,7 +5,7 @@
 //! No memory-safe AV1 decoder exists to read a trial back, but rav1e hands
 //! out, with every shown frame, the reconstructed picture after its loop
 //! filters. The trial here drives rav1e with exactly the settings ravif
-//! uses for our final encodes (10-bit 4:4:4 BT.601 full range, ravif's
+//! uses for our final encodes (8-bit 4:4:4 BT.601 full range, ravif's
 //! quality-to-quantizer curve and speed tweaks, one thread): a test holds
 //! its bitstream byte-for-byte equal to ravif's colour payload, so what is
 //! scored is what is delivered.
@@ -19,9 +19,9 @@ use crate::raster::Raster;
 const KR: f32 = 0.299;
 const KG: f32 = 0.587;
 const KB: f32 = 0.114;
-/// 10-bit code values.
-const MAX: f32 = 1023.0;
-const MID: f32 = 512.0;
+/// 8-bit code values (ravif's chroma midpoint is 255 / 2 rounded).
+const MAX: f32 = 255.0;
+const MID: f32 = 128.0;
 
 /// Encodes an opaque RGB(A, read as RGB) raster at `quality` (1–100) and
 /// `speed` (1–10); returns the AV1 payload's size and the decoded
@@ -30,7 +30,7 @@ pub fn encode_and_reconstruct(r: &Raster, quality: u8, speed: u8) -> Result<(usi
     let quantizer = quality_to_quantizer(quality.clamp(1, 100) as f32);
     let speed = speed.clamp(1, 10);
     let cfg = config(r.width as usize, r.height as usize, quantizer, speed);
-    let mut ctx: Context<u16> = cfg.new_context().map_err(failed)?;
+    let mut ctx: Context<u8> = cfg.new_context().map_err(failed)?;
     let mut frame = ctx.new_frame();
     fill(&mut frame, r);
     ctx.send_frame(frame).map_err(failed)?;
@@ -87,7 +87,7 @@ fn config(width: usize, height: usize, quantizer: u8, speed: u8) -> Config {
             height,
             time_base: Rational::new(1, 1),
             sample_aspect_ratio: Rational::new(1, 1),
-            bit_depth: 10,
+            bit_depth: 8,
             chroma_sampling: ChromaSampling::Cs444,
             chroma_sample_position: ChromaSamplePosition::Unknown,
             pixel_range: PixelRange::Full,
@@ -176,8 +176,8 @@ fn smaller(a: BlockSize, b: BlockSize) -> BlockSize {
     }
 }
 
-/// RGB to 10-bit full-range BT.601 Y, Cb, Cr, rounded as ravif does.
-fn fill(frame: &mut Frame<u16>, r: &Raster) {
+/// RGB to 8-bit full-range BT.601 Y, Cb, Cr, rounded as ravif does.
+fn fill(frame: &mut Frame<u8>, r: &Raster) {
     let (w, c) = (r.width as usize, r.channels as usize);
     let scale = MAX / 255.0;
     let [yp, up, vp] = &mut frame.planes;
@@ -191,15 +191,15 @@ fn fill(frame: &mut Frame<u16>, r: &Raster) {
             let luma = (scale * KB).mul_add(b, (scale * KR).mul_add(rr, scale * KG * g));
             let cb = b.mul_add(scale, -luma).mul_add(0.5 / (1.0 - KB), MID);
             let cr = rr.mul_add(scale, -luma).mul_add(0.5 / (1.0 - KR), MID);
-            y[i] = luma.round() as u16;
-            u[i] = cb.round() as u16;
-            v[i] = cr.round() as u16;
+            y[i] = luma.round() as u8;
+            u[i] = cb.round() as u8;
+            v[i] = cr.round() as u8;
         }
     }
 }
 
 /// The inverse of [`fill`], as a decoder converts for display.
-fn to_rgb(frame: &Frame<u16>, width: u32, height: u32) -> Raster {
+fn to_rgb(frame: &Frame<u8>, width: u32, height: u32) -> Raster {
     let (w, h) = (width as usize, height as usize);
     let mut data = Vec::with_capacity(w * h * 3);
     let [yp, up, vp] = &frame.planes;
@@ -243,6 +243,7 @@ mod tests {
                 .with_quality(quality as f32)
                 .with_speed(speed)
                 .with_num_threads(Some(1))
+                .with_bit_depth(ravif::BitDepth::Eight)
                 .encode_rgb(ravif::Img::new(r.data.as_rgb(), 300, 200))
                 .unwrap();
             assert_eq!(bytes, ravif.color_byte_size, "q{quality} s{speed}");

@@ -261,7 +261,11 @@ fn avif(r: &Raster, o: &EncodeOptions) -> Result<Vec<u8>> {
         .with_quality(o.quality as f32)
         .with_alpha_quality(o.quality as f32)
         .with_speed(o.avif_speed.clamp(1, 10))
-        .with_num_threads(Some(1));
+        .with_num_threads(Some(1))
+        // 8-bit, as libvips and libavif write 8-bit pictures: on the corpus
+        // it cost rav1e 36% less CPU than ravif's default of 10 bits, for
+        // the same bytes and 0.5 SSIMULACRA2 points less (README).
+        .with_bit_depth(ravif::BitDepth::Eight);
     let out = if r.channels == 4 {
         enc.encode_rgba(ravif::Img::new(
             r.data.as_rgba(),
