@@ -312,31 +312,27 @@ fn reduced_webp_renders_like_a_full_decode() {
 /// GIF) is reduced on load as for any other output; an animated one is not.
 #[test]
 fn still_webp_is_reduced_whatever_the_output() {
-    let img = photo(301, 213);
-    let still = webp::Encoder::from_rgb(img.as_raw(), img.width(), img.height())
-        .encode(60.0)
-        .to_vec();
     let fit = Transformation::parse("w_15,c_fit").unwrap();
-    let decoded_width = |bytes: &[u8], all_frames: bool| {
+    let decode_for_fit = |bytes: &[u8], all_frames: bool| {
         let mut req = DecodeRequest::new(Format::Webp);
         req.all_frames = all_frames;
         req.reduce = Some(Reduce {
             component: fit.components[0].clone(),
         });
-        let d = decode(bytes, &req, &EngineLimits::default()).unwrap();
-        assert_eq!((d.logical.w, d.logical.h), img.dimensions());
-        d.picture.first().width
+        decode(bytes, &req, &EngineLimits::default()).unwrap()
     };
-    // 297 px to 15: 1/8.
-    assert_eq!(decoded_width(&still, false), img.width().div_ceil(8));
-    assert_eq!(decoded_width(&still, true), img.width().div_ceil(8));
+    let img = photo(301, 213);
+    let still = webp::Encoder::from_rgb(img.as_raw(), img.width(), img.height())
+        .encode(60.0)
+        .to_vec();
+    for all_frames in [false, true] {
+        let d = decode_for_fit(&still, all_frames);
+        assert_eq!((d.logical.w, d.logical.h), img.dimensions());
+        // 297 px to 15: 1/8.
+        assert_eq!(d.picture.first().width, img.width().div_ceil(8));
+    }
     let anim = std::fs::read(format!("{DIR}../anim.webp")).unwrap();
-    let mut req = DecodeRequest::new(Format::Webp);
-    req.all_frames = true;
-    req.reduce = Some(Reduce {
-        component: fit.components[0].clone(),
-    });
-    let d = decode(&anim, &req, &EngineLimits::default()).unwrap();
+    let d = decode_for_fit(&anim, true);
     assert!(d.picture.frames.len() > 1);
     assert_eq!(d.picture.first().width, d.logical.w);
 }
