@@ -66,12 +66,7 @@ fn simd_inverse_dct_matches_the_portable_one() {
 /// libwebp's byte for byte (both with the loop filter and fancy upsampling).
 #[test]
 fn lossy_webp_decodes_exactly_as_libwebp() {
-    let photo = image::open(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/golden/coffee.jpg"
-    ))
-    .unwrap()
-    .to_rgb8();
+    let photo = coffee();
     let mut rng = Rng(7);
     let noise: Vec<u8> = (0..157 * 93 * 3).map(|_| rng.next() as u8).collect();
     let mut inputs = vec![(noise, 157, 93)];
@@ -84,11 +79,7 @@ fn lossy_webp_decodes_exactly_as_libwebp() {
             let bytes = webp::Encoder::from_rgb(rgb, *w, *h)
                 .encode(quality)
                 .to_vec();
-            let reference = webp::Decoder::new(&bytes).decode().unwrap();
-            let mut d = image_webp::WebPDecoder::new(Cursor::new(&bytes)).unwrap();
-            let mut ours = vec![0; d.output_buffer_size().unwrap()];
-            d.read_image(&mut ours).unwrap();
-            assert!(&*reference == ours.as_slice(), "{w}x{h} q{quality}");
+            assert_decodes_as_libwebp(&bytes, &format!("{w}x{h} q{quality}"));
         }
     }
 }
@@ -159,14 +150,8 @@ fn simd_loop_filter_matches_the_portable_one() {
 /// offers, and with segments: the vendored decoder still matches libwebp.
 #[test]
 fn lossy_webp_with_every_filter_setting_decodes_as_libwebp() {
-    let photo = image::open(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/golden/coffee.jpg"
-    ))
-    .unwrap()
-    .to_rgb8();
+    let photo = coffee();
     let crop = image::imageops::crop_imm(&photo, 3, 5, 203, 141).to_image();
-    let mut settings = 0;
     for (strength, sharpness, filter_type, segments) in [
         (0, 0, 1, 4),
         (20, 0, 1, 1),
@@ -188,16 +173,31 @@ fn lossy_webp_with_every_filter_setting_decodes_as_libwebp() {
                 .encode_advanced(&config)
                 .unwrap()
                 .to_vec();
-            let reference = webp::Decoder::new(&bytes).decode().unwrap();
-            let mut d = image_webp::WebPDecoder::new(Cursor::new(&bytes)).unwrap();
-            let mut ours = vec![0; d.output_buffer_size().unwrap()];
-            d.read_image(&mut ours).unwrap();
-            assert!(
-                &*reference == ours.as_slice(),
-                "strength {strength}, sharpness {sharpness}, type {filter_type}, q{quality}"
+            assert_decodes_as_libwebp(
+                &bytes,
+                &format!(
+                    "strength {strength}, sharpness {sharpness}, type {filter_type}, q{quality}"
+                ),
             );
-            settings += 1;
         }
     }
-    assert_eq!(settings, 14);
+}
+
+/// The vendored decoder's RGB(A) equals libwebp's byte for byte.
+fn assert_decodes_as_libwebp(bytes: &[u8], what: &str) {
+    let reference = webp::Decoder::new(bytes).decode().unwrap();
+    let mut d = image_webp::WebPDecoder::new(Cursor::new(bytes)).unwrap();
+    let mut ours = vec![0; d.output_buffer_size().unwrap()];
+    d.read_image(&mut ours).unwrap();
+    assert!(&*reference == ours.as_slice(), "{what}");
+}
+
+/// The photo the decoder tests crop from.
+fn coffee() -> image::RgbImage {
+    image::open(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/golden/coffee.jpg"
+    ))
+    .unwrap()
+    .to_rgb8()
 }

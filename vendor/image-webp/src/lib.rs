@@ -18,6 +18,7 @@ pub use self::encoder::{ColorType, EncoderParams, EncodingError, WebPEncoder};
 #[doc(hidden)]
 pub use self::loop_filter::normal_loop_filter_both_ways;
 pub use self::reduce::ReducedRgb;
+#[doc(hidden)]
 pub use self::transform::idct4x4_simd_and_portable;
 
 mod alpha_blending;

@@ -310,15 +310,23 @@ fn shift3(x: __m128i) -> __m128i {
     _mm_packs_epi16(lo, hi)
 }
 
-/// `c(c(p1 - q1) + 3 * (q0 - p0))` on signed pixels; saturating each step
+/// `c(outer + 3 * (q0 - p0))` on signed pixels; saturating each step
 /// gives the same clamp, as the partial sums move one way once past zero.
 #[target_feature(enable = "sse2")]
-fn base_delta(p1: __m128i, p0: __m128i, q0: __m128i, q1: __m128i) -> __m128i {
-    let p1_q1 = _mm_subs_epi8(p1, q1);
+fn base_delta(outer: __m128i, p0: __m128i, q0: __m128i) -> __m128i {
     let q0_p0 = _mm_subs_epi8(q0, p0);
-    let s = _mm_adds_epi8(p1_q1, q0_p0);
+    let s = _mm_adds_epi8(outer, q0_p0);
     let s = _mm_adds_epi8(q0_p0, s);
     _mm_adds_epi8(q0_p0, s)
+}
+
+/// `common_adjust`: moves p0 by `(a + 3) >> 3` and q0 by `(a + 4) >> 3`,
+/// and returns the latter with them.
+#[target_feature(enable = "sse2")]
+fn adjust_middle(p0: __m128i, q0: __m128i, a: __m128i) -> (__m128i, __m128i, __m128i) {
+    let b = shift3(_mm_adds_epi8(a, _mm_set1_epi8(3)));
+    let a = shift3(_mm_adds_epi8(a, _mm_set1_epi8(4)));
+    (_mm_adds_epi8(p0, b), _mm_subs_epi8(q0, a), a)
 }
 
 /// `macroblock_filter_*` on all 16 lanes.
@@ -327,11 +335,9 @@ fn macroblock_edge(px: &mut Across, l: Limits) {
     let mask = filter_mask(px, l);
     let not_hev = not_high_variance(px, l);
     let [p3, p2, p1, p0, q0, q1, q2, q3] = px.map(|x| flip(x));
-    let a = base_delta(p1, p0, q0, q1);
+    let a = base_delta(_mm_subs_epi8(p1, q1), p0, q0);
     // High variance: the common adjustment of p0 and q0 only.
-    let f = _mm_and_si128(a, _mm_andnot_si128(not_hev, mask));
-    let q0 = _mm_subs_epi8(q0, shift3(_mm_adds_epi8(f, _mm_set1_epi8(4))));
-    let p0 = _mm_adds_epi8(p0, shift3(_mm_adds_epi8(f, _mm_set1_epi8(3))));
+    let (p0, q0, _) = adjust_middle(p0, q0, _mm_and_si128(a, _mm_andnot_si128(not_hev, mask)));
     // Otherwise: (27w + 63) >> 7, (18w + 63) >> 7, (9w + 63) >> 7 in 16 bits.
     let w = _mm_and_si128(a, _mm_and_si128(not_hev, mask));
     let zero = _mm_setzero_si128();
@@ -368,13 +374,8 @@ fn subblock_edge(px: &mut Across, l: Limits) {
     let [p3, p2, p1, p0, q0, q1, q2, q3] = px.map(|x| flip(x));
     // The outer taps only where the variance is high.
     let outer = _mm_andnot_si128(not_hev, _mm_subs_epi8(p1, q1));
-    let q0_p0 = _mm_subs_epi8(q0, p0);
-    let a = _mm_adds_epi8(_mm_adds_epi8(_mm_adds_epi8(outer, q0_p0), q0_p0), q0_p0);
-    let a = _mm_and_si128(a, mask);
-    let b = shift3(_mm_adds_epi8(a, _mm_set1_epi8(3)));
-    let a = shift3(_mm_adds_epi8(a, _mm_set1_epi8(4)));
-    let p0 = _mm_adds_epi8(p0, b);
-    let q0 = _mm_subs_epi8(q0, a);
+    let a = _mm_and_si128(base_delta(outer, p0, q0), mask);
+    let (p0, q0, a) = adjust_middle(p0, q0, a);
     // (a + 1) >> 1 for signed a, via an unsigned average.
     let half = _mm_sub_epi8(
         _mm_avg_epu8(_mm_add_epi8(a, _mm_set1_epi8(-128)), _mm_setzero_si128()),
