@@ -1,10 +1,10 @@
 //! The engine in-process over a set of files, for `bench/transform.sh`.
 //!
 //! engine_bench run <job> <outdir> FILES...   one thread, in order; jobs:
-//!   thumb, web, avif (bench/transform.sh), thumb-png and thumb-webp (thumb
-//!   as PNG and as WebP, for comparing decoding shortcuts), png-<N> (fit
-//!   N×N as PNG), qauto-ref, qauto-jpg,
-//!   qauto-webp, qauto-avif (bench/qauto.sh)
+//!   thumb, web, avif (bench/transform.sh), web-animated (web keeping
+//!   animations), thumb-png and thumb-webp (thumb as PNG and as WebP, for
+//!   comparing decoding shortcuts), png-<N> (fit N×N as PNG), qauto-ref,
+//!   qauto-jpg, qauto-webp, qauto-avif (bench/qauto.sh)
 //! engine_bench score <reference.png> <output>           prints SSIMULACRA2
 //! engine_bench calibrate FILES...                       q_auto's sample against
 //!                                                       the whole picture
@@ -32,7 +32,12 @@ fn job(name: &str) -> (String, Format) {
         "thumb-png" => ("c_limit,h_300,w_300", Format::Png),
         // And as WebP, an output that could keep an animation.
         "thumb-webp" => ("c_limit,h_300,w_300,q_80", Format::Webp),
-        "web" => ("c_limit,h_1280,w_1280,q_80", Format::Webp),
+        // anchors.md's jobs take the first frame of an animation, as libvips'
+        // thumbnail does; `pg_1` asks Nubo for that. (Without it, WebP output
+        // keeps an animated input animated, which is Cloudinary's default.)
+        "web" => ("c_limit,h_1280,pg_1,q_80,w_1280", Format::Webp),
+        // The same keeping animations, to price them.
+        "web-animated" => ("c_limit,h_1280,w_1280,q_80", Format::Webp),
         "avif" => ("c_limit,h_800,w_800", Format::Avif),
         // bench/qauto.sh: a lossless reference, then q_auto:good per format;
         // stills (the first frame), as libvips' thumbnail makes.
