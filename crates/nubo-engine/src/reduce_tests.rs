@@ -217,6 +217,30 @@ fn quarter_scale_skips_the_last_ac_refinement_unread() {
     assert!(p > 35.0, "{p:.1} dB");
 }
 
+/// A progressive file and its lossless baseline transcode (jpegtran) hold
+/// the same coefficients, so a decoder that reads every scan right, the
+/// refinement scans above all (whose correction bits the vendored crate
+/// applies without branches), gives the baseline's pixels exactly: at full
+/// size, at 1/2 and at 1/8 (1/4 skips the last refinement by design).
+#[test]
+fn progressive_refinement_decodes_as_its_baseline_transcode() {
+    let progressive = std::fs::read(format!("{DIR}coffee-progressive.jpg")).unwrap();
+    let baseline = std::fs::read(format!("{DIR}coffee-progressive-as-baseline.jpg")).unwrap();
+    assert_ne!(progressive, baseline);
+    let full = |b: &[u8]| {
+        let mut dec = JpegDecoder::new_with_options(ZCursor::new(b), options());
+        dec.decode().unwrap()
+    };
+    assert!(full(&progressive) == full(&baseline), "full size differs");
+    for d in [2, 8] {
+        let scaled = |b: &[u8]| {
+            let mut dec = JpegDecoder::new_with_options(ZCursor::new(b), options());
+            dec.decode_scaled(d).unwrap().unwrap().pixels
+        };
+        assert!(scaled(&progressive) == scaled(&baseline), "1/{d} differs");
+    }
+}
+
 #[test]
 fn truncated_files_do_not_panic_when_scaled() {
     let bytes = encode(&photo(301, 213), &PLAIN_420);

@@ -692,13 +692,10 @@ impl BitStream {
                                     ));
                                 }
                             }
-                            if self.get_bit() == 1 && (*coefficient & bit) == 0 {
-                                if *coefficient > 0 {
-                                    *coefficient = coefficient.wrapping_add(bit);
-                                } else {
-                                    *coefficient = coefficient.wrapping_sub(bit);
-                                }
-                            }
+                            // Nubo: the correction bit is a coin toss, so it is
+                            // applied without a branch.
+                            let correction = i16::from(self.get_bit());
+                            *coefficient = refined(*coefficient, correction, bit);
                         } else {
                             r -= 1;
 
@@ -818,3 +815,16 @@ const fn has_byte(b: u32, val: u8) -> bool {
 //         println!("{:?}", decoder.options.jpeg_get_out_colorspace())
 //     }
 // }
+
+/// Nubo: a nonzero coefficient after its correction bit (0 or 1) in a
+/// refinement scan, computed without a branch: moved `bit` further from
+/// zero when the correction is 1 and that bit of the coefficient is clear.
+/// (Inside an EOB run, where most positions hold zeros, the branches are
+/// cheaper and stay.)
+#[inline(always)]
+fn refined(coefficient: i16, correction: i16, bit: i16) -> i16 {
+    let apply = -(correction & i16::from(coefficient & bit == 0)); // 0 or -1
+    let sign = coefficient >> 15; // 0 or -1
+    let step = (bit ^ sign).wrapping_sub(sign); // bit, or -bit below zero
+    coefficient.wrapping_add(step & apply)
+}
