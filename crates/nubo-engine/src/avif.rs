@@ -58,17 +58,36 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<(Raster, Option<Vec<u8>>)
         }
         raster = with_alpha(raster, &a, data.premultiplied_alpha);
     }
-    for t in &props.transforms {
+    Ok((display(raster, &props.transforms), props.icc))
+}
+
+/// `raster` after the `irot`/`imir` transforms, in order.
+fn display(mut raster: Raster, transforms: &[Transform]) -> Raster {
+    use crate::orient::{flip_h, flip_v, rotate270, rotate90};
+    for t in transforms {
         raster = match *t {
-            Transform::Rotate(1) => crate::orient::rotate270(&raster),
-            Transform::Rotate(2) => crate::orient::flip_v(crate::orient::flip_h(raster)),
-            Transform::Rotate(3) => crate::orient::rotate90(&raster),
+            Transform::Rotate(1) => rotate270(&raster),
+            Transform::Rotate(2) => flip_v(flip_h(raster)),
+            Transform::Rotate(3) => rotate90(&raster),
             Transform::Rotate(_) => raster,
-            Transform::Mirror { top_bottom: true } => crate::orient::flip_v(raster),
-            Transform::Mirror { top_bottom: false } => crate::orient::flip_h(raster),
+            Transform::Mirror { top_bottom: true } => flip_v(raster),
+            Transform::Mirror { top_bottom: false } => flip_h(raster),
         };
     }
-    Ok((raster, props.icc))
+    raster
+}
+
+/// The EXIF orientation (1-8) that displays the picture as its `irot`
+/// and `imir` do, found by applying both to a small asymmetric picture.
+pub fn exif_orientation(transforms: &[Transform]) -> u8 {
+    let probe = Raster::new(3, 2, 1, vec![0, 1, 2, 3, 4, 5]);
+    let shown = display(probe.clone(), transforms).data;
+    (1..=8)
+        .find(|&tag| {
+            let o = crate::orient::Orientation::from_tag(u32::from(tag));
+            crate::orient::apply(probe.clone(), o).data == shown
+        })
+        .unwrap_or(1)
 }
 
 fn invalid(e: impl std::fmt::Display) -> EngineError {
@@ -354,6 +373,10 @@ mod tests {
         let bytes = fixture("photo-irot.avif");
         assert_eq!(properties(&bytes).transforms, vec![Transform::Rotate(3)]);
         assert!(properties(&fixture("photo-420.avif")).transforms.is_empty());
+        assert_eq!(exif_orientation(&properties(&bytes).transforms), 6);
+        assert_eq!(exif_orientation(&[]), 1);
+        let mirrored = [Transform::Mirror { top_bottom: false }];
+        assert_eq!(exif_orientation(&mirrored), 2);
         let (r, _) = decode(&bytes, 1 << 30).unwrap();
         let want = reference("photo-irot").to_rgb8();
         assert_eq!((r.width, r.height), (200, 300));
