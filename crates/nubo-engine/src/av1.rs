@@ -202,9 +202,11 @@ fn copy_plane(
         // (after this copy); 16-bit samples are 2-byte aligned.
         let row = unsafe { base.as_ptr().offset(y as isize * stride) };
         if wide {
+            // SAFETY: `row` starts `w` initialised 16-bit samples (above).
             let s = unsafe { std::slice::from_raw_parts(row as *const u16, w) };
             out.extend_from_slice(s);
         } else {
+            // SAFETY: `row` starts `w` initialised 8-bit samples (above).
             let s = unsafe { std::slice::from_raw_parts(row as *const u8, w) };
             out.extend(s.iter().map(|&v| u16::from(v)));
         }
