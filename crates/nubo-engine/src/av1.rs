@@ -36,7 +36,10 @@ pub struct Frame {
     pub layout: Layout,
     /// Y, then U and V (empty for `Mono`), rows packed.
     pub planes: [Vec<u16>; 3],
-    /// ISO/IEC 23091-4 matrix coefficients from the sequence header.
+    /// ISO/IEC 23091-4 colour primaries, transfer characteristics and
+    /// matrix coefficients from the sequence header.
+    pub primaries: u32,
+    pub transfer: u32,
     pub matrix: u32,
     pub full_range: bool,
 }
@@ -155,13 +158,13 @@ fn read_planes(picture: &PictureRef) -> Result<Frame, String> {
         3 => Layout::I444,
         other => return Err(format!("unknown AV1 pixel layout {other}")),
     };
-    let (matrix, full_range) = match p.seq_hdr {
+    let (primaries, transfer, matrix, full_range) = match p.seq_hdr {
         // SAFETY: a returned picture's sequence header lives as long as it.
         Some(s) => unsafe {
             let s = s.as_ref();
-            (s.mtrx, s.color_range != 0)
+            (s.pri, s.trc, s.mtrx, s.color_range != 0)
         },
-        None => (2, false),
+        None => (2, 2, 2, false),
     };
     let mut frame = Frame {
         width: w as u32,
@@ -169,6 +172,8 @@ fn read_planes(picture: &PictureRef) -> Result<Frame, String> {
         bit_depth: bpc as u8,
         layout,
         planes: Default::default(),
+        primaries,
+        transfer,
         matrix,
         full_range,
     };

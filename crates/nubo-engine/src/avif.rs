@@ -2,8 +2,9 @@
 //! and orientation properties of the primary item by a bounds-checked walk
 //! of its boxes here, the AV1 frames by rav1d ([`crate::av1`]), and
 //! YUV → RGB here (BT.601/709/2020, full or limited range, 8–12 bits,
-//! chroma upsampled bilinearly). Alpha comes from the auxiliary item;
-//! premultiplied alpha is undone. Grid (tiled) images are refused.
+//! chroma upsampled bilinearly), then Display P3 and BT.2020 pictures to
+//! sRGB. Alpha comes from the auxiliary item; premultiplied alpha is
+//! undone. Grid (tiled) images are refused.
 
 use crate::av1::{self, Frame, Layout};
 use crate::error::{EngineError, Result};
@@ -12,12 +13,21 @@ use crate::raster::Raster;
 /// What the primary item's properties say about its display.
 #[derive(Debug, Default, PartialEq)]
 pub struct Properties {
-    /// `nclx`: matrix coefficients and full range, overriding the AV1 ones.
-    pub nclx: Option<(u32, bool)>,
+    /// `nclx`, overriding the AV1 sequence header's colour description.
+    pub nclx: Option<Nclx>,
     pub icc: Option<Vec<u8>>,
     /// `irot`/`imir` in the order listed: quarter turns anticlockwise, or
     /// a mirror (`true`: top-bottom, `false`: left-right).
     pub transforms: Vec<Transform>,
+}
+
+/// A colour description by ISO/IEC 23091-4 code points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nclx {
+    pub primaries: u32,
+    pub transfer: u32,
+    pub matrix: u32,
+    pub full_range: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +59,19 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<(Raster, Option<Vec<u8>>)
     }
     let props = properties(bytes);
     let colour = av1::decode_frame(&data.primary_item, max_pixels).map_err(invalid)?;
-    let (matrix, full) = props.nclx.unwrap_or((colour.matrix, colour.full_range));
-    let mut raster = to_rgb(&colour, matrix, full);
+    let nclx = props.nclx.unwrap_or(Nclx {
+        primaries: colour.primaries,
+        transfer: colour.transfer,
+        matrix: colour.matrix,
+        full_range: colour.full_range,
+    });
+    let mut raster = to_rgb(&colour, nclx.matrix, nclx.full_range);
+    // An ICC profile, when there is one, is converted by the caller.
+    if props.icc.is_none() {
+        if let Some(space) = wide_gamut(nclx) {
+            raster = crate::color::profile_to_srgb(raster, &space);
+        }
+    }
     if let Some(alpha) = &data.alpha_item {
         let a = av1::decode_frame(alpha, max_pixels).map_err(invalid)?;
         if (a.width, a.height) != (colour.width, colour.height) {
@@ -92,6 +113,19 @@ pub fn exif_orientation(transforms: &[Transform]) -> u8 {
 
 fn invalid(e: impl std::fmt::Display) -> EngineError {
     EngineError::InvalidImage(format!("AVIF: {e}"))
+}
+
+/// The colour space of wide-gamut SDR pictures, which must be converted to
+/// sRGB: Display P3 and BT.2020 primaries with an SDR transfer. BT.709 and
+/// unspecified primaries are taken as sRGB; PQ and HLG (HDR) pictures are
+/// shown as they are, without tone mapping.
+fn wide_gamut(c: Nclx) -> Option<moxcms::ColorProfile> {
+    let sdr = matches!(c.transfer, 1 | 2 | 6 | 13 | 14 | 15);
+    match c.primaries {
+        12 if sdr => Some(moxcms::ColorProfile::new_display_p3()),
+        9 if sdr => Some(moxcms::ColorProfile::new_bt2020()),
+        _ => None,
+    }
 }
 
 /// Luma and blue-difference weights (Kr, Kb) of a matrix; `None` for
@@ -277,8 +311,13 @@ fn properties_of(file: &[u8]) -> Option<Properties> {
 fn colour(body: &[u8], props: &mut Properties) {
     match body.get(..4) {
         Some(b"nclx") if body.len() >= 11 => {
-            let matrix = u16::from_be_bytes([body[8], body[9]]);
-            props.nclx = Some((u32::from(matrix), body[10] & 0x80 != 0));
+            let code = |at: usize| u32::from(u16::from_be_bytes([body[at], body[at + 1]]));
+            props.nclx = Some(Nclx {
+                primaries: code(4),
+                transfer: code(6),
+                matrix: code(8),
+                full_range: body[10] & 0x80 != 0,
+            });
         }
         Some(b"prof") | Some(b"rICC") => props.icc = Some(body[4..].to_vec()),
         _ => {}
@@ -372,7 +411,11 @@ mod tests {
     fn irot_turns_the_picture_upright() {
         let bytes = fixture("photo-irot.avif");
         assert_eq!(properties(&bytes).transforms, vec![Transform::Rotate(3)]);
-        assert!(properties(&fixture("photo-420.avif")).transforms.is_empty());
+        let plain = properties(&fixture("photo-420.avif"));
+        assert!(plain.transforms.is_empty());
+        // libavif's default description: sRGB primaries and transfer.
+        let nclx = plain.nclx.expect("an nclx colr box");
+        assert_eq!((nclx.primaries, nclx.transfer), (1, 13), "{nclx:?}");
         assert_eq!(exif_orientation(&properties(&bytes).transforms), 6);
         assert_eq!(exif_orientation(&[]), 1);
         let mirrored = [Transform::Mirror { top_bottom: false }];
@@ -382,6 +425,30 @@ mod tests {
         assert_eq!((r.width, r.height), (200, 300));
         let p = psnr(&r.data, want.as_raw());
         assert!(p > 40.0, "{p:.1} dB against the upright reference");
+    }
+
+    /// sRGB red stored as Display P3 (its P3 coordinates, 234/51/35)
+    /// comes back as sRGB red; BT.709 and HDR pictures are left alone.
+    #[test]
+    fn display_p3_is_converted_to_srgb() {
+        let p3 = Nclx {
+            primaries: 12,
+            transfer: 13,
+            matrix: 6,
+            full_range: true,
+        };
+        let red = Raster::new(1, 1, 3, vec![234, 51, 35]);
+        let got = crate::color::profile_to_srgb(red, &wide_gamut(p3).unwrap());
+        let err = got
+            .data
+            .iter()
+            .zip([255u8, 0, 0])
+            .map(|(&a, b)| a.abs_diff(b))
+            .max();
+        assert!(err.unwrap() <= 3, "{:?}", got.data);
+        assert!(wide_gamut(Nclx { primaries: 1, ..p3 }).is_none());
+        assert!(wide_gamut(Nclx { transfer: 16, ..p3 }).is_none());
+        assert!(wide_gamut(Nclx { primaries: 9, ..p3 }).is_some());
     }
 
     /// ravif writes 10 bits by default: the wide path against the source.
