@@ -187,21 +187,28 @@ fn to_rgb(f: &Frame, matrix: u32, full: bool) -> Raster {
     let (cw, ch) = f.chroma_size();
     let xs = taps(f.width, cw, cw < f.width);
     let ys = taps(f.height, ch, ch < f.height);
-    let chroma = |plane: &[u16], x: usize, y: usize| {
-        let (x0, x1, fx) = xs[x];
+    // One chroma row per output row, interpolated vertically once; each
+    // pixel then blends two neighbours of it.
+    let row = |plane: &[u16], y: usize, into: &mut Vec<f32>| {
         let (y0, y1, fy) = ys[y];
-        let at = |xx: usize, yy: usize| f32::from(plane[yy * cw as usize + xx]);
-        let top = at(x0, y0) * (1.0 - fx) + at(x1, y0) * fx;
-        let bottom = at(x0, y1) * (1.0 - fx) + at(x1, y1) * fx;
-        top * (1.0 - fy) + bottom * fy
+        let (a, b) = (&plane[y0 * cw as usize..], &plane[y1 * cw as usize..]);
+        into.clear();
+        into.extend((0..cw as usize).map(|x| f32::from(a[x]) * (1.0 - fy) + f32::from(b[x]) * fy));
+    };
+    let across = |r: &[f32], x: usize| {
+        let (x0, x1, fx) = xs[x];
+        r[x0] * (1.0 - fx) + r[x1] * fx
     };
     let k = weights(matrix);
+    let (mut u_row, mut v_row) = (Vec::new(), Vec::new());
     for y in 0..h {
-        for x in 0..w {
-            let yy = luma(f.planes[0][y * w + x]);
-            let cb = chroma(&f.planes[1], x, y);
-            let cr = chroma(&f.planes[2], x, y);
-            let o = &mut out[(y * w + x) * 3..][..3];
+        row(&f.planes[1], y, &mut u_row);
+        row(&f.planes[2], y, &mut v_row);
+        let lumas = &f.planes[0][y * w..][..w];
+        let pixels = out[y * w * 3..][..w * 3].chunks_exact_mut(3);
+        for (x, (o, &l)) in pixels.zip(lumas).enumerate() {
+            let yy = luma(l);
+            let (cb, cr) = (across(&u_row, x), across(&v_row, x));
             match k {
                 None => {
                     // GBR: Y carries green, U blue and V red, all as luma.
