@@ -19,8 +19,6 @@
 //!   runtime) with a time budget and panic isolation.
 
 pub mod analysis;
-mod av1;
-mod avif;
 mod avif_trial;
 mod color;
 pub mod decode;
