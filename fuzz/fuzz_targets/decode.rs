@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use nubo_core::Format;
 use nubo_engine::{decode::decode, DecodeRequest, EngineLimits};
 
-const FORMATS: [Format; 9] = [
+const FORMATS: [Format; 10] = [
     Format::Jpg,
     Format::Png,
     Format::Gif,
@@ -18,6 +18,7 @@ const FORMATS: [Format; 9] = [
     Format::Ico,
     Format::Svg,
     Format::Jxl,
+    Format::Avif,
 ];
 
 fuzz_target!(|data: &[u8]| {

@@ -58,7 +58,7 @@ pub fn analyze(
 ) -> Result<Analysis> {
     let mut out = Analysis::default();
     // Formats stored but not decodable (AVIF, HEIC) have no pixel statistics.
-    let decodable = !matches!(format, Format::Avif | Format::Heic);
+    let decodable = format != Format::Heic;
     if (req.colors || req.phash) && decodable {
         let small = small_raster(bytes, format, limits)?;
         if req.colors {

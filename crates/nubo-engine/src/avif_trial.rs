@@ -1,10 +1,10 @@
-//! `q_auto` for AVIF without an AVIF decoder: the AV1 encoder's own
+//! `q_auto` for AVIF without decoding each trial: the AV1 encoder's own
 //! reconstruction of the frame, which is what any conforming decoder
 //! outputs.
 //!
-//! No memory-safe AV1 decoder exists to read a trial back, but rav1e hands
-//! out, with every shown frame, the reconstructed picture after its loop
-//! filters. The trial here drives rav1e with exactly the settings ravif
+//! rav1e hands out, with every shown frame, the reconstructed picture
+//! after its loop filters, so a trial needs no AVIF file written and read
+//! back (rav1d, which reads AVIF uploads, would add a decode per trial). The trial here drives rav1e with exactly the settings ravif
 //! uses for our final encodes (8-bit 4:4:4 BT.601 full range, ravif's
 //! quality-to-quantizer curve and speed tweaks, one thread): a test holds
 //! its bitstream byte-for-byte equal to ravif's colour payload, so what is

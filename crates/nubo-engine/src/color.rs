@@ -22,6 +22,12 @@ pub fn to_srgb(r: Raster, icc: Option<&[u8]>) -> Raster {
     let Ok(src) = ColorProfile::new_from_slice(icc) else {
         return r;
     };
+    profile_to_srgb(r, &src)
+}
+
+/// Converts pixels in the colour space `src` describes to sRGB (unchanged
+/// when the transform cannot be built).
+pub fn profile_to_srgb(r: Raster, src: &ColorProfile) -> Raster {
     let layout = if r.channels == 4 {
         Layout::Rgba
     } else {

@@ -122,9 +122,7 @@ pub fn decode(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Resul
         Format::Ico => decode_ico(bytes, req, limits),
         Format::Webp => decode_webp_still(bytes, req, limits),
         Format::Png | Format::Gif | Format::Tiff | Format::Bmp => decode_still(bytes, req, limits),
-        Format::Avif => Err(EngineError::Unsupported(
-            "AVIF input cannot be decoded: no memory-safe AVIF decoder is available".into(),
-        )),
+        Format::Avif => decode_avif(bytes, req, limits),
         Format::Heic => Err(EngineError::Unsupported(
             "HEIC input cannot be decoded: no memory-safe HEIC decoder is available".into(),
         )),
@@ -367,6 +365,14 @@ fn decode_webp_reduced(
     d.read_image(&mut pixels).map_err(invalid)?;
     let raster = color::to_srgb(Raster::new(w, h, channels, pixels), icc.as_deref());
     Ok(Some(upright_still(raster, req, orientation)))
+}
+
+/// An AVIF still (an animation's primary image): turned upright by its
+/// own `irot`/`imir` properties, which AVIF uses instead of EXIF.
+fn decode_avif(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
+    let (raster, icc) = crate::avif::decode(bytes, limits.max_input_pixels)?;
+    let raster = color::to_srgb(raster, icc.as_deref());
+    Ok(upright_still(raster, req, Orientation::Normal))
 }
 
 /// ICO through `image`, except PNG entries that are not RGBA, which it

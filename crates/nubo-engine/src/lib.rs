@@ -19,6 +19,8 @@
 //!   runtime) with a time budget and panic isolation.
 
 pub mod analysis;
+mod av1;
+mod avif;
 mod avif_trial;
 mod color;
 pub mod decode;

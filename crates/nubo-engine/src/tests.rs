@@ -184,8 +184,26 @@ fn limits_refuse_before_decoding() {
 fn garbage_and_unsupported_inputs_are_errors_not_panics() {
     let err = run(b"\xff\xd8\xff\xe0garbage", Format::Jpg, "w_10", None, "*/*").unwrap_err();
     assert!(matches!(err, EngineError::InvalidImage(_)), "{err}");
-    let err = run(&fixture("image.avif"), Format::Avif, "w_10", None, "*/*").unwrap_err();
+    // A tiled (grid) AVIF: the primary item of a real file relabelled.
+    let mut grid = fixture("image.avif");
+    let at = grid.windows(4).position(|w| w == b"av01").unwrap();
+    grid[at..at + 4].copy_from_slice(b"grid");
+    let err = run(&grid, Format::Avif, "w_10", None, "*/*").unwrap_err();
     assert!(matches!(err, EngineError::Unsupported(_)), "{err}");
+}
+
+#[test]
+fn avif_input_is_transformed() {
+    let out = run(
+        &fixture("image.avif"),
+        Format::Avif,
+        "w_10",
+        Some(Format::Png),
+        "*/*",
+    )
+    .unwrap();
+    let img = image::load_from_memory(&out.bytes).unwrap();
+    assert_eq!((img.width(), img.height()), (10, 8));
 }
 
 #[test]

@@ -139,8 +139,17 @@ fn probe_raster<R: BufRead + Seek>(file: &mut R, format: Format) -> Result<Image
     file.seek(SeekFrom::Start(0))?;
     let frames = frames::count(file, format).map_err(|e| corrupt(format, e))?;
     file.seek(SeekFrom::Start(0))?;
-    let orientation = exif_orientation(file, format);
-    let (width, height) = if orientation >= 5 { (h, w) } else { (w, h) };
+    // imagesize already turned a HEIF's size by its `irot`.
+    let (orientation, turned) = if matches!(format, Format::Avif | Format::Heic) {
+        (heif_orientation(file)?, true)
+    } else {
+        (exif_orientation(file, format), false)
+    };
+    let (width, height) = if orientation >= 5 && !turned {
+        (h, w)
+    } else {
+        (w, h)
+    };
     Ok(ImageInfo {
         format,
         width,
@@ -152,6 +161,15 @@ fn probe_raster<R: BufRead + Seek>(file: &mut R, format: Format) -> Result<Image
 
 fn to_u32(v: usize, format: Format) -> Result<u32, ProbeError> {
     u32::try_from(v).map_err(|_| corrupt(format, "dimension out of range"))
+}
+
+/// A HEIF's (AVIF's, HEIC's) orientation is its `irot`/`imir` properties
+/// (normative; its EXIF is not), read from the boxes before the image data.
+fn heif_orientation<R: BufRead + Seek>(file: &mut R) -> Result<u8, ProbeError> {
+    let mut head = vec![0u8; 1 << 16];
+    let n = read_up_to(file, &mut head)?;
+    let props = crate::avif::properties(&head[..n]);
+    Ok(crate::avif::exif_orientation(&props.transforms))
 }
 
 /// EXIF orientation, or 1 when there is none or it cannot be read (a broken

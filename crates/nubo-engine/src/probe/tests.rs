@@ -43,6 +43,8 @@ fn images_table() {
         ("icon.ico", Format::Ico, 32, 32, 1),
         ("pages.tiff", Format::Tiff, 10, 10, 2),
         ("image.avif", Format::Avif, 20, 16, 1),
+        // Stored 300x200, shown turned by `irot`.
+        ("avif/photo-irot.avif", Format::Avif, 200, 300, 1),
         ("drawing.svg", Format::Svg, 120, 60, 1),
     ];
     for (name, format, w, h, frames) in table {
@@ -55,6 +57,7 @@ fn images_table() {
     }
     assert_eq!(image("rotated.jpg").orientation, 6);
     assert_eq!(image("photo.jpg").orientation, 1);
+    assert_eq!(image("avif/photo-irot.avif").orientation, 6);
 }
 
 #[test]

@@ -62,6 +62,23 @@ async fn first_request_renders_second_is_served_from_the_cache() {
     assert!(head.body.is_empty());
 }
 
+/// An AVIF upload is transformed like any other image.
+#[tokio::test]
+async fn avif_uploads_are_transformed() {
+    let app = TestApp::new().await;
+    let up = app.upload_fixture("pic", "image.avif", &[]).await;
+    assert_eq!(
+        (up["format"].as_str(), up["width"].as_i64()),
+        (Some("avif"), Some(20))
+    );
+    let v = up["version"].as_i64().unwrap();
+    let r = app
+        .get(&format!("/demo/image/upload/w_10/v{v}/pic.png"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(dims(&r.body), (10, 8));
+}
+
 #[tokio::test]
 async fn concurrent_requests_render_once() {
     let app = TestApp::new().await;
