@@ -1,10 +1,12 @@
 //! One AV1 frame decoded by rav1d, the memorysafety.org Rust port of
-//! dav1d (built without its assembly), through the C-shaped API it
+//! dav1d, carried in-tree without its assembly and with its functions
+//! able to unwind (vendor/README.md), through the C-shaped API it
 //! exports. This module holds the only `unsafe` of the AVIF path: the
 //! calls into that API and the reading of the planes it hands back, each
 //! under the contract its documentation states.
 
 use std::mem::MaybeUninit;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
 
 use rav1d::include::dav1d::data::Dav1dData;
@@ -56,16 +58,6 @@ impl Frame {
     }
 }
 
-/// Closes the decoder however the decode ends.
-struct Context(Option<Dav1dContext>);
-
-impl Drop for Context {
-    fn drop(&mut self) {
-        // SAFETY: the context came from `dav1d_open` and is closed once, here.
-        unsafe { dav1d_close(Some(NonNull::from(&mut self.0))) };
-    }
-}
-
 /// Releases a picture's reference however the read ends.
 struct PictureRef(Dav1dPicture);
 
@@ -79,45 +71,84 @@ impl Drop for PictureRef {
 
 /// Decodes the first frame of an AV1 bitstream (the OBUs of an AVIF
 /// item), refusing frames of more than `max_pixels`.
+///
+/// A panic inside the decoder (a bug a hostile stream found) becomes an
+/// error: Nubo's copy of rav1d unwinds rather than aborts (vendor/README.md).
+/// The context is then closed outside the decode, itself guarded, so that
+/// nothing unwinds through a destructor; a context that cannot be closed is
+/// leaked rather than risked.
 pub fn decode_frame(obu: &[u8], max_pixels: u64) -> Result<Frame, String> {
     if obu.is_empty() {
         return Err("empty AV1 data".into());
     }
+    let c = open(max_pixels)?;
+    let decoded = catch_unwind(AssertUnwindSafe(|| decode_with(c, obu)))
+        .unwrap_or_else(|_| Err("AV1 data made the decoder fail".into()));
+    let mut slot = Some(c);
+    // SAFETY: `c` came from `dav1d_open`, and nothing uses it after this.
+    let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
+        dav1d_close(Some(NonNull::from(&mut slot)))
+    }));
+    decoded
+}
+
+/// Opens a one-thread decoder: the engine already runs one job per core.
+fn open(max_pixels: u64) -> Result<Dav1dContext, String> {
     let mut settings = MaybeUninit::<Dav1dSettings>::uninit();
     // SAFETY: `dav1d_default_settings` writes every field of `settings`.
     let mut settings = unsafe {
         dav1d_default_settings(NonNull::new_unchecked(settings.as_mut_ptr()));
         settings.assume_init()
     };
-    // One thread: the engine runs one job per core already.
     settings.n_threads = 1;
     settings.max_frame_delay = 1;
     settings.frame_size_limit = max_pixels.clamp(1, u32::MAX as u64) as u32;
-    let mut context = Context(None);
-    // SAFETY: both pointers are to live locals of the right types.
-    let opened = unsafe {
-        dav1d_open(
-            Some(NonNull::from(&mut context.0)),
-            Some(NonNull::from(&mut settings)),
-        )
-    };
-    let Some(c) = context.0.filter(|_| opened.0 == 0) else {
-        return Err(format!("AV1 decoder did not open ({})", opened.0));
-    };
-    let mut data = Dav1dData::default();
-    // SAFETY: `data` is a live `Dav1dData`; on success `buf` points to
-    // `obu.len()` writable bytes owned by `data`.
-    let buf = unsafe { dav1d_data_create(Some(NonNull::from(&mut data)), obu.len()) };
+    // No logger: rav1d would print each malformed upload's parse errors to
+    // the server's stderr; the error Nubo returns says what failed.
+    // SAFETY: the logger is a cookie and a callback, both optional
+    // pointers, for which all-zero bytes are `None`.
+    settings.logger = unsafe { std::mem::zeroed() };
+    let mut context: Option<Dav1dContext> = None;
+    let opened = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: both pointers are to live locals of the right types.
+        unsafe {
+            dav1d_open(
+                Some(NonNull::from(&mut context)),
+                Some(NonNull::from(&mut settings)),
+            )
+        }
+    }))
+    .map_err(|_| "AV1 decoder did not open".to_string())?;
+    context
+        .filter(|_| opened.0 == 0)
+        .ok_or_else(|| format!("AV1 decoder did not open ({})", opened.0))
+}
+
+/// Frees what the decoder did not consume of its input, however the
+/// decode ends.
+struct DataRef(Dav1dData);
+
+impl Drop for DataRef {
+    fn drop(&mut self) {
+        // SAFETY: the data came from `dav1d_data_create`; unref does nothing
+        // when the decoder consumed all of it.
+        unsafe { dav1d_data_unref(Some(NonNull::from(&mut self.0))) };
+    }
+}
+
+/// Copies `obu` into the decoder's own buffer and reads one picture out.
+fn decode_with(c: Dav1dContext, obu: &[u8]) -> Result<Frame, String> {
+    let mut data = DataRef(Dav1dData::default());
+    // SAFETY: `data.0` is a live `Dav1dData`; on success `buf` points to
+    // `obu.len()` writable bytes owned by it.
+    let buf = unsafe { dav1d_data_create(Some(NonNull::from(&mut data.0)), obu.len()) };
     if buf.is_null() {
         return Err("AV1 data could not be allocated".into());
     }
     // SAFETY: `buf` has room for `obu.len()` bytes and does not overlap `obu`.
     unsafe { std::ptr::copy_nonoverlapping(obu.as_ptr(), buf, obu.len()) };
-    let picture = receive(c, &mut data);
-    // SAFETY: `data` came from `dav1d_data_create`; unref frees what the
-    // decoder did not consume (and does nothing when it consumed all).
-    unsafe { dav1d_data_unref(Some(NonNull::from(&mut data))) };
-    read_planes(&picture?)
+    let picture = receive(c, &mut data.0)?;
+    read_planes(&picture)
 }
 
 /// Feeds `data` to the decoder until a picture comes out.

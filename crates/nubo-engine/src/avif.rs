@@ -4,9 +4,10 @@
 //! YUV → RGB here (BT.601/709/2020, full or limited range, 8–12 bits,
 //! chroma upsampled bilinearly), then Display P3 and BT.2020 pictures to
 //! sRGB. Alpha comes from the auxiliary item; premultiplied alpha is
-//! undone. Grid (tiled) images are refused.
+//! undone. Grid (tiled) images are assembled by [`crate::avif_grid`].
 
 use crate::av1::{self, Frame, Layout};
+use crate::avif_grid::{self, Items, Planes};
 use crate::error::{EngineError, Result};
 use crate::raster::Raster;
 
@@ -38,6 +39,36 @@ pub enum Transform {
 
 /// Decodes an AVIF still to 8-bit RGB(A), upright, with its ICC profile.
 pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<(Raster, Option<Vec<u8>>)> {
+    let planes = match Items::read(bytes) {
+        Some(items) if items.primary_is_grid() => avif_grid::decode(&items, max_pixels)?,
+        _ => single(bytes, max_pixels)?,
+    };
+    let props = properties(bytes);
+    let colour = &planes.colour;
+    let nclx = props.nclx.unwrap_or(Nclx {
+        primaries: colour.primaries,
+        transfer: colour.transfer,
+        matrix: colour.matrix,
+        full_range: colour.full_range,
+    });
+    let mut raster = to_rgb(colour, nclx.matrix, nclx.full_range);
+    // An ICC profile, when there is one, is converted by the caller.
+    if props.icc.is_none() {
+        if let Some(space) = wide_gamut(nclx) {
+            raster = crate::color::profile_to_srgb(raster, &space);
+        }
+    }
+    if let Some(a) = &planes.alpha {
+        if (a.width, a.height) != (colour.width, colour.height) {
+            return Err(invalid("alpha plane of another size"));
+        }
+        raster = with_alpha(raster, a, planes.premultiplied);
+    }
+    Ok((display(raster, &props.transforms), props.icc))
+}
+
+/// The planes of a file whose primary item is one AV1 image.
+fn single(bytes: &[u8], max_pixels: u64) -> Result<Planes> {
     // avif-parse checks its own parser state with a `debug_assert` before
     // returning the error it would return in release builds: a malformed
     // file must be an error in every build.
@@ -57,29 +88,16 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<(Raster, Option<Vec<u8>>)
             "Image of {w}x{h} pixels is over the limit of {max_pixels} pixels"
         )));
     }
-    let props = properties(bytes);
     let colour = av1::decode_frame(&data.primary_item, max_pixels).map_err(invalid)?;
-    let nclx = props.nclx.unwrap_or(Nclx {
-        primaries: colour.primaries,
-        transfer: colour.transfer,
-        matrix: colour.matrix,
-        full_range: colour.full_range,
-    });
-    let mut raster = to_rgb(&colour, nclx.matrix, nclx.full_range);
-    // An ICC profile, when there is one, is converted by the caller.
-    if props.icc.is_none() {
-        if let Some(space) = wide_gamut(nclx) {
-            raster = crate::color::profile_to_srgb(raster, &space);
-        }
-    }
-    if let Some(alpha) = &data.alpha_item {
-        let a = av1::decode_frame(alpha, max_pixels).map_err(invalid)?;
-        if (a.width, a.height) != (colour.width, colour.height) {
-            return Err(invalid("alpha plane of another size"));
-        }
-        raster = with_alpha(raster, &a, data.premultiplied_alpha);
-    }
-    Ok((display(raster, &props.transforms), props.icc))
+    let alpha = match &data.alpha_item {
+        Some(alpha) => Some(av1::decode_frame(alpha, max_pixels).map_err(invalid)?),
+        None => None,
+    };
+    Ok(Planes {
+        colour,
+        alpha,
+        premultiplied: data.premultiplied_alpha,
+    })
 }
 
 /// `raster` after the `irot`/`imir` transforms, in order.
@@ -257,7 +275,7 @@ fn with_alpha(rgb: Raster, a: &Frame, premultiplied: bool) -> Raster {
 
 /// Boxes of `data` in order: (type, body). Stops at the first box that
 /// does not fit.
-fn boxes(data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
+pub(crate) fn boxes(data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
     let mut rest = data;
     std::iter::from_fn(move || {
         let head = rest.get(..8)?;
@@ -277,7 +295,7 @@ fn boxes(data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
     })
 }
 
-fn child<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+pub(crate) fn child<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
     boxes(data).find(|(k, _)| k == kind).map(|(_, b)| b)
 }
 
@@ -332,7 +350,7 @@ fn colour(body: &[u8], props: &mut Properties) {
 }
 
 /// The 1-based `ipco` indices associated with `item`, in order.
-fn associations(ipma: &[u8], item: u32) -> Option<Vec<usize>> {
+pub(crate) fn associations(ipma: &[u8], item: u32) -> Option<Vec<usize>> {
     let (version, flags) = (*ipma.first()?, *ipma.get(3)?);
     let count = u32::from_be_bytes(ipma.get(4..8)?.try_into().ok()?);
     let mut at = 8usize;

@@ -21,6 +21,7 @@
 pub mod analysis;
 mod av1;
 mod avif;
+mod avif_grid;
 mod avif_trial;
 mod color;
 pub mod decode;

@@ -45,6 +45,8 @@ fn images_table() {
         ("image.avif", Format::Avif, 20, 16, 1),
         // Stored 300x200, shown turned by `irot`.
         ("avif/photo-irot.avif", Format::Avif, 200, 300, 1),
+        // A 3x2 grid of 100x100 tiles: the grid item's size.
+        ("avif/photo-grid.avif", Format::Avif, 300, 200, 1),
         ("drawing.svg", Format::Svg, 120, 60, 1),
     ];
     for (name, format, w, h, frames) in table {
