@@ -250,12 +250,16 @@ fn decode_tile(items: &Items, id: u32, max_pixels: u64) -> Result<Frame> {
 fn blank(spec: &Spec, first: &Frame) -> Result<Frame> {
     let (tw, th) = (first.width, first.height);
     let covers = |n: u32, t: u32, out: u32| {
-        u64::from(n) * u64::from(t) >= u64::from(out) && u64::from(n - 1) * u64::from(t) < u64::from(out)
+        u64::from(n) * u64::from(t) >= u64::from(out)
+            && u64::from(n - 1) * u64::from(t) < u64::from(out)
     };
     if !covers(spec.columns, tw, spec.width) || !covers(spec.rows, th, spec.height) {
         return Err(invalid("grid tiles that do not cover its output"));
     }
-    let (odd_w, odd_h) = (tw % 2 == 1 && spec.columns > 1, th % 2 == 1 && spec.rows > 1);
+    let (odd_w, odd_h) = (
+        tw % 2 == 1 && spec.columns > 1,
+        th % 2 == 1 && spec.rows > 1,
+    );
     let misaligned = match first.layout {
         Layout::I420 => odd_w || odd_h,
         Layout::I422 => odd_w,

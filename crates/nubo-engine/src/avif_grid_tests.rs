@@ -45,7 +45,10 @@ fn the_item_tables_are_read() {
     let items = Items::read(&bytes).expect("item tables");
     assert!(items.primary_is_grid());
     assert_eq!(items.kinds.len(), 7);
-    assert_eq!(items.referenced(b"dimg", items.primary), &[2, 3, 4, 5, 6, 7]);
+    assert_eq!(
+        items.referenced(b"dimg", items.primary),
+        &[2, 3, 4, 5, 6, 7]
+    );
     let spec = Spec::parse(&items.data(items.primary).unwrap()).unwrap();
     let want = Spec {
         rows: 2,
@@ -64,9 +67,18 @@ fn the_item_tables_are_read() {
 fn grid_payloads_parse() {
     let wide = [0, 1, 0, 3, 0, 0, 0x40, 0, 0, 0, 0x20, 0];
     let spec = Spec::parse(&wide).unwrap();
-    assert_eq!((spec.rows, spec.columns, spec.width, spec.height), (1, 4, 16384, 8192));
-    assert!(Spec::parse(&[1, 0, 0, 0, 0, 1, 0, 1]).is_none(), "version 1");
-    assert!(Spec::parse(&[0, 0, 0, 0, 0, 0, 0, 1]).is_none(), "zero width");
+    assert_eq!(
+        (spec.rows, spec.columns, spec.width, spec.height),
+        (1, 4, 16384, 8192)
+    );
+    assert!(
+        Spec::parse(&[1, 0, 0, 0, 0, 1, 0, 1]).is_none(),
+        "version 1"
+    );
+    assert!(
+        Spec::parse(&[0, 0, 0, 0, 0, 0, 0, 1]).is_none(),
+        "zero width"
+    );
     assert!(Spec::parse(&[0, 1, 0, 0, 0, 0, 1]).is_none(), "short");
 }
 

@@ -77,6 +77,22 @@ async fn avif_uploads_are_transformed() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(dims(&r.body), (10, 8));
+    // A grid AVIF (3x2 tiles) is assembled before the crop.
+    let up = app
+        .upload_fixture("grid", "avif/photo-grid.avif", &[])
+        .await;
+    assert_eq!(
+        (up["width"].as_i64(), up["height"].as_i64()),
+        (Some(300), Some(200))
+    );
+    let v = up["version"].as_i64().unwrap();
+    let r = app
+        .get(&format!(
+            "/demo/image/upload/c_fill,w_60,h_60/v{v}/grid.png"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(dims(&r.body), (60, 60));
 }
 
 #[tokio::test]
