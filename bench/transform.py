@@ -17,7 +17,7 @@ BENCH = os.environ["BENCH_DIR"]
 CORPUS = os.environ["CORPUS_DIR"]
 ENGINE = os.environ["ENGINE_BENCH"]
 CPU = os.environ.get("BENCH_CPU", str(os.cpu_count() - 1))
-JOBS = {"thumb": (300, "jpg"), "web": (1280, "webp"), "avif": (800, "avif")}
+JOBS = {"thumb": (300, "jpg"), "web": (1280, "webp"), "avif": (800, "avif"), "avif-in": (300, "jpg")}
 ENV = dict(os.environ, VIPS_CONCURRENCY="1", UV_THREADPOOL_SIZE="1", OMP_NUM_THREADS="1",
            RAYON_NUM_THREADS="1", NODE_PATH=os.path.join(BENCH, "node", "node_modules"))
 
@@ -26,8 +26,35 @@ def files():
     return sorted(os.path.join(CORPUS, f) for f in os.listdir(CORPUS) if not f.endswith(".svg"))
 
 
+def avif_inputs():
+    """The corpus's upright JPEG photos as AVIF (job avif-in): libavif's
+    avifenc (libaom, speed 6, quantizer 24-32, 4:2:0), made once into
+    BENCH_DIR. Photos with an EXIF orientation are left out (whether an
+    encoder turns EXIF into `irot` varies, and the scores compare pixels),
+    and so is the CMYK one, which avifenc does not read."""
+    d = os.path.join(BENCH, "avif-input")
+    os.makedirs(d, exist_ok=True)
+    out = []
+    for f in files():
+        if not f.endswith(".jpg"):
+            continue
+        with Image.open(f) as im:
+            if im.mode == "CMYK" or im.getexif().get(0x0112, 1) != 1:
+                continue
+        stem = os.path.join(d, os.path.splitext(os.path.basename(f))[0])
+        avif = stem + ".avif"
+        if not os.path.exists(avif):
+            subprocess.run(["avifenc", "-j", "1", "-s", "6", "--min", "24", "--max", "32", "-y", "420",
+                            f, stem + ".part.avif"], check=True, stdout=subprocess.DEVNULL)
+            os.rename(stem + ".part.avif", avif)
+        out.append(avif)
+    return out
+
+
 def command(tool, job, out, fs):
     box, ext = JOBS[job]
+    # avif-in is the thumb job on AVIF input.
+    job = "thumb" if job == "avif-in" else job
     if tool == "nubo":
         return [ENGINE, "run", job, out] + fs
     if tool == "vipsthumbnail":
@@ -54,8 +81,11 @@ def out_bytes(d):
 
 def quality(job, outdir, fs):
     """Mean SSIMULACRA2 over the JPEG photos (no alpha, so no background
-    choice skews it), against Pillow's Lanczos resize of the original."""
+    choice skews it), against Pillow's Lanczos resize of the original (for
+    avif-in, of the JPEG the AVIF was made from)."""
     ext = JOBS[job][1]
+    if job == "avif-in":
+        fs = [os.path.join(CORPUS, os.path.splitext(os.path.basename(f))[0] + ".jpg") for f in fs]
     scores = []
     with tempfile.TemporaryDirectory() as tmp:
         for f in fs:
@@ -85,9 +115,10 @@ def main():
         elif a == "--jobs":
             jobs = next(args).split(",")
     tools = ["nubo", "vipsthumbnail", "sharp"]
-    fs = files()
-    print(f"{len(fs)} raster files from {CORPUS}, CPU {CPU}, {reps} interleaved repetitions\n")
+    corpus = files()
+    print(f"{len(corpus)} raster files from {CORPUS}, CPU {CPU}, {reps} interleaved repetitions\n")
     for job in jobs:
+        fs = avif_inputs() if job == "avif-in" else corpus
         runs = {t: [] for t in tools}
         outs = {}
         for rep in range(reps):
@@ -100,7 +131,8 @@ def main():
         base = {b: statistics.median(r[1] for r in runs[b]) for b in ("vipsthumbnail", "sharp")}
         basew = {b: statistics.median(r[0] for r in runs[b]) for b in ("vipsthumbnail", "sharp")}
         box, ext = JOBS[job]
-        print(f"### {job}: fit {box}x{box}, {ext}\n")
+        source = f", {len(fs)} AVIF photos" if job == "avif-in" else ""
+        print(f"### {job}: fit {box}x{box}, {ext}{source}\n")
         print("| tool | CPU s | wall s | img/s per core | CPU ÷ vips | CPU ÷ sharp | throughput × sharp | wall ÷ sharp | peak RSS MiB | output KiB | SSIMULACRA2 (JPEG photos) |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")
         for t in tools:

@@ -62,6 +62,8 @@ pub mod src {
     pub(crate) mod pixels;
     pub(crate) mod relaxed_atomic;
     pub mod send_sync_non_null;
+    // Nubo's addition (vendor/README.md).
+    pub mod still;
     pub(crate) mod strided;
     pub(crate) mod with_offset;
     pub(crate) mod wrap_fn_ptr;

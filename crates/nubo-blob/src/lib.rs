@@ -10,6 +10,7 @@
 //!
 //! Which keys are still referenced is the catalog's business: this crate
 //! stores and deletes bytes, and never decides when.
+#![forbid(unsafe_code)]
 
 mod fs;
 mod spool;

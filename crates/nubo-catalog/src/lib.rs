@@ -14,6 +14,7 @@
 //! Blob references are counted by query, not by a stored counter: a blob row
 //! may be collected only when no asset or derived file names it and its *pin* (taken before
 //! bytes are written) has expired. See [`Catalog::pin_blob`].
+#![forbid(unsafe_code)]
 
 mod edit;
 mod jobs;

@@ -8,6 +8,7 @@
 //!
 //! Every type here is parsed from raw text at the edge ("parse, don't
 //! validate"): once a value exists it is valid, so inner layers never re-check.
+#![forbid(unsafe_code)]
 
 mod context;
 mod format;

@@ -499,6 +499,19 @@ mod tests {
         assert!(p > 32.0, "{p:.1} dB against the source");
     }
 
+    /// Found by fuzzing: an AV1 frame whose decoding fails made rav1d
+    /// 1.1.0 unwrap a frame header it had already released (fixed in
+    /// vendor/rav1d). Before the fix, rav1d's `extern "C"` functions turned
+    /// that panic into an abort of the process.
+    #[test]
+    fn the_stream_that_made_rav1d_panic_is_an_error() {
+        let bytes = fixture("rav1d-panic.avif");
+        match decode(&bytes, 1 << 30) {
+            Err(EngineError::InvalidImage(m)) => assert!(m.contains("AV1"), "{m}"),
+            other => panic!("{:?}", other.map(|(r, _)| (r.width, r.height))),
+        }
+    }
+
     #[test]
     fn bad_files_are_errors_not_panics() {
         let bytes = fixture("photo-420.avif");

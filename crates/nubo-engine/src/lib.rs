@@ -17,6 +17,7 @@
 //!   the Admin API's resource details.
 //! - [`Engine`]: the bounded worker pool (one job per core, off the async
 //!   runtime) with a time budget and panic isolation.
+#![forbid(unsafe_code)]
 
 pub mod analysis;
 mod av1;

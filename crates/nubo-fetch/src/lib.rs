@@ -8,6 +8,7 @@
 //! host name resolves to is checked *before* connecting, so DNS rebinding
 //! cannot slip a private address in between the check and the connection.
 //! IP-literal hosts are checked directly, and every redirect hop is re-checked.
+#![forbid(unsafe_code)]
 
 mod addr;
 

@@ -11,6 +11,7 @@
 //!   urlencoded and JSON bodies into [`nubo_service::Params`].
 //! - [`auth`]: the single place credentials are read from headers.
 //! - [`serve`]: the hyper accept loop, with header-read timeouts.
+#![forbid(unsafe_code)]
 
 mod admin_api;
 pub mod auth;

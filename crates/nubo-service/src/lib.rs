@@ -10,6 +10,7 @@
 //!   each use case parses them into a typed command first.
 //! - [`ServiceError`]: one typed error whose [`ErrorKind`] the HTTP edge maps
 //!   to a status.
+#![forbid(unsafe_code)]
 
 pub mod accounts;
 pub mod admin;

@@ -16,6 +16,7 @@
 //!   [`layer::TextStyle`], remote fetches) and the grouping of a chain
 //!   into layers ([`layer::steps`]).
 //! - [`geometry`]: pure sizing maths from a component to a [`Layout`].
+#![forbid(unsafe_code)]
 
 mod colors;
 mod component;

@@ -3,6 +3,7 @@
 //! runs a subcommand ([`cli`]): `serve`, `config`, `cloud`, `key`, `token`,
 //! `preset`, `transformation`, `gc`, and `admin` ([`admin_cli`]), which
 //! talks to a running server's Admin API.
+#![forbid(unsafe_code)]
 
 mod admin_cli;
 mod cli;

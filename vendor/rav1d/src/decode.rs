@@ -4994,7 +4994,10 @@ pub fn rav1d_submit_frame(c: &Rav1dContext, state: &mut Rav1dState) -> Rav1dResu
     ) {
         fc.task_thread.error.store(1, Ordering::Relaxed);
         let _ = mem::take(&mut *fc.in_cdf.try_write().unwrap());
-        if f.frame_hdr.as_ref().unwrap().refresh_context != 0 {
+        // Nubo: after a failed `rav1d_decode_frame`, `rav1d_decode_frame_exit`
+        // has already released the frame header (and `out_cdf` with it), so
+        // the header may be gone here; unwrapping it panicked.
+        if f.frame_hdr.as_ref().is_some_and(|h| h.refresh_context != 0) {
             let _ = mem::take(&mut f.out_cdf);
         }
         for i in 0..7 {
