@@ -83,3 +83,119 @@ fn frame(s: Still) -> Result<Frame, String> {
         full_range: s.full_range,
     })
 }
+
+impl Frame {
+    /// The frame `d` times smaller on each axis (sizes rounded up), each
+    /// sample the mean of the block it covers; chroma is averaged over the
+    /// same area of the picture, so the result is 4:4:4 (or stays 4:0:0).
+    /// Shrink-on-load for AV1: colour conversion then runs on 1/d² of the
+    /// pixels, as a JPEG scaled in the DCT domain does.
+    pub fn reduced(&self, d: u32) -> Frame {
+        let (w, h, d) = (self.width as usize, self.height as usize, d.max(1) as usize);
+        let (ow, oh) = (w.div_ceil(d), h.div_ceil(d));
+        let (cw, ch) = self.chroma_size();
+        let (sx, sy) = match self.layout {
+            Layout::I420 => (2, 2),
+            Layout::I422 => (2, 1),
+            _ => (1, 1),
+        };
+        let mut planes: [Vec<u16>; 3] = Default::default();
+        planes[0] = box_mean(&self.planes[0], (w, h), (ow, oh), (d, d));
+        if self.layout != Layout::Mono {
+            // A chroma sample spans sx×sy luma samples: a d×d block of luma
+            // is (d/sx)×(d/sy) of chroma. d is even whenever chroma is
+            // subsampled (the caller asks for 2, 4 or 8).
+            let (fx, fy) = ((d / sx).max(1), (d / sy).max(1));
+            for i in 1..3 {
+                planes[i] = box_mean(&self.planes[i], (cw as usize, ch as usize), (ow, oh), (fx, fy));
+            }
+        }
+        Frame {
+            width: ow as u32,
+            height: oh as u32,
+            layout: if self.layout == Layout::Mono {
+                Layout::Mono
+            } else {
+                Layout::I444
+            },
+            planes,
+            ..*self
+        }
+    }
+}
+
+/// `out` samples, each the mean of the `step` block of `plane` (of `size`)
+/// at its position, clipped at the plane's edges.
+fn box_mean(
+    plane: &[u16],
+    size: (usize, usize),
+    out: (usize, usize),
+    step: (usize, usize),
+) -> Vec<u16> {
+    let ((w, h), (ow, oh), (fx, fy)) = (size, out, step);
+    let mut result = Vec::with_capacity(ow * oh);
+    let mut sums = vec![0u32; ow];
+    let mut counts = vec![0u32; ow];
+    for oy in 0..oh {
+        sums.fill(0);
+        counts.fill(0);
+        let rows = (oy * fy).min(h)..((oy + 1) * fy).min(h);
+        for y in rows {
+            let row = &plane[y * w..][..w];
+            for (ox, (sum, count)) in sums.iter_mut().zip(&mut counts).enumerate() {
+                let cols = &row[(ox * fx).min(w)..((ox + 1) * fx).min(w)];
+                *sum += cols.iter().map(|&v| u32::from(v)).sum::<u32>();
+                *count += cols.len() as u32;
+            }
+        }
+        result.extend(
+            sums.iter()
+                .zip(&counts)
+                .map(|(&s, &c)| ((s + c / 2) / c.max(1)) as u16),
+        );
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(layout: Layout, w: u32, h: u32, planes: [Vec<u16>; 3]) -> Frame {
+        Frame {
+            width: w,
+            height: h,
+            bit_depth: 8,
+            layout,
+            planes,
+            primaries: 1,
+            transfer: 13,
+            matrix: 6,
+            full_range: true,
+        }
+    }
+
+    /// A 5×3 4:2:0 frame halved: luma in 2×2 blocks clipped at the edges,
+    /// chroma (3×2) sample for sample, since a chroma sample already
+    /// covers 2×2 luma; the result is 4:4:4 of 3×2.
+    #[test]
+    fn reduced_frames_average_blocks() {
+        let luma: Vec<u16> = (0..15).collect();
+        let f = frame(Layout::I420, 5, 3, [luma, vec![10, 20, 30, 40, 50, 60], vec![7; 6]]);
+        let r = f.reduced(2);
+        assert_eq!((r.width, r.height, r.layout), (3, 2, Layout::I444));
+        // Rows 0-1: (0+1+5+6)/4 = 3, (2+3+7+8)/4 = 5, (4+9)/2 = 6.5 -> 7;
+        // row 2: (10+11)/2 = 10.5 -> 11, 12.5 -> 13, 14.
+        assert_eq!(r.planes[0], vec![3, 5, 7, 11, 13, 14]);
+        assert_eq!(r.planes[1], vec![10, 20, 30, 40, 50, 60]);
+        assert_eq!(r.planes[2], vec![7; 6]);
+        // At 1/4, one chroma sample stands for 2×2 of the plane.
+        let q = f.reduced(4);
+        assert_eq!((q.width, q.height), (2, 1));
+        assert_eq!(q.planes[1], vec![(10 + 20 + 40 + 50 + 2) / 4, (30 + 60 + 1) / 2]);
+        let mono = frame(Layout::Mono, 4, 4, [vec![100; 16], vec![], vec![]]);
+        let m = mono.reduced(4);
+        assert_eq!((m.width, m.height, m.layout), (1, 1, Layout::Mono));
+        assert_eq!(m.planes, [vec![100], vec![], vec![]]);
+    }
+}

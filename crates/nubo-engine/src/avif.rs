@@ -37,34 +37,56 @@ pub enum Transform {
     Mirror { top_bottom: bool },
 }
 
-/// Decodes an AVIF still to 8-bit RGB(A), upright, with its ICC profile.
-pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<(Raster, Option<Vec<u8>>)> {
+/// An AVIF still decoded to 8-bit RGB(A), upright.
+pub struct Still {
+    pub raster: Raster,
+    pub icc: Option<Vec<u8>>,
+    /// The upright size of the picture: larger than the raster when it was
+    /// decoded reduced.
+    pub logical: (u32, u32),
+}
+
+/// Decodes an AVIF still. `denominator` says, for the upright size, how
+/// many times smaller (1, 2, 4 or 8) the raster may come out: the planes
+/// are then averaged down before colour conversion.
+pub fn decode(bytes: &[u8], max_pixels: u64, denominator: impl Fn(u32, u32) -> u32) -> Result<Still> {
     let planes = match Items::read(bytes) {
         Some(items) if items.primary_is_grid() => avif_grid::decode(&items, max_pixels)?,
         _ => single(bytes, max_pixels)?,
     };
+    if let Some(a) = &planes.alpha {
+        if (a.width, a.height) != (planes.colour.width, planes.colour.height) {
+            return Err(invalid("alpha plane of another size"));
+        }
+    }
     let props = properties(bytes);
-    let colour = &planes.colour;
+    let (w, h) = (planes.colour.width, planes.colour.height);
+    let turns = props.transforms.iter().filter(|t| matches!(t, Transform::Rotate(1 | 3)));
+    let logical = if turns.count() % 2 == 1 { (h, w) } else { (w, h) };
+    let d = denominator(logical.0, logical.1);
+    let shrink = |f: Frame| if d > 1 { f.reduced(d) } else { f };
+    let colour = shrink(planes.colour);
     let nclx = props.nclx.unwrap_or(Nclx {
         primaries: colour.primaries,
         transfer: colour.transfer,
         matrix: colour.matrix,
         full_range: colour.full_range,
     });
-    let mut raster = to_rgb(colour, nclx.matrix, nclx.full_range);
+    let mut raster = to_rgb(&colour, nclx.matrix, nclx.full_range);
     // An ICC profile, when there is one, is converted by the caller.
     if props.icc.is_none() {
         if let Some(space) = wide_gamut(nclx) {
             raster = crate::color::profile_to_srgb(raster, &space);
         }
     }
-    if let Some(a) = &planes.alpha {
-        if (a.width, a.height) != (colour.width, colour.height) {
-            return Err(invalid("alpha plane of another size"));
-        }
-        raster = with_alpha(raster, a, planes.premultiplied);
+    if let Some(a) = planes.alpha.map(shrink) {
+        raster = with_alpha(raster, &a, planes.premultiplied);
     }
-    Ok((display(raster, &props.transforms), props.icc))
+    Ok(Still {
+        raster: display(raster, &props.transforms),
+        icc: props.icc,
+        logical,
+    })
 }
 
 /// The planes of a file whose primary item is one AV1 image.
@@ -390,6 +412,11 @@ pub(crate) fn associations(ipma: &[u8], item: u32) -> Option<Vec<usize>> {
 mod tests {
     use super::*;
 
+    /// A decode at full size, as (raster, ICC profile).
+    fn full(bytes: &[u8], max_pixels: u64) -> Result<(Raster, Option<Vec<u8>>)> {
+        decode(bytes, max_pixels, |_, _| 1).map(|s| (s.raster, s.icc))
+    }
+
     const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/avif/");
 
     fn fixture(name: &str) -> Vec<u8> {
@@ -414,7 +441,7 @@ mod tests {
 
     #[test]
     fn a_420_photo_decodes_as_libavif_does() {
-        let (r, _) = decode(&fixture("photo-420.avif"), 1 << 30).unwrap();
+        let (r, _) = full(&fixture("photo-420.avif"), 1 << 30).unwrap();
         let want = reference("photo-420").to_rgb8();
         assert_eq!((r.width, r.height, r.channels), (300, 200, 3));
         let p = psnr(&r.data, want.as_raw());
@@ -423,7 +450,7 @@ mod tests {
 
     #[test]
     fn alpha_comes_from_the_auxiliary_item() {
-        let (r, _) = decode(&fixture("alpha-444.avif"), 1 << 30).unwrap();
+        let (r, _) = full(&fixture("alpha-444.avif"), 1 << 30).unwrap();
         let want = reference("alpha-444").to_rgba8();
         assert_eq!((r.width, r.height, r.channels), (214, 120, 4));
         let alpha = |d: &[u8]| d.chunks_exact(4).map(|p| p[3]).collect::<Vec<_>>();
@@ -445,7 +472,7 @@ mod tests {
         assert_eq!(exif_orientation(&[]), 1);
         let mirrored = [Transform::Mirror { top_bottom: false }];
         assert_eq!(exif_orientation(&mirrored), 2);
-        let (r, _) = decode(&bytes, 1 << 30).unwrap();
+        let (r, _) = full(&bytes, 1 << 30).unwrap();
         let want = reference("photo-irot").to_rgb8();
         assert_eq!((r.width, r.height), (200, 300));
         let p = psnr(&r.data, want.as_raw());
@@ -494,9 +521,53 @@ mod tests {
             .encode_rgb(img)
             .unwrap()
             .avif_file;
-        let (r, _) = decode(&avif, 1 << 30).unwrap();
+        let (r, _) = full(&avif, 1 << 30).unwrap();
         let p = psnr(&r.data, src.as_raw());
         assert!(p > 32.0, "{p:.1} dB against the source");
+    }
+
+    /// Shrink-on-load: the planes averaged down before colour conversion
+    /// give the full decode's picture averaged down, at the upright size.
+    #[test]
+    fn reduced_decodes_match_full_ones_averaged() {
+        for (name, d) in [("photo-420.avif", 2), ("photo-420.avif", 4), ("alpha-444.avif", 2)] {
+            let bytes = fixture(name);
+            let (big, _) = full(&bytes, 1 << 30).unwrap();
+            let small = decode(&bytes, 1 << 30, |w, h| {
+                assert_eq!((w, h), (big.width, big.height));
+                d
+            })
+            .unwrap();
+            assert_eq!(small.logical, (big.width, big.height));
+            let r = &small.raster;
+            assert_eq!((r.width, r.height), (big.width.div_ceil(d), big.height.div_ceil(d)));
+            assert_eq!(r.channels, big.channels);
+            let want = image::imageops::resize(
+                &image::RgbaImage::from_fn(big.width, big.height, |x, y| {
+                    let i = ((y * big.width + x) * u32::from(big.channels)) as usize;
+                    let px = &big.data[i..i + usize::from(big.channels)];
+                    image::Rgba([px[0], px[1], px[2], px.get(3).copied().unwrap_or(255)])
+                }),
+                r.width,
+                r.height,
+                image::imageops::FilterType::Triangle,
+            );
+            let got: Vec<u8> = r
+                .data
+                .chunks_exact(usize::from(r.channels))
+                .flat_map(|p| [p[0], p[1], p[2], p.get(3).copied().unwrap_or(255)])
+                .collect();
+            let p = psnr(&got, want.as_raw());
+            assert!(p > 30.0, "{name} at 1/{d}: {p:.1} dB");
+        }
+        // `irot` turns the picture: the upright size is asked for.
+        let turned = decode(&fixture("photo-irot.avif"), 1 << 30, |w, h| {
+            assert_eq!((w, h), (200, 300));
+            2
+        })
+        .unwrap();
+        assert_eq!((turned.raster.width, turned.raster.height), (100, 150));
+        assert_eq!(turned.logical, (200, 300));
     }
 
     /// Found by fuzzing: an AV1 frame whose decoding fails made rav1d
@@ -506,7 +577,7 @@ mod tests {
     #[test]
     fn the_stream_that_made_rav1d_panic_is_an_error() {
         let bytes = fixture("rav1d-panic.avif");
-        match decode(&bytes, 1 << 30) {
+        match full(&bytes, 1 << 30) {
             Err(EngineError::InvalidImage(m)) => assert!(m.contains("AV1"), "{m}"),
             other => panic!("{:?}", other.map(|(r, _)| (r.width, r.height))),
         }
@@ -516,7 +587,7 @@ mod tests {
     fn bad_files_are_errors_not_panics() {
         let bytes = fixture("photo-420.avif");
         for cut in [0, 16, 200, bytes.len() / 2, bytes.len() - 1] {
-            assert!(decode(&bytes[..cut], 1 << 30).is_err(), "cut at {cut}");
+            assert!(full(&bytes[..cut], 1 << 30).is_err(), "cut at {cut}");
         }
         // Corrupted AV1 data and boxes (a fixed xorshift sequence of byte
         // changes): every outcome is a value, never a panic, and a picture
@@ -531,12 +602,12 @@ mod tests {
                 let at = (state % bad.len() as u64) as usize;
                 bad[at] ^= (state >> 32) as u8 | 1;
             }
-            if let Ok((r, _)) = decode(&bad, 1 << 30) {
+            if let Ok((r, _)) = full(&bad, 1 << 30) {
                 assert!(r.width * r.height <= 1 << 20);
             }
         }
         assert!(matches!(
-            decode(&bytes, 300 * 200 - 1),
+            full(&bytes, 300 * 200 - 1),
             Err(EngineError::TooLarge(_))
         ));
     }

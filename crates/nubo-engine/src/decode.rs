@@ -370,9 +370,12 @@ fn decode_webp_reduced(
 /// An AVIF still (an animation's primary image): turned upright by its
 /// own `irot`/`imir` properties, which AVIF uses instead of EXIF.
 fn decode_avif(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
-    let (raster, icc) = crate::avif::decode(bytes, limits.max_input_pixels)?;
-    let raster = color::to_srgb(raster, icc.as_deref());
-    Ok(upright_still(raster, req, Orientation::Normal))
+    let denominator = |w, h| req.reduce.as_ref().map_or(1, |r| r.denominator(Size::new(w, h)));
+    let still = crate::avif::decode(bytes, limits.max_input_pixels, denominator)?;
+    let raster = color::to_srgb(still.raster, still.icc.as_deref());
+    let mut decoded = upright_still(raster, req, Orientation::Normal);
+    decoded.logical = Size::new(still.logical.0, still.logical.1);
+    Ok(decoded)
 }
 
 /// ICO through `image`, except PNG entries that are not RGBA, which it
