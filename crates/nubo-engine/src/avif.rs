@@ -49,23 +49,40 @@ pub struct Still {
 /// Decodes an AVIF still. `denominator` says, for the upright size, how
 /// many times smaller (1, 2, 4 or 8) the raster may come out: the planes
 /// are then averaged down before colour conversion.
-pub fn decode(bytes: &[u8], max_pixels: u64, denominator: impl Fn(u32, u32) -> u32) -> Result<Still> {
-    let planes = match Items::read(bytes) {
-        Some(items) if items.primary_is_grid() => avif_grid::decode(&items, max_pixels)?,
-        _ => single(bytes, max_pixels)?,
-    };
-    if let Some(a) = &planes.alpha {
-        if (a.width, a.height) != (planes.colour.width, planes.colour.height) {
-            return Err(invalid("alpha plane of another size"));
-        }
-    }
+pub fn decode(
+    bytes: &[u8],
+    max_pixels: u64,
+    denominator: impl Fn(u32, u32) -> u32,
+) -> Result<Still> {
     let props = properties(bytes);
-    let (w, h) = (planes.colour.width, planes.colour.height);
-    let turns = props.transforms.iter().filter(|t| matches!(t, Transform::Rotate(1 | 3)));
-    let logical = if turns.count() % 2 == 1 { (h, w) } else { (w, h) };
-    let d = denominator(logical.0, logical.1);
-    let shrink = |f: Frame| if d > 1 { f.reduced(d) } else { f };
-    let colour = shrink(planes.colour);
+    let turns = props
+        .transforms
+        .iter()
+        .filter(|t| matches!(t, Transform::Rotate(1 | 3)));
+    let swaps = turns.count() % 2 == 1;
+    let upright = |w: u32, h: u32| if swaps { (h, w) } else { (w, h) };
+    let denominator = |w: u32, h: u32| {
+        let (w, h) = upright(w, h);
+        denominator(w, h)
+    };
+    if !boxes_fit(bytes) || !avif_grid::extents_fit(bytes) {
+        return Err(invalid("boxes or item data reach past the end of the file"));
+    }
+    let (planes, full) = match Items::read(bytes) {
+        Some(items) if items.primary_is_grid() => {
+            let planes = avif_grid::decode(&items, max_pixels)?;
+            let full = (planes.colour.width, planes.colour.height);
+            if let Some(a) = &planes.alpha {
+                if (a.width, a.height) != full {
+                    return Err(invalid("alpha plane of another size"));
+                }
+            }
+            (planes.reduced(denominator(full.0, full.1)), full)
+        }
+        _ => single(bytes, max_pixels, denominator)?,
+    };
+    let logical = upright(full.0, full.1);
+    let colour = planes.colour;
     let nclx = props.nclx.unwrap_or(Nclx {
         primaries: colour.primaries,
         transfer: colour.transfer,
@@ -79,8 +96,8 @@ pub fn decode(bytes: &[u8], max_pixels: u64, denominator: impl Fn(u32, u32) -> u
             raster = crate::color::profile_to_srgb(raster, &space);
         }
     }
-    if let Some(a) = planes.alpha.map(shrink) {
-        raster = with_alpha(raster, &a, planes.premultiplied);
+    if let Some(a) = &planes.alpha {
+        raster = with_alpha(raster, a, planes.premultiplied);
     }
     Ok(Still {
         raster: display(raster, &props.transforms),
@@ -89,8 +106,13 @@ pub fn decode(bytes: &[u8], max_pixels: u64, denominator: impl Fn(u32, u32) -> u
     })
 }
 
-/// The planes of a file whose primary item is one AV1 image.
-fn single(bytes: &[u8], max_pixels: u64) -> Result<Planes> {
+/// The planes of a file whose primary item is one AV1 image, reduced by
+/// the denominator its stored size gets, and that full size.
+fn single(
+    bytes: &[u8],
+    max_pixels: u64,
+    denominator: impl Fn(u32, u32) -> u32,
+) -> Result<(Planes, (u32, u32))> {
     // avif-parse checks its own parser state with a `debug_assert` before
     // returning the error it would return in release builds: a malformed
     // file must be an error in every build.
@@ -110,16 +132,24 @@ fn single(bytes: &[u8], max_pixels: u64) -> Result<Planes> {
             "Image of {w}x{h} pixels is over the limit of {max_pixels} pixels"
         )));
     }
-    let colour = av1::decode_frame(&data.primary_item, max_pixels).map_err(invalid)?;
+    let d = denominator(w, h);
+    let (colour, full) = av1::decode_frame(&data.primary_item, max_pixels, d).map_err(invalid)?;
     let alpha = match &data.alpha_item {
-        Some(alpha) => Some(av1::decode_frame(alpha, max_pixels).map_err(invalid)?),
+        Some(alpha) => {
+            let (a, alpha_full) = av1::decode_frame(alpha, max_pixels, d).map_err(invalid)?;
+            if alpha_full != full {
+                return Err(invalid("alpha plane of another size"));
+            }
+            Some(a)
+        }
         None => None,
     };
-    Ok(Planes {
+    let planes = Planes {
         colour,
         alpha,
         premultiplied: data.premultiplied_alpha,
-    })
+    };
+    Ok((planes, full))
 }
 
 /// `raster` after the `irot`/`imir` transforms, in order.
@@ -300,21 +330,40 @@ fn with_alpha(rgb: Raster, a: &Frame, premultiplied: bool) -> Raster {
 pub(crate) fn boxes(data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
     let mut rest = data;
     std::iter::from_fn(move || {
-        let head = rest.get(..8)?;
-        let size32 = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as u64;
-        let kind = [head[4], head[5], head[6], head[7]];
-        let (size, header) = match size32 {
-            0 => (rest.len() as u64, 8),
-            1 => (u64::from_be_bytes(rest.get(8..16)?.try_into().ok()?), 16),
-            s => (s, 8),
-        };
-        if size < header as u64 || size > rest.len() as u64 {
-            return None;
-        }
-        let body = &rest[header..size as usize];
-        rest = &rest[size as usize..];
+        let (kind, body, size) = next_box(rest)?;
+        rest = &rest[size..];
         Some((kind, body))
     })
+}
+
+/// The box at the start of `data`: (type, body, whole size), if it fits.
+fn next_box(data: &[u8]) -> Option<([u8; 4], &[u8], usize)> {
+    let head = data.get(..8)?;
+    let size32 = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as u64;
+    let kind = [head[4], head[5], head[6], head[7]];
+    let (size, header) = match size32 {
+        0 => (data.len() as u64, 8),
+        1 => (u64::from_be_bytes(data.get(8..16)?.try_into().ok()?), 16),
+        s => (s, 8),
+    };
+    if size < header as u64 || size > data.len() as u64 {
+        return None;
+    }
+    Some((kind, &data[header..size as usize], size as usize))
+}
+
+/// Whether the file is a sequence of whole boxes. A box that claims more
+/// bytes than the file has would have a reader that trusts it reserve
+/// memory for them (avif-parse does).
+fn boxes_fit(file: &[u8]) -> bool {
+    let mut rest = file;
+    while !rest.is_empty() {
+        match next_box(rest) {
+            Some((_, _, size)) => rest = &rest[size..],
+            None => return false,
+        }
+    }
+    true
 }
 
 pub(crate) fn child<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
@@ -530,7 +579,11 @@ mod tests {
     /// give the full decode's picture averaged down, at the upright size.
     #[test]
     fn reduced_decodes_match_full_ones_averaged() {
-        for (name, d) in [("photo-420.avif", 2), ("photo-420.avif", 4), ("alpha-444.avif", 2)] {
+        for (name, d) in [
+            ("photo-420.avif", 2),
+            ("photo-420.avif", 4),
+            ("alpha-444.avif", 2),
+        ] {
             let bytes = fixture(name);
             let (big, _) = full(&bytes, 1 << 30).unwrap();
             let small = decode(&bytes, 1 << 30, |w, h| {
@@ -540,7 +593,10 @@ mod tests {
             .unwrap();
             assert_eq!(small.logical, (big.width, big.height));
             let r = &small.raster;
-            assert_eq!((r.width, r.height), (big.width.div_ceil(d), big.height.div_ceil(d)));
+            assert_eq!(
+                (r.width, r.height),
+                (big.width.div_ceil(d), big.height.div_ceil(d))
+            );
             assert_eq!(r.channels, big.channels);
             let want = image::imageops::resize(
                 &image::RgbaImage::from_fn(big.width, big.height, |x, y| {
@@ -570,6 +626,27 @@ mod tests {
         assert_eq!(turned.logical, (200, 300));
     }
 
+    /// A frame averaged down straight from the decoder's buffers equals
+    /// the full frame averaged down.
+    #[test]
+    fn direct_reduction_equals_reducing_the_full_frame() {
+        for name in ["photo-420.avif", "alpha-444.avif"] {
+            let bytes = fixture(name);
+            let data = avif_parse::read_avif(&mut std::io::Cursor::new(&bytes)).unwrap();
+            let (full, size) = av1::decode_frame(&data.primary_item, 1 << 30, 1).unwrap();
+            assert_eq!(size, (full.width, full.height));
+            for d in [2, 4, 8] {
+                let (direct, size_then) =
+                    av1::decode_frame(&data.primary_item, 1 << 30, d).unwrap();
+                let want = full.reduced(d);
+                assert_eq!(size_then, size);
+                assert_eq!((direct.width, direct.height), (want.width, want.height));
+                assert_eq!(direct.layout, want.layout);
+                assert!(direct.planes == want.planes, "{name} at 1/{d}");
+            }
+        }
+    }
+
     /// Found by fuzzing: an AV1 frame whose decoding fails made rav1d
     /// 1.1.0 unwrap a frame header it had already released (fixed in
     /// vendor/rav1d). Before the fix, rav1d's `extern "C"` functions turned
@@ -581,6 +658,30 @@ mod tests {
             Err(EngineError::InvalidImage(m)) => assert!(m.contains("AV1"), "{m}"),
             other => panic!("{:?}", other.map(|(r, _)| (r.width, r.height))),
         }
+    }
+
+    /// Found by fuzzing: a box claiming 2.7 GB in a 296-byte file, which
+    /// avif-parse would reserve memory for; refused before it reads. So is
+    /// an item extent past the end.
+    #[test]
+    fn extents_past_the_end_of_the_file_are_refused() {
+        match full(&fixture("huge-extent.avif"), 1 << 30) {
+            Err(EngineError::InvalidImage(m)) => assert!(m.contains("past the end"), "{m}"),
+            other => panic!("{:?}", other.map(|(r, _)| (r.width, r.height))),
+        }
+        // photo-420's iloc: the colour item's extent, made 1 MB long.
+        let mut bytes = fixture("photo-420.avif");
+        let iloc = bytes.windows(4).position(|w| w == b"iloc").unwrap();
+        assert!(avif_grid::extents_fit(&bytes));
+        let body = iloc + 4;
+        let (sizes, version) = (bytes[body + 4], bytes[body]);
+        assert_eq!((version, sizes), (0, 0x44), "4-byte offsets and lengths");
+        // version 0: count at +6, then id, data_reference_index, extent
+        // count (2 bytes each), offset and length (4 each).
+        let length = body + 8 + 6 + 4;
+        bytes[length..length + 4].copy_from_slice(&(1u32 << 20).to_be_bytes());
+        assert!(!avif_grid::extents_fit(&bytes));
+        assert!(full(&bytes, 1 << 30).is_err());
     }
 
     #[test]

@@ -23,14 +23,16 @@ struct Location {
     extents: Vec<(u64, u64)>,
 }
 
+/// An `iref` entry: (reference type, from item, to items in order).
+type Reference = ([u8; 4], u32, Vec<u32>);
+
 /// The item tables of a HEIF file's `meta` box.
 pub struct Items<'a> {
     file: &'a [u8],
     primary: u32,
     kinds: Vec<(u32, [u8; 4])>,
     locations: Vec<(u32, Location)>,
-    /// (reference type, from item, to items in order).
-    references: Vec<([u8; 4], u32, Vec<u32>)>,
+    references: Vec<Reference>,
     idat: &'a [u8],
     ipco: Vec<([u8; 4], &'a [u8])>,
     ipma: &'a [u8],
@@ -135,6 +137,39 @@ impl<'a> Items<'a> {
     }
 }
 
+impl Planes {
+    /// The planes `d` times smaller ([`Frame::reduced`]); 1: as they are.
+    pub fn reduced(self, d: u32) -> Planes {
+        if d <= 1 {
+            return self;
+        }
+        Planes {
+            colour: self.colour.reduced(d),
+            alpha: self.alpha.map(|a| a.reduced(d)),
+            ..self
+        }
+    }
+}
+
+/// Whether every item's extents in the `iloc` box lie inside the file (or
+/// `idat`); `true` when there is no readable `iloc` to judge by. A reader
+/// that trusts a claimed length would reserve memory for it.
+pub fn extents_fit(file: &[u8]) -> bool {
+    let Some(meta) = child(file, b"meta").and_then(|m| m.get(4..)) else {
+        return true;
+    };
+    let Some(table) = child(meta, b"iloc").and_then(locations) else {
+        return true;
+    };
+    let idat = child(meta, b"idat").unwrap_or(&[]);
+    table.iter().all(|(_, loc)| {
+        let source = if loc.in_idat { idat } else { file };
+        loc.extents
+            .iter()
+            .all(|&(offset, length)| offset.saturating_add(length) <= source.len() as u64)
+    })
+}
+
 /// Decodes the primary grid item, and its alpha, to planes.
 pub fn decode(items: &Items, max_pixels: u64) -> Result<Planes> {
     let colour = assemble(items, items.primary, max_pixels)?;
@@ -159,7 +194,9 @@ pub fn decode(items: &Items, max_pixels: u64) -> Result<Planes> {
 fn assemble(items: &Items, id: u32, max_pixels: u64) -> Result<Frame> {
     let data = items.data(id).map_err(invalid)?;
     match items.kind(id) {
-        Some(k) if &k == b"av01" => av1::decode_frame(&data, max_pixels).map_err(invalid),
+        Some(k) if &k == b"av01" => av1::decode_frame(&data, max_pixels, 1)
+            .map(|(f, _)| f)
+            .map_err(invalid),
         Some(k) if &k == b"grid" => {
             let spec = Spec::parse(&data).ok_or_else(|| invalid("malformed grid"))?;
             let pixels = u64::from(spec.width) * u64::from(spec.height);
@@ -241,7 +278,9 @@ fn decode_tile(items: &Items, id: u32, max_pixels: u64) -> Result<Frame> {
         return Err(invalid("grid tile that is not an AV1 item"));
     }
     let data = items.data(id).map_err(invalid)?;
-    av1::decode_frame(&data, max_pixels).map_err(invalid)
+    av1::decode_frame(&data, max_pixels, 1)
+        .map(|(f, _)| f)
+        .map_err(invalid)
 }
 
 /// An empty canvas in the first tile's format, after checking that tiles
@@ -418,7 +457,7 @@ fn locations(iloc: &[u8]) -> Option<Vec<(u32, Location)>> {
 }
 
 /// `iref`: typed references from one item to others, in order.
-fn references(iref: &[u8]) -> Option<Vec<([u8; 4], u32, Vec<u32>)>> {
+fn references(iref: &[u8]) -> Option<Vec<Reference>> {
     let wide = *iref.first()? != 0;
     let id = |b: &[u8], at: usize| {
         if wide {

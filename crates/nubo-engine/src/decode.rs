@@ -370,7 +370,11 @@ fn decode_webp_reduced(
 /// An AVIF still (an animation's primary image): turned upright by its
 /// own `irot`/`imir` properties, which AVIF uses instead of EXIF.
 fn decode_avif(bytes: &[u8], req: &DecodeRequest, limits: &EngineLimits) -> Result<Decoded> {
-    let denominator = |w, h| req.reduce.as_ref().map_or(1, |r| r.denominator(Size::new(w, h)));
+    let denominator = |w, h| {
+        req.reduce
+            .as_ref()
+            .map_or(1, |r| r.denominator(Size::new(w, h)))
+    };
     let still = crate::avif::decode(bytes, limits.max_input_pixels, denominator)?;
     let raster = color::to_srgb(still.raster, still.icc.as_deref());
     let mut decoded = upright_still(raster, req, Orientation::Normal);

@@ -20,22 +20,45 @@ use crate::src::internal::Rav1dContext;
 use crate::src::lib::{rav1d_close, rav1d_get_picture, rav1d_open, rav1d_send_data};
 use std::sync::Arc;
 
-/// A decoded picture: planes of samples (8-bit ones widened), rows packed.
-#[derive(Debug)]
-pub struct Still {
+/// A decoded picture, its planes borrowed from the decoder.
+pub struct StillPicture<'a> {
     pub width: u32,
     pub height: u32,
     /// 8, 10 or 12.
     pub bit_depth: u8,
     /// 0: 4:0:0, 1: 4:2:0, 2: 4:2:2, 3: 4:4:4.
     pub layout: u8,
-    /// Y, U, V; U and V are empty for 4:0:0.
-    pub planes: [Vec<u16>; 3],
+    /// Y, U, V; U and V are `None` for 4:0:0.
+    pub planes: [Option<PlaneView<'a>>; 3],
     /// ISO/IEC 23091-4 code points from the sequence header.
     pub primaries: u8,
     pub transfer: u8,
     pub matrix: u8,
     pub full_range: bool,
+}
+
+/// One plane: `height` rows of `width` samples, `stride` bytes apart; a
+/// sample is one byte at 8 bits, else two (little-endian).
+pub struct PlaneView<'a> {
+    pub width: usize,
+    pub height: usize,
+    pub wide: bool,
+    stride: usize,
+    bytes: &'a [u8],
+}
+
+impl PlaneView<'_> {
+    /// Row `y`'s samples, widened to 16 bits, into `into`.
+    pub fn read_row(&self, y: usize, into: &mut Vec<u16>) {
+        let row_bytes = if self.wide { self.width * 2 } else { self.width };
+        let row = &self.bytes[y * self.stride..][..row_bytes];
+        into.clear();
+        if self.wide {
+            into.extend(row.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])));
+        } else {
+            into.extend(row.iter().map(|&v| u16::from(v)));
+        }
+    }
 }
 
 /// A one-thread decoder, closed when dropped.
@@ -57,8 +80,13 @@ impl StillDecoder {
             .map_err(|e| format!("AV1 decoder did not open ({e:?})"))
     }
 
-    /// The first picture of `obu` (an AVIF item's OBUs).
-    pub fn decode(&self, obu: &[u8]) -> Result<Still, String> {
+    /// The first picture of `obu` (an AVIF item's OBUs), handed to `read`
+    /// while the decoder's buffers are borrowed.
+    pub fn decode<T>(
+        &self,
+        obu: &[u8],
+        read: impl FnOnce(&StillPicture<'_>) -> T,
+    ) -> Result<T, String> {
         if obu.is_empty() {
             return Err("empty AV1 data".into());
         }
@@ -76,7 +104,7 @@ impl StillDecoder {
                 }
             }
             match rav1d_get_picture(&self.0, &mut picture) {
-                Ok(()) => return read(&picture),
+                Ok(()) => return view(&picture, read),
                 Err(Rav1dError::EAGAIN) if data.data.is_some() => continue,
                 Err(Rav1dError::EAGAIN) => return Err("AV1 data holds no picture".into()),
                 Err(e) => return Err(format!("AV1 frame did not decode ({e:?})")),
@@ -92,7 +120,7 @@ impl Drop for StillDecoder {
     }
 }
 
-fn read(p: &Rav1dPicture) -> Result<Still, String> {
+fn view<T>(p: &Rav1dPicture, read: impl FnOnce(&StillPicture<'_>) -> T) -> Result<T, String> {
     let (w, h, bpc) = (p.p.w, p.p.h, p.p.bpc);
     if w <= 0 || h <= 0 || !matches!(bpc, 8 | 10 | 12) {
         return Err(format!("unsupported AV1 picture {w}x{h} at {bpc} bits"));
@@ -110,53 +138,54 @@ fn read(p: &Rav1dPicture) -> Result<Still, String> {
         _ => (w, h),
     };
     let data = p.data.as_ref().ok_or("AV1 picture without planes")?;
-    let mut still = Still {
+    let count = if layout == 0 { 1 } else { 3 };
+    let guards: Vec<_> = data.data[..count]
+        .iter()
+        .map(|plane| plane.slice::<crate::include::common::bitdepth::BitDepth8, _>(..))
+        .collect();
+    let sizes = [(w, h), (cw, ch), (cw, ch)];
+    let mut planes = [None, None, None];
+    for (i, guard) in guards.iter().enumerate() {
+        let (pw, ph) = (sizes[i].0 as usize, sizes[i].1 as usize);
+        let stride = p.stride[usize::from(i > 0)];
+        planes[i] = Some(plane_view(guard, stride, pw, ph, bpc > 8)?);
+    }
+    Ok(read(&StillPicture {
         width: w,
         height: h,
         bit_depth: bpc,
         layout,
-        planes: Default::default(),
+        planes,
         primaries,
         transfer,
         matrix,
         full_range,
-    };
-    let sizes = [(w, h), (cw, ch), (cw, ch)];
-    let planes = if layout == 0 { 1 } else { 3 };
-    for i in 0..planes {
-        let (pw, ph) = sizes[i];
-        let stride = p.stride[usize::from(i > 0)];
-        still.planes[i] = copy_plane(&data.data[i], stride, pw as usize, ph as usize, bpc > 8)?;
-    }
-    Ok(still)
+    }))
 }
 
-/// Copies `h` rows of `w` samples, `stride` bytes apart, from a plane.
-fn copy_plane(
-    plane: &crate::include::dav1d::picture::Rav1dPictureDataComponent,
+/// A view of `h` rows of `w` samples, `stride` bytes apart, checked to lie
+/// inside the plane's bytes.
+fn plane_view(
+    bytes: &[u8],
     stride: isize,
     w: usize,
     h: usize,
     wide: bool,
-) -> Result<Vec<u16>, String> {
+) -> Result<PlaneView<'_>, String> {
     let row_bytes = if wide { w * 2 } else { w };
     if stride < row_bytes as isize || h == 0 {
         return Err("AV1 picture with an unexpected stride".into());
     }
-    let bytes = &*plane.slice::<crate::include::common::bitdepth::BitDepth8, _>(..);
     let stride = stride as usize;
     let needed = (h - 1) * stride + row_bytes;
     let bytes = bytes
         .get(..needed)
         .ok_or("AV1 picture smaller than its size")?;
-    let mut out = Vec::with_capacity(w * h);
-    for row in bytes.chunks(stride).take(h) {
-        let row = &row[..row_bytes];
-        if wide {
-            out.extend(row.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])));
-        } else {
-            out.extend(row.iter().map(|&v| u16::from(v)));
-        }
-    }
-    Ok(out)
+    Ok(PlaneView {
+        width: w,
+        height: h,
+        wide,
+        stride,
+        bytes,
+    })
 }
