@@ -352,16 +352,27 @@ fn next_box(data: &[u8]) -> Option<([u8; 4], &[u8], usize)> {
     Some((kind, &data[header..size as usize], size as usize))
 }
 
-/// Whether the file is a sequence of whole boxes. A box that claims more
-/// bytes than the file has would have a reader that trusts it reserve
-/// memory for them (avif-parse does).
-fn boxes_fit(file: &[u8]) -> bool {
-    let mut rest = file;
+/// Whether the file is a sequence of whole boxes, and so is each
+/// container of the item tables, inside its parent. A box that claims more
+/// bytes than it has would have a reader that trusts it reserve memory for
+/// them (avif-parse does).
+fn boxes_fit(data: &[u8]) -> bool {
+    let mut rest = data;
     while !rest.is_empty() {
-        match next_box(rest) {
-            Some((_, _, size)) => rest = &rest[size..],
-            None => return false,
+        let Some((kind, body, size)) = next_box(rest) else {
+            return false;
+        };
+        let children = match &kind {
+            // Full boxes: version and flags first.
+            b"meta" | b"iref" => body.get(4..),
+            b"iinf" => body.get(if body.first() == Some(&0) { 6 } else { 8 }..),
+            b"iprp" | b"ipco" | b"dinf" => Some(body),
+            _ => Some(&[][..]),
+        };
+        if !children.is_some_and(boxes_fit) {
+            return false;
         }
+        rest = &rest[size..];
     }
     true
 }
@@ -661,13 +672,24 @@ mod tests {
     }
 
     /// Found by fuzzing: a box claiming 2.7 GB in a 296-byte file, which
-    /// avif-parse would reserve memory for; refused before it reads. So is
-    /// an item extent past the end.
+    /// avif-parse would reserve memory for; refused before it reads. So are
+    /// a box past the end of its parent and an item extent past the end.
     #[test]
     fn extents_past_the_end_of_the_file_are_refused() {
-        match full(&fixture("huge-extent.avif"), 1 << 30) {
-            Err(EngineError::InvalidImage(m)) => assert!(m.contains("past the end"), "{m}"),
-            other => panic!("{:?}", other.map(|(r, _)| (r.width, r.height))),
+        // The second claims 4 GB for its `iloc`, inside a small `meta`.
+        for name in ["huge-extent.avif", "huge-iloc.avif"] {
+            match full(&fixture(name), 1 << 30) {
+                Err(EngineError::InvalidImage(m)) => assert!(m.contains("past the end"), "{m}"),
+                other => panic!("{name}: {:?}", other.map(|(r, _)| (r.width, r.height))),
+            }
+        }
+        for name in [
+            "photo-420.avif",
+            "alpha-444.avif",
+            "photo-grid.avif",
+            "alpha-grid.avif",
+        ] {
+            assert!(boxes_fit(&fixture(name)), "{name}");
         }
         // photo-420's iloc: the colour item's extent, made 1 MB long.
         let mut bytes = fixture("photo-420.avif");
