@@ -469,26 +469,26 @@ pub(crate) fn associations(ipma: &[u8], item: u32) -> Option<Vec<usize>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A decode at full size, as (raster, ICC profile).
-    fn full(bytes: &[u8], max_pixels: u64) -> Result<(Raster, Option<Vec<u8>>)> {
+    pub(crate) fn full(bytes: &[u8], max_pixels: u64) -> Result<(Raster, Option<Vec<u8>>)> {
         decode(bytes, max_pixels, |_, _| 1).map(|s| (s.raster, s.icc))
     }
 
     const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/avif/");
 
-    fn fixture(name: &str) -> Vec<u8> {
+    pub(crate) fn fixture(name: &str) -> Vec<u8> {
         std::fs::read(format!("{DIR}{name}")).unwrap()
     }
 
     /// Pillow's decode (libavif with dav1d), turned upright by its EXIF.
-    fn reference(name: &str) -> image::DynamicImage {
+    pub(crate) fn reference(name: &str) -> image::DynamicImage {
         image::open(format!("{DIR}{name}.ref.png")).unwrap()
     }
 
-    fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    pub(crate) fn psnr(a: &[u8], b: &[u8]) -> f64 {
         assert_eq!(a.len(), b.len());
         let mse = a
             .iter()

@@ -1,33 +1,7 @@
 //! Grid AVIFs written by libavif's `avifenc --grid`, against `avifdec`.
 
 use super::*;
-use crate::raster::Raster;
-
-/// A decode at full size, as (raster, ICC profile).
-fn decode_avif(bytes: &[u8], max_pixels: u64) -> Result<(Raster, Option<Vec<u8>>)> {
-    crate::avif::decode(bytes, max_pixels, |_, _| 1).map(|s| (s.raster, s.icc))
-}
-
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/avif/");
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{DIR}{name}")).unwrap()
-}
-
-fn reference(name: &str) -> image::DynamicImage {
-    image::open(format!("{DIR}{name}.ref.png")).unwrap()
-}
-
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let mse = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
-    10.0 * (255.0f64.powi(2) / mse.max(1e-9)).log10()
-}
+use crate::avif::tests::{fixture, full as decode_avif, psnr, reference};
 
 /// The 3×2 photo grid's payload: version 0, flags 0, rows − 1 = 1,
 /// columns − 1 = 2, output 300×200.
