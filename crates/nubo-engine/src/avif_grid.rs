@@ -173,15 +173,13 @@ pub fn extents_fit(file: &[u8]) -> bool {
 /// Decodes the primary grid item, and its alpha, to planes.
 pub fn decode(items: &Items, max_pixels: u64) -> Result<Planes> {
     let colour = assemble(items, items.primary, max_pixels)?;
-    let alpha = match items.alpha() {
+    let alpha_id = items.alpha();
+    let alpha = match alpha_id {
         Some(id) => Some(assemble(items, id, max_pixels)?),
         None => None,
     };
-    let premultiplied = alpha.is_some()
-        && items
-            .referenced(b"prem", items.primary)
-            .iter()
-            .any(|&id| Some(id) == items.alpha());
+    let premultiplied =
+        alpha_id.is_some_and(|a| items.referenced(b"prem", items.primary).contains(&a));
     Ok(Planes {
         colour,
         alpha,
@@ -192,12 +190,10 @@ pub fn decode(items: &Items, max_pixels: u64) -> Result<Planes> {
 /// The picture of item `id`: a grid's tiles pasted together, or one AV1
 /// item decoded.
 fn assemble(items: &Items, id: u32, max_pixels: u64) -> Result<Frame> {
-    let data = items.data(id).map_err(invalid)?;
     match items.kind(id) {
-        Some(k) if &k == b"av01" => av1::decode_frame(&data, max_pixels, 1)
-            .map(|(f, _)| f)
-            .map_err(invalid),
+        Some(k) if &k == b"av01" => decode_tile(items, id, max_pixels),
         Some(k) if &k == b"grid" => {
+            let data = items.data(id).map_err(invalid)?;
             let spec = Spec::parse(&data).ok_or_else(|| invalid("malformed grid"))?;
             let pixels = u64::from(spec.width) * u64::from(spec.height);
             if pixels > max_pixels {
@@ -272,7 +268,8 @@ fn paste(items: &Items, spec: &Spec, tiles: &[u32], max_pixels: u64) -> Result<F
         .ok_or_else(|| invalid("grid without tiles"))
 }
 
-/// A tile is one AV1 item; grids of grids are not allowed.
+/// One AV1 item decoded at full size. A tile must be one: grids of grids
+/// are not allowed.
 fn decode_tile(items: &Items, id: u32, max_pixels: u64) -> Result<Frame> {
     if items.kind(id) != Some(*b"av01") {
         return Err(invalid("grid tile that is not an AV1 item"));
